@@ -1,0 +1,208 @@
+/**
+ * The diagnostics that judge shapes and costs. Each check is one small function with a stable code;
+ * the codes are listed in the README and asserted by the tests.
+ */
+import type { LayerDecl, NetworkDecl } from '../language/program.js';
+import type { Statement } from '../language/ast.js';
+import type { LineIndex } from '../language/lines.js';
+import type { LayerResult, NetworkResult } from './analyze.js';
+import type { Diagnostic, Fix, Severity, Shape, Span } from './types.js';
+import { slide } from './layer.js';
+
+/** What a check needs besides the layer: the text (for fixes), where to report, the network. */
+export interface CheckContext {
+  readonly text: string;
+  readonly lines: LineIndex;
+  readonly report: (d: Diagnostic) => void;
+  readonly net: NetworkDecl;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const dims = (s: Shape) => s.map(fmt).join('×');
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Where a problem of a layer is shown: its own line, or the block call that expanded it. */
+function place(decl: LayerDecl, span?: Span): { span: Span; related?: Diagnostic['related'] } {
+  if (decl.site !== decl.stmt && !isRepeat(decl.site)) {
+    return { span: decl.site.head.span, related: [{ span: span ?? decl.stmt.head.span, message: `in block ${decl.site.head.text}: ${decl.text}` }] };
+  }
+  return { span: span ?? decl.stmt.head.span };
+}
+
+const isRepeat = (s: Statement) => s.head.text.toLowerCase() === 'repeat' && !s.label;
+
+function say(ctx: CheckContext, decl: LayerDecl, code: string, severity: Severity, message: string, span?: Span, fixes?: Fix[]): void {
+  const p = place(decl, span);
+  ctx.report({ code, severity, message, span: p.span, related: p.related, fixes: p.related ? undefined : fixes });
+}
+
+/** Span of a layer's option of some kind, if written. */
+function optionSpan(decl: LayerDecl, prefix: RegExp): Span | undefined {
+  return decl.stmt.args.find((a) => prefix.test(a.text.toLowerCase()))?.span;
+}
+
+/** Runs the per-layer checks; false when the layer's output shape is unusable. */
+export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext, input: Shape): boolean {
+  const d = r.decl;
+  if (error) {
+    const span = error.code === 'groups-mismatch' ? optionSpan(d, /^groups?\d/) : undefined;
+    say(ctx, d, error.code, 'error', error.message, span);
+    return false;
+  }
+  if (tooLarge(r, ctx)) return false;
+  droppedPixels(r, ctx);
+  poolOn1x1(r, ctx);
+  largeKernel(r, ctx);
+  doubleActivation(r, prev, ctx);
+  void input;
+  return true;
+}
+
+/** `too-large`: numbers past 2^53 cannot be counted exactly; stop before they turn into nonsense. */
+function tooLarge(r: LayerResult, ctx: CheckContext): boolean {
+  const values = [r.params, r.macs, r.activations, ...(r.out ?? [])];
+  if (values.every((v) => Number.isSafeInteger(v))) return false;
+  say(ctx, r.decl, 'too-large', 'error', `this layer's size is beyond what can be counted exactly (more than 2^53 ${r.activations > Number.MAX_SAFE_INTEGER ? 'output values' : 'parameters or MACs'}); check its numbers`);
+  return true;
+}
+
+/** `dropped-pixels`: the last window does not reach the end of the padded input, so rows/columns are never read. */
+function droppedPixels(r: LayerResult, ctx: CheckContext): void {
+  const s = r.decl.spec;
+  if ((s.kind !== 'conv' && s.kind !== 'maxpool' && s.kind !== 'avgpool') || !r.in || r.in.length !== 3) return;
+  const dil = s.kind === 'conv' ? s.dilation : [1, 1] as const;
+  const left = [0, 1].map((i) => {
+    const size = r.in![i + 1] + 2 * s.padding[i];
+    const keff = dil[i] * (s.kernel[i] - 1) + 1;
+    return (size - keff) % s.stride[i];
+  });
+  if (left[0] === 0 && left[1] === 0) return;
+  const parts = [left[0] ? plural(left[0], 'row') : '', left[1] ? plural(left[1], 'column') : ''].filter(Boolean).join(' and ');
+  const what = s.kind === 'conv' ? `the ${s.kernel.join('×')} kernel with stride ${s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×')}` : `the ${s.kernel.join('×')} windows with stride ${s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×')}`;
+  say(ctx, r.decl, 'dropped-pixels', 'warning',
+    `${what} leaves the last ${parts} of the ${s.padding[0] || s.padding[1] ? `padded ${r.in[1] + 2 * s.padding[0]}×${r.in[2] + 2 * s.padding[1]}` : `${dims(r.in.slice(1))}`} input unused: no window reaches ${left[0] + left[1] === 1 ? 'it' : 'them'}`,
+    optionSpan(r.decl, /^stride/));
+}
+
+/** `pool-on-1x1`: pooling (or a strided conv) on a 1×1 map has no spatial information left to reduce. */
+function poolOn1x1(r: LayerResult, ctx: CheckContext): void {
+  const s = r.decl.spec;
+  if (!r.in || r.in.length !== 3 || r.in[1] !== 1 || r.in[2] !== 1) return;
+  const strided = s.kind === 'conv' && (s.stride[0] > 1 || s.stride[1] > 1);
+  if (s.kind !== 'maxpool' && s.kind !== 'avgpool' && s.kind !== 'gap' && !strided) return;
+  say(ctx, r.decl, 'pool-on-1x1', 'warning',
+    `${s.kind === 'conv' ? 'a strided conv' : s.kind} on a 1×1 map: all spatial information is already gone, so this layer cannot reduce anything — too much pooling earlier`);
+}
+
+/** `large-kernel`: a K×K conv equals (K−1)/2 stacked 3×3 convs in receptive field, with fewer weights. */
+function largeKernel(r: LayerResult, ctx: CheckContext): void {
+  const s = r.decl.spec;
+  if (s.kind !== 'conv' || s.depthwise || s.groups !== 1 || s.teaching || r.decl.auto) return;
+  const k = s.kernel[0];
+  if (k !== s.kernel[1] || k < 5 || k % 2 === 0 || s.stride[0] !== 1 || s.stride[1] !== 1 || s.dilation[0] !== 1 || s.dilation[1] !== 1) return;
+  const n = (k - 1) / 2;
+  const names = ['', 'one', 'two', 'three', 'four', 'five', 'six', 'seven'];
+  const count = names[n] ?? String(n);
+  say(ctx, r.decl, 'large-kernel', 'hint',
+    `a ${k}×${k} conv has the receptive field of ${count} stacked 3×3 convs, which need ${9 * n} instead of ${k * k} weights per channel pair and add ${plural(n - 1, 'nonlinearity', 'nonlinearities')} between them`,
+    undefined, stackFix(r, n, count, ctx));
+}
+
+/** The edit that rewrites a K×K conv line as n stacked 3×3 convs (only when padding is 0 or "same"). */
+function stackFix(r: LayerResult, n: number, count: string, ctx: CheckContext): Fix[] | undefined {
+  const s = r.decl.spec;
+  if (s.kind !== 'conv' || r.decl.site !== r.decl.stmt) return undefined;
+  const k = s.kernel[0];
+  const same = s.padding[0] === (k - 1) / 2 && s.padding[1] === (k - 1) / 2;
+  if (!same && (s.padding[0] !== 0 || s.padding[1] !== 0)) return undefined;
+  const stmt = r.decl.stmt;
+  const rest = stmt.args.filter((a) => !/^(pad|same)/i.test(a.text)).map((a) => a.text);
+  const { line } = ctx.lines.position(stmt.span.start);
+  const indent = ctx.lines.indentation(line);
+  const conv = [`conv3-${s.outChannels}`, ...(same ? ['pad1'] : []), ...rest].join(' ');
+  // Mirror the author's style: if an explicit activation follows this conv, put one between the 3×3s too.
+  const idx = ctx.net.layers.indexOf(r.decl);
+  const next = ctx.net.layers[idx + 1];
+  const act = next && !next.auto && ['relu', 'leakyrelu', 'sigmoid', 'tanh'].includes(next.spec.kind) ? next.stmt.head.text : undefined;
+  const linesOut: string[] = [];
+  for (let i = 0; i < n; i++) {
+    linesOut.push((i === n - 1 && stmt.label ? `${stmt.label.text}: ` : '') + conv);
+    if (act && i < n - 1) linesOut.push(act);
+  }
+  return [{
+    title: `Replace by ${count} 3×3 convolutions (same receptive field, fewer weights)`,
+    edits: [{ span: stmt.span, text: linesOut.join(`\n${indent}`) }],
+    preferred: true,
+  }];
+}
+
+/** `double-activation`: an explicit activation right after one that `auto` already added. */
+function doubleActivation(r: LayerResult, prev: LayerResult | undefined, ctx: CheckContext): void {
+  const acts = ['relu', 'leakyrelu', 'sigmoid', 'tanh'];
+  if (!prev?.decl.auto || r.decl.auto || !acts.includes(r.decl.spec.kind) || !acts.includes(prev.decl.spec.kind)) return;
+  const { line } = ctx.lines.position(r.decl.stmt.span.start);
+  say(ctx, r.decl, 'double-activation', 'warning',
+    `\`auto\` already adds ${prev.decl.spec.kind} after the previous layer; this line applies a second activation`,
+    undefined, [{ title: 'Remove this line', edits: [{ span: { start: ctx.lines.lineStart(line), end: ctx.lines.nextLineStart(line) }, text: '' }], preferred: true }]);
+}
+
+/** The network-wide checks: missing input, receptive field past the input, fc layers dominating. */
+export function checkNetwork(n: NetworkResult, ctx: CheckContext): void {
+  missingInput(n, ctx);
+  rfExceedsInput(n, ctx);
+  fcDominates(n, ctx);
+}
+
+/** `missing-input`: without `input C×H×W` no shape can be known. */
+function missingInput(n: NetworkResult, ctx: CheckContext): void {
+  if (n.decl.input || !n.layers.length) return;
+  const first = n.layers[0].decl;
+  const { line } = ctx.lines.position(first.site.span.start);
+  const indent = ctx.lines.indentation(line);
+  ctx.report({
+    code: 'missing-input', severity: 'error',
+    message: `network '${n.name}' has no \`input\` line, so no shape can be computed; write one before the first layer, e.g. \`input 3x224x224\``,
+    span: n.decl.header?.span ?? first.site.head.span,
+    fixes: [{ title: 'Insert `input 3x224x224`', edits: [{ span: { start: ctx.lines.lineStart(line), end: ctx.lines.lineStart(line) }, text: `${indent}input 3x224x224\n` }], preferred: true }],
+  });
+}
+
+/** `rf-exceeds-input`: the first conv/pool layer whose receptive field is wider than the input. */
+function rfExceedsInput(n: NetworkResult, ctx: CheckContext): void {
+  if (!n.input) return;
+  const [, h, w] = n.input;
+  const l = n.layers.find((x) => x.rf && x.out && ['conv', 'maxpool', 'avgpool'].includes(x.decl.spec.kind) && (x.rf[0] > h || x.rf[1] > w));
+  if (!l) return;
+  say(ctx, l.decl, 'rf-exceeds-input', 'information',
+    `from here on a unit's receptive field (${l.rf![0]}×${l.rf![1]}) is larger than the ${h}×${w} input: each unit sees the whole image and part of the zero padding`);
+}
+
+/** `fc-dominates`: fc layers hold most parameters; GAP before the first fc would remove most of them. */
+function fcDominates(n: NetworkResult, ctx: CheckContext): void {
+  const t = n.totals;
+  if (!t.complete || t.fcShare <= 0.5) return;
+  const idx = n.layers.findIndex((l) => l.decl.spec.kind === 'fc');
+  if (idx < 0) return;
+  // The map the first fc reads: its input, or the input of the flatten right before it.
+  const fc = n.layers[idx];
+  const flat = idx > 0 && n.layers[idx - 1].decl.spec.kind === 'flatten' ? n.layers[idx - 1] : undefined;
+  const map = fc.in?.length === 3 ? fc.in : flat?.in?.length === 3 ? flat.in : undefined;
+  if (!map || map[1] * map[2] <= 1 || fc.decl.spec.kind !== 'fc') return;
+  const removed = map[0] * (map[1] * map[2] - 1) * fc.decl.spec.outFeatures;
+  const pct = (100 * t.fcShare).toFixed(1);
+  const fixes: Fix[] = [];
+  const stmt = (flat ?? fc).decl.stmt;
+  if ((flat ?? fc).decl.site === stmt && !(flat ?? fc).decl.copy) {
+    if (flat) {
+      fixes.push({ title: 'Replace flatten by global average pooling (gap)', edits: [{ span: flat.decl.stmt.head.span, text: 'gap' }] });
+    } else {
+      const { line } = ctx.lines.position(stmt.span.start);
+      fixes.push({ title: 'Insert global average pooling (gap) before the first fc', edits: [{ span: { start: ctx.lines.lineStart(line), end: ctx.lines.lineStart(line) }, text: `${ctx.lines.indentation(line)}gap\n` }] });
+    }
+  }
+  say(ctx, fc.decl, 'fc-dominates', 'information',
+    `fc layers hold ${pct}% of the parameters (${fmt(t.fcParams)} of ${fmt(t.params)}). Global average pooling of the ${dims(map)} map before this layer would remove ${fmt(removed)} of them`,
+    undefined, fixes);
+}
+
+export { slide };

@@ -1,0 +1,119 @@
+/**
+ * Lexer and parser for .cnn files (chevrotain). The notation is line based: every statement is
+ * `[label:] head arg*` on one line, and the head's own spelling (`conv3-64`, `FC-4096`) carries most
+ * of the meaning, which `program.ts` interprets. The parser's job is to split lines into statements,
+ * recover from anything malformed on a line, and report it with a position.
+ */
+import { createToken, EmbeddedActionsParser, Lexer, EOF, type IToken, type TokenType } from 'chevrotain';
+import type { ParseResult, Statement, SyntaxProblem, Token } from './ast.js';
+
+const Newline = createToken({ name: 'Newline', pattern: /\r?\n|\r/, line_breaks: true, label: 'end of line' });
+const Whitespace = createToken({ name: 'Whitespace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
+const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\r\n]*/, group: 'comments' });
+const Colon = createToken({ name: 'Colon', pattern: /:/, label: "':'" });
+const Dims = createToken({ name: 'Dims', pattern: /\d+(?:\.\d+)?(?:[xX×]\d+)+/, label: 'dimensions' });
+const NumberTok = createToken({ name: 'Number', pattern: /\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/, label: 'number' });
+const Word = createToken({ name: 'Word', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/, label: 'word' });
+
+const allTokens: TokenType[] = [Newline, Whitespace, Comment, Colon, Dims, NumberTok, Word];
+const lexer = new Lexer(allTokens, { ensureOptimizations: true, positionTracking: 'onlyOffset' });
+
+function tok(t: IToken): Token {
+  const type = t.tokenType === Word ? 'word' : t.tokenType === Dims ? 'dims' : 'number';
+  return { type, text: t.image, span: { start: t.startOffset, end: t.startOffset + t.image.length } };
+}
+
+/** The grammar: `file := (statement? Newline)* statement?`, `statement := (Word ':')? Word arg*`. */
+class CnnParser extends EmbeddedActionsParser {
+  constructor() {
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 2 });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE('file', () => {
+    const out: Statement[] = [];
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => { this.CONSUME(Newline); } },
+        {
+          ALT: () => {
+            const s = this.SUBRULE(this.statement);
+            this.ACTION(() => { if (s) out.push(s); });
+            this.OR2([{ ALT: () => { this.CONSUME2(Newline); } }, { ALT: () => { this.CONSUME(EOF); } }]);
+          },
+        },
+      ]);
+    });
+    return out;
+  });
+
+  statement = this.RULE('statement', (): Statement | undefined => {
+    let label: IToken | undefined;
+    let head: IToken;
+    const args: IToken[] = [];
+    const first = this.CONSUME(Word);
+    head = first;
+    this.OPTION(() => {
+      this.CONSUME(Colon);
+      label = first;
+      head = this.CONSUME2(Word);
+    });
+    this.MANY(() => {
+      const a = this.OR([
+        { ALT: () => this.CONSUME3(Word) },
+        { ALT: () => this.CONSUME(NumberTok) },
+        { ALT: () => this.CONSUME(Dims) },
+      ]);
+      args.push(a);
+    });
+    return this.ACTION(() => {
+      // Recovery can hand us tokens inserted out of thin air (startOffset NaN); drop them.
+      if (Number.isNaN(head.startOffset)) return undefined;
+      const real = args.filter((a) => !Number.isNaN(a.startOffset)).map(tok);
+      const l = label && !Number.isNaN(label.startOffset) ? tok(label) : undefined;
+      const h = tok(head);
+      const start = l ? l.span.start : h.span.start;
+      const end = real.length ? real[real.length - 1].span.end : h.span.end;
+      return { label: l, head: h, args: real, span: { start, end } };
+    });
+  });
+}
+
+/** One parser instance for the whole process, reused by resetting its input (chevrotain's advice). */
+const parser = new CnnParser();
+
+/** Parses a whole file. Never throws: malformed lines become errors and parsing resumes on the next line. */
+export function parse(text: string): ParseResult {
+  const lexed = lexer.tokenize(text);
+  const errors: SyntaxProblem[] = lexed.errors.map((e) => ({
+    message: `unexpected character '${text.substr(e.offset, e.length > 0 ? Math.min(e.length, 1) : 1)}'`,
+    span: { start: e.offset, end: e.offset + Math.max(1, Math.min(e.length, 1)) },
+  }));
+  const comments = (lexed.groups.comments ?? []).map((c) => ({ start: c.startOffset, end: c.startOffset + c.image.length }));
+  parser.input = lexed.tokens;
+  let statements: Statement[] = [];
+  try {
+    statements = parser.file() ?? [];
+  } catch (e) {
+    // Chevrotain should never throw with recovery on; if it does, keep the editor alive.
+    errors.push({ message: `internal parser error: ${(e as Error).message}`, span: { start: 0, end: 0 } });
+  }
+  for (const e of parser.errors) {
+    const t = e.token;
+    const start = Number.isNaN(t.startOffset) ? text.length : t.startOffset;
+    const end = Number.isNaN(t.startOffset) ? text.length : start + Math.max(1, t.image.length);
+    errors.push({ message: describe(e.token, e.message), span: { start, end } });
+  }
+  errors.sort((a, b) => a.span.start - b.span.start);
+  return { statements, errors, comments };
+}
+
+/** Turns chevrotain's message into one a .cnn author can act on. */
+function describe(t: IToken, raw: string): string {
+  if (t.tokenType === EOF) return 'unexpected end of file';
+  if (t.tokenType === Colon) return "unexpected ':' — a label is written `name: layer`, e.g. `conv1: conv3-64 pad1`";
+  if (t.tokenType === NumberTok || t.tokenType === Dims) {
+    return `a statement cannot start with the number '${t.image}' — write a layer such as conv3-64 or fc-4096`;
+  }
+  return raw.replace(/\s+/g, ' ');
+}
