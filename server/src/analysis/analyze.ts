@@ -92,7 +92,7 @@ function analyzeNetwork(net: NetworkDecl, ctx: Omit<CheckContext, 'net'>): Netwo
   let shape: Shape | undefined = input;
   let field: Field | undefined = input ? inputField(input) : undefined;
   let complete = !!input;
-  const cctx: CheckContext = { ...ctx, net };
+  const cctx: CheckContext = { text: ctx.text, lines: ctx.lines, report: ctx.report, net };
   net.layers.forEach((decl, index) => {
     const prev = layers[index - 1];
     if (!shape || !field) {
@@ -109,18 +109,23 @@ function analyzeNetwork(net: NetworkDecl, ctx: Omit<CheckContext, 'net'>): Netwo
       approximateField: o.field.approximate || undefined, implicitFlatten: o.implicitFlatten || undefined,
     };
     const ok = checkLayer(r, prev, o.error, cctx, input!);
-    layers.push(ok ? r : { ...r, out: undefined });
+    if (!ok) (r as { out?: Shape }).out = undefined;
+    layers.push(r);
     shape = ok ? o.out : undefined;
     field = ok ? o.field : undefined;
     if (!ok) complete = false;
   });
-  const sum = (f: (l: LayerResult) => number) => layers.reduce((a, l) => a + f(l), 0);
-  const params = sum((l) => l.params);
-  const fcParams = sum((l) => (l.decl.spec.kind === 'fc' ? l.params : 0));
-  const activations = sum((l) => l.activations);
+  let params = 0, macs = 0, activations = 0, fcParams = 0, convParams = 0;
+  for (const l of layers) {
+    params += l.params;
+    macs += l.macs;
+    activations += l.activations;
+    if (l.decl.spec.kind === 'fc') fcParams += l.params;
+    if (l.decl.spec.kind === 'conv') convParams += l.params;
+  }
   const totals: Totals = {
-    params, macs: sum((l) => l.macs), activations, activationBytes: 4 * activations, paramBytes: 4 * params, fcParams,
-    convParams: sum((l) => (l.decl.spec.kind === 'conv' ? l.params : 0)), fcShare: params ? fcParams / params : 0, complete,
+    params, macs, activations, activationBytes: 4 * activations, paramBytes: 4 * params, fcParams, convParams,
+    fcShare: params ? fcParams / params : 0, complete,
   };
   const result: NetworkResult = { decl: net, name: net.name, input, layers, totals };
   checkNetwork(result, cctx);

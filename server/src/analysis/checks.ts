@@ -17,7 +17,7 @@ export interface CheckContext {
   readonly net: NetworkDecl;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+import { fmtInt as fmt } from './format.js';
 const dims = (s: Shape) => s.map(fmt).join('×');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -44,6 +44,7 @@ function optionSpan(decl: LayerDecl, prefix: RegExp): Span | undefined {
 /** Runs the per-layer checks; false when the layer's output shape is unusable. */
 export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext, input: Shape): boolean {
   const d = r.decl;
+  poolOn1x1(r, ctx);
   if (error) {
     const span = error.code === 'groups-mismatch' ? optionSpan(d, /^groups?\d/) : undefined;
     say(ctx, d, error.code, 'error', error.message, span);
@@ -51,7 +52,6 @@ export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error:
   }
   if (tooLarge(r, ctx)) return false;
   droppedPixels(r, ctx);
-  poolOn1x1(r, ctx);
   largeKernel(r, ctx);
   doubleActivation(r, prev, ctx);
   void input;
@@ -71,16 +71,18 @@ function droppedPixels(r: LayerResult, ctx: CheckContext): void {
   const s = r.decl.spec;
   if ((s.kind !== 'conv' && s.kind !== 'maxpool' && s.kind !== 'avgpool') || !r.in || r.in.length !== 3) return;
   const dil = s.kind === 'conv' ? s.dilation : [1, 1] as const;
+  // Rows past the last window are unused; those that are padding zeros lose nothing.
   const left = [0, 1].map((i) => {
     const size = r.in![i + 1] + 2 * s.padding[i];
     const keff = dil[i] * (s.kernel[i] - 1) + 1;
-    return (size - keff) % s.stride[i];
+    return Math.max(0, ((size - keff) % s.stride[i]) - s.padding[i]);
   });
   if (left[0] === 0 && left[1] === 0) return;
   const parts = [left[0] ? plural(left[0], 'row') : '', left[1] ? plural(left[1], 'column') : ''].filter(Boolean).join(' and ');
-  const what = s.kind === 'conv' ? `the ${s.kernel.join('×')} kernel with stride ${s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×')}` : `the ${s.kernel.join('×')} windows with stride ${s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×')}`;
+  const stride = s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×');
+  const what = s.kind === 'conv' ? `the ${s.kernel.join('×')} kernel with stride ${stride} leaves` : `the ${s.kernel.join('×')} windows with stride ${stride} leave`;
   say(ctx, r.decl, 'dropped-pixels', 'warning',
-    `${what} leaves the last ${parts} of the ${s.padding[0] || s.padding[1] ? `padded ${r.in[1] + 2 * s.padding[0]}×${r.in[2] + 2 * s.padding[1]}` : `${dims(r.in.slice(1))}`} input unused: no window reaches ${left[0] + left[1] === 1 ? 'it' : 'them'}`,
+    `on the ${dims(r.in.slice(1))} input, ${what} the last ${parts} unused: no window reaches ${left[0] + left[1] === 1 ? 'it' : 'them'}, so those pixels are dropped`,
     optionSpan(r.decl, /^stride/));
 }
 
@@ -180,7 +182,7 @@ function rfExceedsInput(n: NetworkResult, ctx: CheckContext): void {
 /** `fc-dominates`: fc layers hold most parameters; GAP before the first fc would remove most of them. */
 function fcDominates(n: NetworkResult, ctx: CheckContext): void {
   const t = n.totals;
-  if (!t.complete || t.fcShare <= 0.5) return;
+  if (!t.complete || t.fcShare <= 0.5 || t.convParams === 0) return;
   const idx = n.layers.findIndex((l) => l.decl.spec.kind === 'fc');
   if (idx < 0) return;
   // The map the first fc reads: its input, or the input of the flatten right before it.

@@ -58,8 +58,9 @@ export function networkSummary(a: Analysis, n: NetworkResult): SummaryNetwork {
   };
 }
 
-/** 1,234,567 */
-export const fmtInt = (n: number): string => n.toLocaleString('en-US');
+import { fmtInt } from './format.js';
+
+export { fmtInt };
 
 /** 15.47 G, 1.79 M, 740 */
 export function fmtSi(n: number): string {

@@ -192,6 +192,10 @@ export type ParsedOption =
   | { kind: 'mode'; value: 'zeros' | 'nearest' };
 
 const NUM = '(\\d+(?:\\.\\d+)?(?:e[-+]?\\d+)?|\\.\\d+)';
+const LRN_RE = new RegExp(`^(size|alpha|beta|k)${NUM}$`);
+const EPS_RE = new RegExp(`^eps${NUM}$`);
+const SLOPE_RE = new RegExp(`^slope${NUM}$`);
+const P_RE = new RegExp(`^p${NUM}$`);
 const PAIR = /^(\d+)(?:x(\d+))?$/;
 
 function pair(s: string): Pair | undefined {
@@ -211,10 +215,10 @@ export function parseOption(w: string): ParsedOption | undefined {
   if (w === 'nobias') return { kind: 'nobias' };
   if (w === 'noact') return { kind: 'noact' };
   if ((TEACHING_KERNELS as readonly string[]).includes(w)) return { kind: 'teaching', value: w as TeachingKernel };
-  if ((m = new RegExp(`^(size|alpha|beta|k)${NUM}$`).exec(w))) return { kind: 'lrn', key: m[1] as 'size', value: Number(m[2]) };
-  if ((m = new RegExp(`^eps${NUM}$`).exec(w))) return { kind: 'eps', value: Number(m[1]) };
-  if ((m = new RegExp(`^slope${NUM}$`).exec(w))) return { kind: 'slope', value: Number(m[1]) };
-  if ((m = new RegExp(`^p${NUM}$`).exec(w))) return { kind: 'p', value: Number(m[1]) };
+  if ((m = LRN_RE.exec(w))) return { kind: 'lrn', key: m[1] as 'size', value: Number(m[2]) };
+  if ((m = EPS_RE.exec(w))) return { kind: 'eps', value: Number(m[1]) };
+  if ((m = SLOPE_RE.exec(w))) return { kind: 'slope', value: Number(m[1]) };
+  if ((m = P_RE.exec(w))) return { kind: 'p', value: Number(m[1]) };
   if (w === 'zeros' || w === 'nearest') return { kind: 'mode', value: w };
   return undefined;
 }
