@@ -187,7 +187,10 @@ function fcDominates(n: NetworkResult, ctx: CheckContext): void {
   if (idx < 0) return;
   // The map the first fc reads: its input, or the input of the flatten right before it.
   const fc = n.layers[idx];
-  const flat = idx > 0 && n.layers[idx - 1].decl.spec.kind === 'flatten' ? n.layers[idx - 1] : undefined;
+  // Look back past shape-preserving layers (AlexNet puts dropout between flatten and fc).
+  let j = idx - 1;
+  while (j >= 0 && ['dropout', 'relu', 'leakyrelu', 'sigmoid', 'tanh'].includes(n.layers[j].decl.spec.kind)) j--;
+  const flat = j >= 0 && n.layers[j].decl.spec.kind === 'flatten' ? n.layers[j] : undefined;
   const map = fc.in?.length === 3 ? fc.in : flat?.in?.length === 3 ? flat.in : undefined;
   if (!map || map[1] * map[2] <= 1 || fc.decl.spec.kind !== 'fc') return;
   const removed = map[0] * (map[1] * map[2] - 1) * fc.decl.spec.outFeatures;
