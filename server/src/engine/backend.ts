@@ -1,0 +1,22 @@
+/**
+ * The seam where a faster convolution and fully connected implementation (the WebAssembly SIMD one)
+ * plugs into the runner. Everything else the runner does is cheap next to these two.
+ */
+import type { ConvSpec } from '../analysis/types.js';
+
+/**
+ * A provider of the two heavy kernels. Both must overwrite every element of `out` (it may hold stale
+ * data) and must not keep references to the buffers after returning.
+ */
+export interface ConvBackend {
+  /**
+   * out is (Cout, OH, OW) = outShape, inp is (Cin, H, W) = inShape, weight is (Cout, Cin/groups, kH, kW),
+   * bias is (Cout) or null; stride, padding (zeros), dilation and groups come from `spec`.
+   */
+  conv2d(
+    out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+    inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number],
+  ): void;
+  /** out is (outFeatures), inp is (inFeatures), weight is (outFeatures, inFeatures) as nn.Linear, bias is (outFeatures) or null. */
+  fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null, inFeatures: number, outFeatures: number): void;
+}

@@ -1,0 +1,18 @@
+/**
+ * The engine's public surface for the CLI, the worker and the extension: load or initialise
+ * parameters, turn an image into an input tensor, run, and write outputs as .npy or PNG grids.
+ */
+export type { ConvBackend } from './backend.js';
+export { featureGrid, featureGridPng, encodeGreyPng, type GreyImage, type GridOptions } from './featuremaps.js';
+export {
+  IMAGENET_MEAN, IMAGENET_STD, decodeImage, imageToTensor, loadImageTensor, resizeBilinear,
+  type DecodedImage, type Normalisation,
+} from './image.js';
+export { tsBackend } from './kernels.js';
+export { countParams, paramsFromSafetensors, paramsFromTensors } from './loadweights.js';
+export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { abortError, runLayer, runNetwork, type RunOptions } from './run.js';
+export { parseSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
+export { inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';
+export { tensor, zeros, type Tensor } from './tensor.js';
+export { initParams, type LayerParams } from './weights.js';

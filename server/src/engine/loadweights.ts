@@ -1,0 +1,159 @@
+/**
+ * Matching a state_dict's tensors to the network's layers. The rule: group tensors by name prefix
+ * (everything before the last dot), sort the groups in natural order ('features.10' after
+ * 'features.9'), and hand them in order to the layers that have parameters (conv, fc, bn; a conv with a
+ * teaching kernel keeps its fixed weight and takes nothing). Inside a group the PyTorch names weight,
+ * bias, running_mean and running_var are used and num_batches_tracked is ignored.
+ *
+ * One refinement makes torchvision checkpoints load as they are: their top-level containers sort
+ * alphabetically ('classifier' before 'features'). When the natural order does not fit and the names
+ * start with two to five distinct non-numeric containers, every order of those containers is tried and
+ * the single one whose shapes all fit is used.
+ */
+import type { LayerSpec } from '../analysis/types.js';
+import { parseSafetensors, type SafeTensor } from './safetensors.js';
+import { hasParams, inferShapes, layerName, layerParamShapes } from './shapes.js';
+import { sameShape, shapeStr } from './tensor.js';
+import { PARAM_NAMES, teachingParams, type LayerParams } from './weights.js';
+
+const IGNORED_SUFFIXES = new Set(['num_batches_tracked']);
+const USED_SUFFIXES = new Set<string>(PARAM_NAMES.map(([, torchName]) => torchName));
+
+/** Compares strings with digit runs compared as numbers, so 'features.10' sorts after 'features.9'. */
+export function naturalCompare(a: string, b: string): number {
+  const ra = a.match(/\d+|\D+/g) ?? [];
+  const rb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ra.length, rb.length); i++) {
+    const x = ra[i];
+    const y = rb[i];
+    if (x === y) continue;
+    const nx = /^\d/.test(x);
+    const ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length; // '01' vs '1': equal value, order by spelling to stay total
+    }
+    return x < y ? -1 : 1;
+  }
+  return ra.length - rb.length;
+}
+
+/** A prefix and its tensors keyed by suffix. */
+interface Group {
+  readonly prefix: string;
+  readonly tensors: Map<string, SafeTensor>;
+}
+
+/** Splits tensors into groups by prefix; unknown suffixes are an error, ignored ones are dropped. */
+function groupTensors(tensors: readonly SafeTensor[], label: string): Group[] {
+  const groups = new Map<string, Map<string, SafeTensor>>();
+  for (const t of tensors) {
+    const dot = t.name.lastIndexOf('.');
+    const prefix = dot < 0 ? '' : t.name.slice(0, dot);
+    const suffix = t.name.slice(dot + 1);
+    if (IGNORED_SUFFIXES.has(suffix)) continue;
+    if (!USED_SUFFIXES.has(suffix)) {
+      throw new Error(`${label}: tensor '${t.name}' ends in '${suffix}'; expected weight, bias, running_mean or running_var`);
+    }
+    let g = groups.get(prefix);
+    if (!g) groups.set(prefix, (g = new Map()));
+    g.set(suffix, t);
+  }
+  return [...groups].map(([prefix, m]) => ({ prefix, tensors: m }));
+}
+
+/** Assigns groups in order to the parameter layers, or throws the first mismatch found. */
+function assign(
+  groups: readonly Group[], layers: readonly LayerSpec[], inShapes: readonly (readonly number[])[],
+  targets: readonly number[], label: string,
+): LayerParams[] {
+  const params: LayerParams[] = layers.map((spec, i) => teachingParams(spec, inShapes[i]));
+  targets.forEach((li, gi) => {
+    const spec = layers[li];
+    const group = groups[gi];
+    const shapes = layerParamShapes(spec, inShapes[li]);
+    const p: LayerParams = {};
+    for (const [key, torchName] of PARAM_NAMES) {
+      const want = shapes[key];
+      const t = group.tensors.get(torchName);
+      const fullName = group.prefix ? `${group.prefix}.${torchName}` : torchName;
+      if (want && !t) {
+        throw new Error(`${label}: ${layerName(li, spec)} needs tensor '${fullName}' of shape ${shapeStr(want)}, which the file does not have`);
+      }
+      if (!t) continue;
+      if (!want) {
+        throw new Error(`${label}: ${layerName(li, spec)} has no ${torchName}, but the file has tensor '${fullName}' of shape ${shapeStr(t.shape)}`);
+      }
+      if (!sameShape(t.shape, want)) {
+        throw new Error(`${label}: ${layerName(li, spec)}: tensor '${fullName}' has shape ${shapeStr(t.shape)}, the layer needs ${shapeStr(want)}`);
+      }
+      if (!t.data) throw new Error(`${label}: ${layerName(li, spec)}: tensor '${fullName}' has dtype ${t.dtype}; expected a float type`);
+      p[key] = t.data;
+    }
+    params[li] = p;
+  });
+  return params;
+}
+
+/** Every ordering of `items` (for the handful of top-level containers a checkpoint has). */
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
+}
+
+/** Parameters for every layer from a state_dict's tensors by the loading rule above. */
+export function paramsFromTensors(
+  tensors: readonly SafeTensor[], inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
+): LayerParams[] {
+  const outShapes = inferShapes(inputShape, layers);
+  const inShapes = layers.map((_, i) => (i === 0 ? inputShape : outShapes[i - 1]));
+  const targets = layers.flatMap((spec, i) => (hasParams(spec) && !(spec.kind === 'conv' && spec.teaching) ? [i] : []));
+  const groups = groupTensors(tensors, label).sort((a, b) => naturalCompare(a.prefix, b.prefix));
+
+  if (groups.length !== targets.length) {
+    const teaching = layers.some((s) => s.kind === 'conv' && s.teaching) ? ' (convs with a teaching kernel take none)' : '';
+    const have = groups.map((g) => g.prefix || '(no prefix)').join(', ');
+    const want = targets.map((i) => `${i}:${layers[i].kind}`).join(', ');
+    throw new Error(
+      `${label}: the file has ${groups.length} parameter groups [${have}] but the network has ${targets.length} layers with parameters${teaching} [${want}]`,
+    );
+  }
+
+  try {
+    return assign(groups, layers, inShapes, targets, label);
+  } catch (naturalError) {
+    const top = (g: Group): string => g.prefix.split('.')[0];
+    const containers = [...new Set(groups.map(top))];
+    if (containers.length < 2 || containers.length > 5 || containers.some((c) => /^\d/.test(c))) throw naturalError;
+    const fits: LayerParams[][] = [];
+    for (const order of permutations(containers)) {
+      const rank = new Map(order.map((c, i) => [c, i]));
+      const reordered = [...groups].sort((a, b) => rank.get(top(a))! - rank.get(top(b))! || naturalCompare(a.prefix, b.prefix));
+      try {
+        fits.push(assign(reordered, layers, inShapes, targets, label));
+      } catch {
+        // This order does not fit; try the next.
+      }
+    }
+    if (fits.length === 1) return fits[0];
+    if (fits.length > 1) {
+      throw new Error(`${label}: the containers [${containers.join(', ')}] fit the layers in ${fits.length} different orders; save the state_dict of an nn.Sequential instead`);
+    }
+    throw naturalError;
+  }
+}
+
+/** Parses a safetensors file and assigns its tensors to the layers; `label` (the file name) prefixes errors. */
+export function paramsFromSafetensors(
+  bytes: Uint8Array, inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
+): LayerParams[] {
+  return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label);
+}
+
+/** Total number of float parameters in a params list, for reporting what was loaded. */
+export function countParams(params: readonly LayerParams[]): number {
+  let n = 0;
+  for (const p of params) for (const [key] of PARAM_NAMES) n += p[key]?.length ?? 0;
+  return n;
+}

@@ -1,0 +1,64 @@
+/** The built `cnnlab` CLI: the JSON contract, the table, `check` lines and exit codes. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoPath } from '../helpers/core.js';
+
+function cnnlab(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [repoPath('dist/cli.js'), ...args], { cwd: repoPath('.'), encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('summary --json keeps the documented contract', () => {
+  const r = cnnlab('summary', 'samples/vgg16.cnn', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(j), ['networks', 'diagnostics']);
+  const n = j.networks[0];
+  assert.equal(n.name, 'vgg16');
+  assert.deepEqual(n.input, [3, 224, 224]);
+  for (const k of ['index', 'line', 'text', 'kind', 'in', 'out', 'params', 'macs', 'activations', 'rf', 'jump', 'padding']) assert.ok(k in n.layers[0], k);
+  assert.deepEqual(n.layers[0], { ...n.layers[0], index: 0, line: 7, text: 'conv3-64 pad1', kind: 'conv', in: [3, 224, 224], out: [64, 224, 224], params: 1792, macs: 86_704_128, activations: 3_211_264, rf: [3, 3], jump: [1, 1], padding: [1, 1] });
+  assert.deepEqual([n.totals.params, n.totals.macs], [138_357_544, 15_470_264_320]);
+  const d = j.diagnostics[0];
+  assert.deepEqual(Object.keys(d).sort(), ['code', 'column', 'endColumn', 'endLine', 'line', 'message', 'severity']);
+  assert.deepEqual([d.code, d.severity, d.line, d.column], ['fc-dominates', 'information', 30, 1]);
+});
+
+test('summary prints a table with thousands separators and the totals', () => {
+  const r = cnnlab('summary', 'samples/vgg.cnn', '--network', 'VGG-E');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^VGG-E: input 3×224×224/);
+  assert.match(r.out, /Total params:\s+143,667,240 {2}\(fc layers 123,642,856 = 86\.1%\)/);
+  assert.match(r.out, /Total MACs:\s+19,632,062,464 {2}\(19\.63 GMACs; FLOPs = 2·MACs = 39\.26 GFLOPs\)/);
+  assert.match(r.out, /conv3-64 pad1\s+64×224×224\s+1,792\s+86,704,128\s+3\n/);
+  assert.doesNotMatch(r.out, /VGG-D/);
+});
+
+test('check prints file:line:col: severity: message [code] and exits 1 on errors', () => {
+  const r = cnnlab('check', 'samples/mistakes.cnn', 'samples/vgg16.cnn');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /^samples\/mistakes\.cnn:10:1: error: unknown layer 'convv3-8' — did you mean 'conv3-8'\? \[unknown-layer\]$/m);
+  assert.match(r.out, /^samples\/vgg16\.cnn:30:1: information: .* \[fc-dominates\]$/m);
+  const ok = cnnlab('check', 'samples/vgg16.cnn', 'samples/lecture/01-weight-sharing.cnn');
+  assert.equal(ok.code, 0, 'information alone is not a failure');
+});
+
+test('errors of the command itself are one line and exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-'));
+  const f = join(dir, 'x.cnn');
+  writeFileSync(f, 'network a\ninput 1x8x8\nconv3-1\n');
+  for (const [args, msg] of [
+    [['summary', 'no/such/file.cnn'], /^cnnlab: cannot read no\/such\/file\.cnn: no such file\n$/],
+    [['summary', f, '--network', 'b'], /^cnnlab: no network named 'b' in .* \(it has: a\)\n$/],
+    [['frobnicate'], /^cnnlab: unknown command 'frobnicate'/],
+    [['summary', f, '--bogus'], /^cnnlab: unknown option --bogus/],
+  ] as const) {
+    const r = cnnlab(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, msg);
+  }
+});

@@ -1,0 +1,158 @@
+/**
+ * The runner and the parameters it runs with: deterministic He initialisation, teaching kernels,
+ * shape checks, keep/onLayer/cancellation options and the pluggable conv backend.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { ConvSpec, LayerSpec } from '../../server/src/analysis/types.js';
+import type { ConvBackend } from '../../server/src/engine/backend.js';
+import { tsBackend } from '../../server/src/engine/kernels.js';
+import { runNetwork } from '../../server/src/engine/run.js';
+import { inferShapes } from '../../server/src/engine/shapes.js';
+import { teachingKernel } from '../../server/src/engine/teaching.js';
+import { tensor } from '../../server/src/engine/tensor.js';
+import { initParams } from '../../server/src/engine/weights.js';
+
+const conv = (outChannels: number, extra: Partial<ConvSpec> = {}): ConvSpec => ({
+  kind: 'conv', kernel: [3, 3], outChannels, stride: [1, 1], padding: [1, 1], dilation: [1, 1],
+  groups: 1, bias: true, depthwise: false, ...extra,
+});
+
+const NET: LayerSpec[] = [
+  conv(8), { kind: 'bn', eps: 1e-5 }, { kind: 'relu' }, { kind: 'maxpool', kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+  conv(16), { kind: 'relu' }, { kind: 'gap' }, { kind: 'fc', outFeatures: 10, bias: true }, { kind: 'softmax' },
+];
+const INPUT = [3, 16, 16];
+
+/** A left-dark, right-bright greyscale picture: columns < w/2 are 0, the rest 1. */
+function stepImage(c: number, h: number, w: number): Float32Array {
+  const d = new Float32Array(c * h * w);
+  for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = w / 2; x < w; x++) d[(ch * h + y) * w + x] = 1;
+  return d;
+}
+
+describe('initParams', () => {
+  it('is deterministic per seed and per layer, He-scaled, with identity bn', () => {
+    const a = initParams(INPUT, NET, 123);
+    const b = initParams(INPUT, NET, 123);
+    const c = initParams(INPUT, NET, 124);
+    assert.deepEqual(a[0].weight, b[0].weight);
+    assert.notDeepEqual(a[0].weight, c[0].weight);
+    // Editing a later layer leaves earlier layers' weights alone.
+    const edited = initParams(INPUT, [...NET.slice(0, 7), { kind: 'fc', outFeatures: 4, bias: true }], 123);
+    assert.deepEqual(edited[4].weight, a[4].weight);
+    // Kaiming normal: std √(2 / fan_in) with fan_in = 8·3·3 for the second conv.
+    const w = a[4].weight!;
+    const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+    assert.ok(Math.abs(std / Math.sqrt(2 / 72) - 1) < 0.05, `std ${std}`);
+    assert.ok(a[0].bias!.every((v) => v === 0));
+    assert.ok(a[1].weight!.every((v) => v === 1) && a[1].runningVar!.every((v) => v === 1));
+    assert.ok(a[1].bias!.every((v) => v === 0) && a[1].runningMean!.every((v) => v === 0));
+    assert.deepEqual(a[2], {});
+  });
+});
+
+describe('teaching kernels', () => {
+  it('sobelx responds positively to a dark-to-bright edge, on the mean of RGB channels', async () => {
+    const layers: LayerSpec[] = [conv(1, { teaching: 'sobelx', padding: [0, 0] })];
+    const params = initParams([3, 5, 6], layers);
+    const [out] = await runNetwork(tensor([3, 5, 6], stepImage(3, 5, 6)), layers, params);
+    assert.deepEqual(out.shape, [1, 3, 4]);
+    // Output columns 1 and 2 straddle the edge between input columns 2 and 3: 1 + 2 + 1 = 4.
+    assert.deepEqual([...out.data.subarray(0, 4)], [0, 4, 4, 0]);
+  });
+
+  it('boxblur, gaussian and identity have the documented values', () => {
+    const box = teachingKernel('boxblur', 5, 5);
+    assert.ok(box.every((v) => v === Math.fround(1 / 25)));
+    const g = teachingKernel('gaussian', 5, 5);
+    assert.ok(Math.abs(g.reduce((s, v) => s + v, 0) - 1) < 1e-6);
+    assert.ok(g[12] > g[7] && g[7] > g[2] && g[0] === g[24]);
+    assert.deepEqual([...teachingKernel('identity', 3, 3)], [0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    assert.deepEqual([...teachingKernel('laplacian', 3, 3)], [0, 1, 0, 1, -4, 1, 0, 1, 0]);
+    assert.throws(() => teachingKernel('sobely', 5, 5), /teaching kernel 'sobely' is defined only for a 3×3 conv, this conv is 5×5/);
+  });
+});
+
+describe('runNetwork', () => {
+  it('returns every output with the inferred shapes, or only the last', async () => {
+    const params = initParams(INPUT, NET, 1);
+    const input = tensor(INPUT, stepImage(3, 16, 16));
+    const all = await runNetwork(input, NET, params);
+    assert.deepEqual(all.map((t) => t.shape), inferShapes(INPUT, NET));
+    const probs = all[all.length - 1].data;
+    assert.ok(Math.abs(probs.reduce((s, v) => s + v, 0) - 1) < 1e-6);
+    const last = await runNetwork(input, NET, params, { keep: 'last' });
+    assert.equal(last.length, 1);
+    assert.deepEqual(last[0].data, probs);
+  });
+
+  it('calls onLayer in order and awaits it', async () => {
+    const seen: number[] = [];
+    await runNetwork(tensor(INPUT), NET, initParams(INPUT, NET), {
+      onLayer: async (i) => {
+        await new Promise((r) => setTimeout(r, 1));
+        seen.push(i);
+      },
+    });
+    assert.deepEqual(seen, NET.map((_, i) => i));
+  });
+
+  it('stops between layers when the signal is aborted, with an AbortError', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    await assert.rejects(
+      runNetwork(tensor(INPUT), NET, initParams(INPUT, NET), {
+        signal: controller.signal,
+        onLayer: (i) => {
+          seen.push(i);
+          if (i === 2) controller.abort();
+        },
+      }),
+      { name: 'AbortError' },
+    );
+    assert.deepEqual(seen, [0, 1, 2]);
+  });
+
+  it('uses a plugged-in backend for conv and fc', async () => {
+    const calls: string[] = [];
+    const spy: ConvBackend = {
+      conv2d(...args) {
+        calls.push(`conv ${args[4].join('x')}→${args[6].join('x')}`);
+        tsBackend.conv2d(...args);
+      },
+      fc(...args) {
+        calls.push(`fc ${args[4]}→${args[5]}`);
+        tsBackend.fc(...args);
+      },
+    };
+    const params = initParams(INPUT, NET, 5);
+    const viaSpy = await runNetwork(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { backend: spy, keep: 'last' });
+    const viaTs = await runNetwork(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { keep: 'last' });
+    assert.deepEqual(calls, ['conv 3x16x16→8x16x16', 'conv 8x8x8→16x8x8', 'fc 16→10']);
+    assert.deepEqual(viaSpy[0].data, viaTs[0].data);
+  });
+
+  it('rejects impossible shapes and bad parameters with the layer and shapes in the message', async () => {
+    const params = initParams(INPUT, NET);
+    // Conv weights do not depend on the map size, so the 16×16 parameters fit a 1×1 input too.
+    await assert.rejects(runNetwork(tensor([3, 1, 1]), NET, params),
+      /layer 3 \(maxpool\) on input \[8, 1, 1\]: output would be 0×0; the window does not fit/);
+    const bad = params.map((p) => ({ ...p }));
+    bad[4].weight = new Float32Array(10);
+    await assert.rejects(runNetwork(tensor(INPUT), NET, bad), /layer 4 \(conv\): weight has 10 values, shape \[16, 8, 3, 3\] needs 1152/);
+    await assert.rejects(runNetwork(tensor([12]), [conv(2)], [{}]), /layer 0 \(conv\) on input \[12\]: needs a \(C, H, W\) map/);
+    await assert.rejects(runNetwork(tensor(INPUT), NET, params.slice(1)), /9 layers but 8 parameter records/);
+  });
+
+  it('passes unknown, dropout and flatten through and flattens before fc', async () => {
+    const layers: LayerSpec[] = [{ kind: 'unknown' }, { kind: 'dropout', p: 0.5 }, { kind: 'fc', outFeatures: 2, bias: false }, { kind: 'leakyrelu' }];
+    const params = initParams([2, 2, 2], layers);
+    params[2].weight = new Float32Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]);
+    const input = tensor([2, 2, 2], new Float32Array([3, 0, 0, 0, 0, 0, 0, 5]));
+    const out = await runNetwork(input, layers, params);
+    assert.deepEqual(out[1].shape, [2, 2, 2]);
+    assert.deepEqual([...out[2].data], [3, -5]);
+    assert.deepEqual([...out[3].data], [3, Math.fround(-0.05)]);
+  });
+});
