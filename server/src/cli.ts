@@ -2,19 +2,25 @@
  * `cnnlab`: the command-line face of the analysis (and, later, the engine).
  *   cnnlab summary FILE [--network NAME] [--json]
  *   cnnlab check FILE...
+ *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors] [--dump DIR] [--png DIR] [--top K]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
-import { formatTable, toSummary } from './analysis/summary.js';
+import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
+import { featureGridPng, runNetwork, writeNpy } from './engine/index.js';
+import { DEFAULT_BUDGET, loadInput, loadParams, planRun, topK } from './runner.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */
 class UsageError extends Error {}
 
 const USAGE = `usage:
   cnnlab summary FILE [--network NAME] [--json]   layer table: shapes, params, MACs, receptive field
-  cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]`;
+  cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
+  cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors]
+             [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G]
+                                                  runs the network on a PNG/JPEG/.npy input`;
 
 function load(file: string): Analysis {
   let text: string;
@@ -77,13 +83,79 @@ function check(args: string[]): number {
   return failed ? 1 : 0;
 }
 
+function readBytes(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const { pos, opt } = options(args, [], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs']);
+  if (pos.length !== 1) throw new UsageError(`run takes one file\n${USAGE}`);
+  const inputFile = opt.get('--input') as string | undefined;
+  if (!inputFile) throw new UsageError('run needs --input IMAGE_OR_NPY (a PNG, a JPEG or a float32 .npy of shape C×H×W)');
+  const num = (flag: string, dflt: number) => {
+    const v = opt.get(flag);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} takes a number, not '${v}'`);
+    return n;
+  };
+  const a = load(pos[0]);
+  const top = num('--top', 5);
+  const budget = { ...DEFAULT_BUDGET, maxMacs: num('--max-gmacs', DEFAULT_BUDGET.maxMacs / 1e9) * 1e9 };
+  let plan;
+  try {
+    plan = planRun(a, opt.get('--network') as string | undefined, budget);
+  } catch (e) {
+    throw new UsageError(`${pos[0]}: ${(e as Error).message}`);
+  }
+  const weightsFile = opt.get('--weights') as string | undefined;
+  let input, params;
+  try {
+    input = loadInput(readBytes(inputFile, 'input'), basename(inputFile), plan);
+    params = loadParams(plan, weightsFile ? { bytes: readBytes(weightsFile, 'weights'), fileName: basename(weightsFile) } : undefined, num('--seed', 0));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+  const dump = opt.get('--dump') as string | undefined;
+  const png = opt.get('--png') as string | undefined;
+  for (const d of [dump, png]) if (d) mkdirSync(d, { recursive: true });
+  const layers = plan.network.layers;
+  const started = performance.now();
+  const outputs = await runNetwork(input, plan.layers, params, {
+    keep: 'last',
+    onLayer: (i, out) => {
+      const name = `${String(i).padStart(3, '0')}-${layers[i].decl.keyword}`;
+      if (dump) writeFileSync(join(dump, `${name}.npy`), writeNpy(out.shape, out.data));
+      if (png) writeFileSync(join(png, `${name}.png`), featureGridPng(out));
+    },
+  });
+  const ms = performance.now() - started;
+  const last = outputs[outputs.length - 1];
+  process.stdout.write(`${plan.network.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"} in ${ms.toFixed(0)} ms (${fmtShape(plan.inputShape)} → ${fmtShape(last.shape)}, ` +
+    `${((2 * plan.macs) / (ms * 1e6)).toFixed(2)} GFLOP/s)${weightsFile ? '' : ', He-initialised weights (seed ' + num('--seed', 0) + ')'}\n`);
+  if (top > 0) {
+    process.stdout.write(`top ${Math.min(top, last.data.length)} of the last layer (${layers[layers.length - 1].decl.text}):\n`);
+    for (const { index, value } of topK(last, top)) process.stdout.write(`  ${String(index).padStart(6)}  ${value.toPrecision(6)}\n`);
+  }
+  if (dump) process.stdout.write(`wrote ${layers.length} .npy files to ${dump}\n`);
+  if (png) process.stdout.write(`wrote ${layers.length} feature-map grids to ${png}\n`);
+  return 0;
+}
+
 /** Runs the CLI with the given arguments and returns the exit code. */
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case 'summary': return summary(rest);
       case 'check': return check(rest);
+      case 'run': return await run(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');
         return cmd === undefined ? 2 : 0;
@@ -99,4 +171,9 @@ export function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (e: unknown) => {
+  process.stderr.write(`cnnlab: internal error: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 3;
+});

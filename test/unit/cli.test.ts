@@ -62,3 +62,39 @@ test('errors of the command itself are one line and exit 2', () => {
     assert.match(r.err, msg);
   }
 });
+
+test('run: Sobel x on the edge picture is bright on the edge and nowhere else; --dump and --png write per-layer files', async () => {
+  const { readNpy } = await import('../../server/src/engine/npy.js');
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-run-'));
+  const r = cnnlab('run', 'samples/lecture/09-edges.cnn', '--network', 'sobel-x', '--input', 'samples/images/edge.png', '--dump', join(dir, 'npy'), '--png', join(dir, 'png'), '--top', '2');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^sobel-x: 1 layer in \d+ ms/);
+  assert.deepEqual(readdirSync(join(dir, 'npy')), ['000-conv.npy']);
+  assert.deepEqual(readdirSync(join(dir, 'png')), ['000-conv.png']);
+  const out = readNpy(readFileSync(join(dir, 'npy', '000-conv.npy')));
+  assert.deepEqual(out.shape, [1, 128, 128]);
+  // The picture steps from 40 to 215 (of 255) between columns 63 and 64: Sobel x = 4 × 175/255 there.
+  const row = Array.from(out.data.subarray(64 * 128, 65 * 128));
+  const edge = (4 * 175) / 255;
+  assert.ok(Math.abs(row[63] - edge) < 1e-3 && Math.abs(row[64] - edge) < 1e-3, `edge columns: ${row[63]}, ${row[64]}`);
+  assert.ok(row.every((v, x) => x === 63 || x === 64 || x === 0 || x === 127 || Math.abs(v) < 1e-6), 'flat regions give 0 (borders see the zero padding)');
+});
+
+test('run: a corrupt image, missing --input or a network with errors is one clear line and exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-bad-'));
+  const bad = join(dir, 'bad.png');
+  writeFileSync(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
+  const cases = [
+    [['run', 'samples/lecture/09-edges.cnn', '--input', bad], /^cnnlab: bad\.png: not a valid PNG/],
+    [['run', 'samples/lecture/09-edges.cnn'], /^cnnlab: run needs --input/],
+    [['run', 'samples/mistakes.cnn', '--network', 'groups-mismatch', '--input', 'samples/images/edge.png'], /^cnnlab: samples\/mistakes\.cnn: network 'groups-mismatch' has 1 error; fix it before running \(line 26: groups2 needs/],
+    [['run', 'samples/vgg16.cnn', '--input', 'samples/images/edge.png', '--max-gmacs', '1'], /would take 15\.47 GMACs \(15,470,264,320\) and .* over the budget/],
+  ] as const;
+  for (const [args, msg] of cases) {
+    const r = cnnlab(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, msg);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  }
+});

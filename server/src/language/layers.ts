@@ -136,7 +136,7 @@ export const STATEMENT_KEYWORDS = ['network', 'input', 'auto', 'block', 'repeat'
 /** Documentation of statements other than layers, for hover and completion. */
 export const STATEMENT_DOCS: Readonly<Record<(typeof STATEMENT_KEYWORDS)[number], { snippet: string; doc: string }>> = {
   network: { snippet: 'network ${1:name}', doc: 'Starts a network. Optional when a file holds one; a file may hold several side by side.' },
-  input: { snippet: 'input ${1:3}x${2:224}x${3:224}', doc: 'The input tensor as C×H×W (channels × height × width). First statement of a network.' },
+  input: { snippet: 'input ${1:3}x${2:224}x${3:224}', doc: 'The input tensor as C×H×W (channels × height × width). First statement of a network. `input 3x224x224 imagenet` normalises images with ImageNet\'s mean and std before a run.' },
   auto: { snippet: 'auto ${1:relu}', doc: 'Adds the named layers after every conv and every hidden fc (all fc but the last) from here on, e.g. `auto relu` or `auto bn relu` (bn after convs only). The added layers are listed in the summary. `auto none` stops it; `noact` on a line skips it there.' },
   block: { snippet: 'block ${1:name}\n\t$0\nend', doc: 'Defines a named block of layers, used later by writing its name on a line (`name x3` repeats it).' },
   repeat: { snippet: 'repeat ${1:2}\n\t$0\nend', doc: 'Repeats the lines up to `end` N times.' },

@@ -36,7 +36,12 @@ export interface NetworkDecl {
   readonly name: string;
   /** The `network` statement, absent for a file's implicit network. */
   readonly header?: Statement;
-  readonly input?: { readonly shape: readonly [number, number, number]; readonly stmt: Statement };
+  readonly input?: {
+    readonly shape: readonly [number, number, number];
+    readonly stmt: Statement;
+    /** `input 3x224x224 imagenet`: images are normalised with ImageNet's mean and std before a run. */
+    readonly normalise?: 'imagenet';
+  };
   readonly layers: readonly LayerDecl[];
   /** From the first to the last statement of the network. */
   readonly span: Span;
@@ -200,7 +205,11 @@ function interpret(stmt: Statement, blocks: ReadonlyMap<string, BlockDecl>, prob
         problem('syntax', 'error', '`input` takes C×H×W as whole numbers, e.g. `input 3x224x224`', dims?.span ?? stmt.head.span,
           dims ? undefined : [{ title: 'Write `input 3x224x224`', edits: [{ span: stmt.head.span, text: 'input 3x224x224' }] }]);
       }
-      extraArgs(stmt, 1, problem);
+      const extra = stmt.args.slice(1).filter((a) => a.text.toLowerCase() !== 'imagenet');
+      if (extra.length) {
+        problem('unknown-option', 'error', `unexpected '${extra.map((a) => a.text).join(' ')}' after the input size (\`input\` takes C×H×W and optionally \`imagenet\`)`,
+          { start: extra[0].span.start, end: extra[extra.length - 1].span.end });
+      }
       return base('input');
     }
     if (head === 'auto') {
@@ -449,7 +458,8 @@ function lowerNetwork(
             const parts = dims.text.split(/[xX×]/).map(Number);
             if (parts.length === 3 && parts.every((p) => Number.isInteger(p))) {
               if (parts.some((p) => p < 1)) problem('bad-value', 'error', 'every input dimension must be at least 1', dims.span);
-              input = { shape: [parts[0], parts[1], parts[2]], stmt: n.stmt };
+              const imagenet = n.stmt.args.some((a) => a.text.toLowerCase() === 'imagenet');
+              input = { shape: [parts[0], parts[1], parts[2]], stmt: n.stmt, normalise: imagenet ? 'imagenet' : undefined };
             }
           }
           break;
