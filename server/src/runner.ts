@@ -47,13 +47,20 @@ export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUD
   const t = network.totals;
   const memoryBytes = t.activationBytes + t.paramBytes + 4 * input.shape.reduce((x, y) => x * y, 1);
   const plan: RunPlan = {
-    network, inputShape: input.shape, layers: network.layers.map((l) => l.decl.spec), normalise: input.normalise, macs: t.macs, memoryBytes,
+    network, inputShape: input.shape, layers: network.layers.map(concreteSpec), normalise: input.normalise, macs: t.macs, memoryBytes,
   };
   if (plan.macs > budget.maxMacs || plan.memoryBytes > budget.maxMemoryBytes) {
     throw new Error(`this run would take ${fmtSi(plan.macs)}MACs (${fmtInt(plan.macs)}) and ${fmtBytes(plan.memoryBytes)} of memory, over the budget of ` +
       `${fmtSi(budget.maxMacs)}MACs and ${fmtBytes(budget.maxMemoryBytes)}; raise the budget (cnnLab.run.maxGigaMacs / maxMemoryMB, or --max-gmacs) if you mean it`);
   }
   return plan;
+}
+
+/** The spec as the engine runs it: a `dwconv` gets its channel count (groups = in = out channels) from the analysis. */
+function concreteSpec(l: NetworkResult['layers'][number]): LayerSpec {
+  const s = l.decl.spec;
+  if (s.kind !== 'conv' || !s.depthwise || !l.in) return s;
+  return { ...s, outChannels: l.in[0], groups: l.in[0] };
 }
 
 /** Reads the input: a .npy float32 array of exactly C×H×W, or a PNG/JPEG resized to the input size. */

@@ -27,7 +27,7 @@ function median(f: () => void, minRuns: number, minMs: number): number {
   return times[Math.floor(times.length / 2)];
 }
 
-const vgg19 = readRepo('samples/vgg.cnn').split('network ').filter((s) => s.startsWith('VGG-E')).map((s) => 'network ' + s)[0];
+export const vgg19 = readRepo('samples/vgg.cnn').split('network ').filter((s) => s.startsWith('VGG-E')).map((s) => 'network ' + s)[0];
 const cases: [string, string][] = [['VGG19 (samples/vgg.cnn VGG-E)', vgg19], ['1,000 layers', generated(1000)], ['10,000 layers', generated(10_000)], ['100,000 layers', generated(100_000)]];
 for (const [, text] of cases) for (let i = 0; i < 3; i++) analyze(text); // warm-up
 console.log('| file | parse ms | parse + analysis ms | µs per layer |');

@@ -98,3 +98,9 @@ test('run: a corrupt image, missing --input or a network with errors is one clea
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
   }
 });
+
+test('run: a dwconv line runs with one filter per input channel', () => {
+  const r = cnnlab('run', 'samples/lecture/06-depthwise.cnn', '--network', 'depthwise-separable', '--input', 'samples/images/shapes.png', '--top', '1');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^depthwise-separable: 2 layers in \d+ ms \(3×64×64 → 3×64×64/);
+});

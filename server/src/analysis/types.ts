@@ -16,7 +16,11 @@ export type Pair = readonly [number, number];
 export type TeachingKernel =
   | 'sobelx' | 'sobely' | 'prewittx' | 'prewitty' | 'laplacian' | 'boxblur' | 'gaussian' | 'identity';
 
-/** Convolution, full or grouped; `depthwise` marks a `dwconv` line (groups = in channels = out channels). */
+/**
+ * Convolution, full or grouped. `depthwise` marks a `dwconv` line: its channel count is only known from
+ * the input shape, so the lowered spec has outChannels 0 and groups 1, and the analysis (and the runner,
+ * before handing the spec to the engine) take groups = out channels = in channels.
+ */
 export interface ConvSpec {
   readonly kind: 'conv';
   readonly kernel: Pair;

@@ -16,7 +16,7 @@ const NumberTok = createToken({ name: 'Number', pattern: /\d+(?:\.\d+)?(?:[eE][-
 const Word = createToken({ name: 'Word', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/, label: 'word' });
 
 const allTokens: TokenType[] = [Newline, Whitespace, Comment, Colon, Dims, NumberTok, Word];
-const lexer = new Lexer(allTokens, { ensureOptimizations: true, positionTracking: 'onlyOffset' });
+export const lexer = new Lexer(allTokens, { ensureOptimizations: true, positionTracking: 'onlyOffset' });
 
 function tok(t: IToken): Token {
   const type = t.tokenType === Word ? 'word' : t.tokenType === Dims ? 'dims' : 'number';
