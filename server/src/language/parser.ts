@@ -11,11 +11,14 @@ const Newline = createToken({ name: 'Newline', pattern: /\r?\n|\r/, line_breaks:
 const Whitespace = createToken({ name: 'Whitespace', pattern: /[ \t\f\v\u00a0\ufeff]+/, group: Lexer.SKIPPED });
 const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\r\n]*/, group: 'comments' });
 const Colon = createToken({ name: 'Colon', pattern: /:/, label: "':'" });
-const Dims = createToken({ name: 'Dims', pattern: /\d+(?:\.\d+)?(?:[xX×]\d+)+/, label: 'dimensions' });
-const NumberTok = createToken({ name: 'Number', pattern: /\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/, label: 'number' });
-const Word = createToken({ name: 'Word', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/, label: 'word' });
+/** Anything that can follow a statement's head: a category, so the grammar needs no alternation there. */
+const Arg = createToken({ name: 'Arg', pattern: Lexer.NA });
+const Dims = createToken({ name: 'Dims', pattern: /\d+(?:\.\d+)?(?:[xX×]\d+)+/, label: 'dimensions', categories: [Arg] });
+const NumberTok = createToken({ name: 'Number', pattern: /\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/, label: 'number', categories: [Arg] });
+const Word = createToken({ name: 'Word', pattern: /[A-Za-z_][A-Za-z0-9_.\-]*/, label: 'word', categories: [Arg] });
 
-const allTokens: TokenType[] = [Newline, Whitespace, Comment, Colon, Dims, NumberTok, Word];
+const allTokens: TokenType[] = [Newline, Whitespace, Comment, Colon, Arg, Dims, NumberTok, Word];
+/** The one lexer instance. */
 export const lexer = new Lexer(allTokens, { ensureOptimizations: true, positionTracking: 'onlyOffset' });
 
 function tok(t: IToken): Token {
@@ -23,7 +26,7 @@ function tok(t: IToken): Token {
   return { type, text: t.image, span: { start: t.startOffset, end: t.startOffset + t.image.length } };
 }
 
-/** The grammar: `file := (statement? Newline)* statement?`, `statement := (Word ':')? Word arg*`. */
+/** The grammar: `file := (statement? Newline)*` (the text is lexed with a final newline), `statement := (Word ':')? Word Arg*`. */
 class CnnParser extends EmbeddedActionsParser {
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 2 });
@@ -33,43 +36,33 @@ class CnnParser extends EmbeddedActionsParser {
   file = this.RULE('file', () => {
     const out: Statement[] = [];
     this.MANY(() => {
-      this.OR([
-        { ALT: () => { this.CONSUME(Newline); } },
-        {
-          ALT: () => {
-            const s = this.SUBRULE(this.statement);
-            this.ACTION(() => { if (s) out.push(s); });
-            this.OR2([{ ALT: () => { this.CONSUME2(Newline); } }, { ALT: () => { this.CONSUME(EOF); } }]);
-          },
-        },
-      ]);
+      this.OPTION(() => {
+        const s = this.SUBRULE(this.statement);
+        this.ACTION(() => { if (s) out.push(s); });
+      });
+      this.CONSUME(Newline);
     });
     return out;
   });
 
   statement = this.RULE('statement', (): Statement | undefined => {
     let label: IToken | undefined;
-    let head: IToken;
-    const args: IToken[] = [];
     const first = this.CONSUME(Word);
-    head = first;
+    let head = first;
     this.OPTION(() => {
       this.CONSUME(Colon);
       label = first;
       head = this.CONSUME2(Word);
     });
+    const args: IToken[] = [];
     this.MANY(() => {
-      const a = this.OR([
-        { ALT: () => this.CONSUME3(Word) },
-        { ALT: () => this.CONSUME(NumberTok) },
-        { ALT: () => this.CONSUME(Dims) },
-      ]);
-      args.push(a);
+      args.push(this.CONSUME(Arg));
     });
     return this.ACTION(() => {
       // Recovery can hand us tokens inserted out of thin air (startOffset NaN); drop them.
       if (Number.isNaN(head.startOffset)) return undefined;
-      const real = args.filter((a) => !Number.isNaN(a.startOffset)).map(tok);
+      const real: Token[] = [];
+      for (const a of args) if (!Number.isNaN(a.startOffset)) real.push(tok(a));
       const l = label && !Number.isNaN(label.startOffset) ? tok(label) : undefined;
       const h = tok(head);
       const start = l ? l.span.start : h.span.start;
@@ -84,7 +77,8 @@ const parser = new CnnParser();
 
 /** Parses a whole file. Never throws: malformed lines become errors and parsing resumes on the next line. */
 export function parse(text: string): ParseResult {
-  const lexed = lexer.tokenize(text);
+  // A final line break lets every statement end the same way; it sits past the text's end.
+  const lexed = lexer.tokenize(text + '\n');
   const errors: SyntaxProblem[] = lexed.errors.map((e) => ({
     message: `unexpected character '${text.substr(e.offset, e.length > 0 ? Math.min(e.length, 1) : 1)}'`,
     span: { start: e.offset, end: e.offset + Math.max(1, Math.min(e.length, 1)) },
@@ -100,8 +94,8 @@ export function parse(text: string): ParseResult {
   }
   for (const e of parser.errors) {
     const t = e.token;
-    const start = Number.isNaN(t.startOffset) ? text.length : t.startOffset;
-    const end = Number.isNaN(t.startOffset) ? text.length : start + Math.max(1, t.image.length);
+    const start = Number.isNaN(t.startOffset) ? text.length : Math.min(t.startOffset, text.length);
+    const end = Number.isNaN(t.startOffset) ? text.length : Math.min(start + Math.max(1, t.image.length), text.length);
     errors.push({ message: describe(e.token, e.message), span: { start, end } });
   }
   errors.sort((a, b) => a.span.start - b.span.start);
