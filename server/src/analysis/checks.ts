@@ -60,8 +60,9 @@ export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error:
 
 /** `too-large`: numbers past 2^53 cannot be counted exactly; stop before they turn into nonsense. */
 function tooLarge(r: LayerResult, ctx: CheckContext): boolean {
-  const values = [r.params, r.macs, r.activations, ...(r.out ?? [])];
-  if (values.every((v) => Number.isSafeInteger(v))) return false;
+  // Checking the products is enough: every factor of a safe product is itself safe and finite.
+  if (Number.isSafeInteger(r.params) && Number.isSafeInteger(r.macs) && Number.isSafeInteger(r.activations) &&
+      (!r.out || r.out.every(Number.isSafeInteger))) return false;
   say(ctx, r.decl, 'too-large', 'error', `this layer's size is beyond what can be counted exactly (more than 2^53 ${r.activations > Number.MAX_SAFE_INTEGER ? 'output values' : 'parameters or MACs'}); check its numbers`);
   return true;
 }
@@ -72,12 +73,11 @@ function droppedPixels(r: LayerResult, ctx: CheckContext): void {
   if ((s.kind !== 'conv' && s.kind !== 'maxpool' && s.kind !== 'avgpool') || !r.in || r.in.length !== 3) return;
   const dil = s.kind === 'conv' ? s.dilation : [1, 1] as const;
   // Rows past the last window are unused; those that are padding zeros lose nothing.
-  const left = [0, 1].map((i) => {
-    const size = r.in![i + 1] + 2 * s.padding[i];
-    const keff = dil[i] * (s.kernel[i] - 1) + 1;
-    return Math.max(0, ((size - keff) % s.stride[i]) - s.padding[i]);
-  });
-  if (left[0] === 0 && left[1] === 0) return;
+  const unused = (i: 0 | 1) => Math.max(0, ((r.in![i + 1] + 2 * s.padding[i] - dil[i] * (s.kernel[i] - 1) - 1) % s.stride[i]) - s.padding[i]);
+  const lh = unused(0);
+  const lw = unused(1);
+  if (lh === 0 && lw === 0) return;
+  const left = [lh, lw];
   const parts = [left[0] ? plural(left[0], 'row') : '', left[1] ? plural(left[1], 'column') : ''].filter(Boolean).join(' and ');
   const stride = s.stride[0] === s.stride[1] ? s.stride[0] : s.stride.join('×');
   const what = s.kind === 'conv' ? `the ${s.kernel.join('×')} kernel with stride ${stride} leaves` : `the ${s.kernel.join('×')} windows with stride ${stride} leave`;

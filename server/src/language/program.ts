@@ -73,8 +73,18 @@ export interface Interpretation {
   readonly repeat: number;
   readonly noact: boolean;
   readonly text: string;
-  readonly options: readonly { readonly option: ParsedOption; readonly span: Span; readonly text: string }[];
 }
+
+/** A layer's options as read from one statement, with their spans (for diagnostics). */
+type Options = readonly { readonly option: ParsedOption; readonly span: Span; readonly text: string }[];
+
+/**
+ * Interpretations of valid layer lines by their text. Lines repeat a lot (within a file and across
+ * the versions an editor sends), and a clean line means the same wherever it stands; specs are
+ * immutable, so sharing them is safe. Cleared when it grows past CACHE_LIMIT entries.
+ */
+const lineCache = new Map<string, Interpretation>();
+const CACHE_LIMIT = 50_000;
 
 /** A tree node: a statement, or a `block`/`repeat` with its children. */
 interface Node {
@@ -194,7 +204,7 @@ function interpret(stmt: Statement, blocks: ReadonlyMap<string, BlockDecl>, prob
   const head = stmt.head.text.toLowerCase();
   const text = normalise(stmt);
   // Plain literals rather than object spread: spread was the hot spot of lowering (~20 µs per line).
-  const base = (kind: Interpretation['kind'], repeat = 1): Interpretation => ({ kind, repeat, noact: false, text, options: [] });
+  const base = (kind: Interpretation['kind'], repeat = 1): Interpretation => ({ kind, repeat, noact: false, text });
   if (!stmt.label) {
     if (head === 'network') return base('network');
     if (head === 'block') return base('block');
@@ -235,19 +245,31 @@ function interpret(stmt: Statement, blocks: ReadonlyMap<string, BlockDecl>, prob
     block.calls.push(stmt);
     const options = readOptions(stmt, ['repeat'], problem);
     const rep = options.find((o) => o.option.kind === 'repeat')?.option as { value: number } | undefined;
-    return { kind: 'call', repeat: rep?.value ?? 1, noact: false, text, options };
+    return { kind: 'call', repeat: rep?.value ?? 1, noact: false, text };
   }
+  const cached = lineCache.get(text);
+  if (cached) return cached;
   const m = matchLayer(head);
   if (!m) {
     reportUnknownLayer(stmt, blocks, problem);
-    return { kind: 'unknown', spec: { kind: 'unknown' }, repeat: 1, noact: false, text, options: [] };
+    return { kind: 'unknown', spec: { kind: 'unknown' }, repeat: 1, noact: false, text };
   }
-  const options = readOptions(stmt, m.kw.options, problem);
+  let clean = true;
+  const noting: Report = (...a) => {
+    clean = false;
+    problem(...a);
+  };
+  const options = readOptions(stmt, m.kw.options, noting);
   const opts = options.map((o) => o.option);
   const spec = buildSpec(m.kw, m.nums, opts);
-  validateSpec(stmt, spec, options, problem);
+  validateSpec(stmt, spec, options, noting);
   const rep = opts.find((o) => o.kind === 'repeat') as { value: number } | undefined;
-  return { kind: 'layer', kw: m.kw, spec, repeat: rep?.value ?? 1, noact: opts.some((o) => o.kind === 'noact'), text, options };
+  const it: Interpretation = { kind: 'layer', kw: m.kw, spec, repeat: rep?.value ?? 1, noact: opts.some((o) => o.kind === 'noact'), text };
+  if (clean) {
+    if (lineCache.size >= CACHE_LIMIT) lineCache.clear();
+    lineCache.set(text, it);
+  }
+  return it;
 }
 
 /** The statement's words joined by single spaces, as summaries show it. */
@@ -266,7 +288,7 @@ function extraArgs(stmt: Statement, allowed: number, problem: Report): void {
 }
 
 /** Reads a layer's options, merging `pad 1` into `pad1`, and reports unknown or misplaced ones. */
-function readOptions(stmt: Statement, allowed: readonly string[], problem: Report): Interpretation['options'] {
+function readOptions(stmt: Statement, allowed: readonly string[], problem: Report): Options {
   const out: { option: ParsedOption; span: Span; text: string }[] = [];
   const args = stmt.args;
   for (let i = 0; i < args.length; i++) {
@@ -330,7 +352,7 @@ function suggestOption(w: string, allowed: readonly string[]): string | undefine
 }
 
 /** Values that parse but make no sense: zero sizes, groups on dwconv, a teaching kernel of the wrong size. */
-function validateSpec(stmt: Statement, spec: LayerSpec, options: Interpretation['options'], problem: Report): void {
+function validateSpec(stmt: Statement, spec: LayerSpec, options: Options, problem: Report): void {
   const bad = (msg: string, span: Span = stmt.head.span) => problem('bad-value', 'error', msg, span);
   const optSpan = (k: string) => options.find((o) => o.option.kind === k)?.span ?? stmt.head.span;
   switch (spec.kind) {
