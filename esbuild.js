@@ -11,19 +11,27 @@ writeFileSync('dist/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 /** One bundle per entry point; vscode is provided by the editor at run time. */
 const entries = [
   { in: 'server/src/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'server/src/server.ts', out: 'dist/server.js' },
+  { in: 'client/src/extension.ts', out: 'dist/extension.js' },
+  // The run worker the extension starts with worker_threads (engine off the extension host's thread).
+  { in: 'server/src/worker.ts', out: 'dist/worker.js' },
+  // The feature-map webview's script (a browser IIFE); its CSS import becomes dist/webview.css.
+  { in: 'client/src/webview/featureMaps.ts', out: 'dist/webview.js', browser: true },
 ];
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({
   entryPoints: [e.in],
   outfile: e.out,
   bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
+  platform: e.browser ? 'browser' : 'node',
+  format: e.browser ? 'iife' : 'cjs',
+  target: e.browser ? 'es2022' : 'node20',
   sourcemap: true,
   external: ['vscode'],
   banner: e.banner ? { js: e.banner } : undefined,
   logLevel: 'warning',
+  // load-wasm.ts reads import.meta.url only when run from source; the bundles use __dirname.
+  logOverride: { 'empty-import-meta': 'silent' },
 })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
@@ -32,3 +40,6 @@ if (watch) {
   await Promise.all(contexts.map((c) => c.dispose()));
   chmodSync('dist/cli.js', 0o755);
 }
+// The engine's WebAssembly SIMD kernels: hand-written WAT assembled into dist/cnnlab-simd.wasm.
+const { buildKernels } = await import('./server/src/engine/simd/build-wasm.mjs');
+await buildKernels();

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
-import { featureGridPng, runNetwork, writeNpy } from './engine/index.js';
+import { createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
 import { DEFAULT_BUDGET, loadInput, loadParams, planRun, topK } from './runner.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */
@@ -19,7 +19,7 @@ const USAGE = `usage:
   cnnlab summary FILE [--network NAME] [--json]   layer table: shapes, params, MACs, receptive field
   cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors]
-             [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G]
+             [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
                                                   runs the network on a PNG/JPEG/.npy input`;
 
 function load(file: string): Analysis {
@@ -93,7 +93,7 @@ function readBytes(file: string, what: string): Uint8Array {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { pos, opt } = options(args, [], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs']);
+  const { pos, opt } = options(args, ['--no-simd'], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs', '--threads']);
   if (pos.length !== 1) throw new UsageError(`run takes one file\n${USAGE}`);
   const inputFile = opt.get('--input') as string | undefined;
   if (!inputFile) throw new UsageError('run needs --input IMAGE_OR_NPY (a PNG, a JPEG or a float32 .npy of shape C×H×W)');
@@ -126,8 +126,12 @@ async function run(args: string[]): Promise<number> {
   const png = opt.get('--png') as string | undefined;
   for (const d of [dump, png]) if (d) mkdirSync(d, { recursive: true });
   const layers = plan.network.layers;
+  // WebAssembly SIMD kernels for conv and fc where the runtime has them, else the TypeScript ones.
+  const backend = opt.has('--no-simd') ? null : await createSimdBackend({ threads: num('--threads', 1) });
+  if (!backend && !opt.has('--no-simd')) process.stderr.write(`cnnlab: using the TypeScript kernels (${simdLoadProblem() ?? 'no SIMD'})\n`);
   const started = performance.now();
   const outputs = await runNetwork(input, plan.layers, params, {
+    backend: backend ?? undefined,
     keep: 'last',
     onLayer: (i, out) => {
       const name = `${String(i).padStart(3, '0')}-${layers[i].decl.keyword}`;

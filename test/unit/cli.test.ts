@@ -104,3 +104,20 @@ test('run: a dwconv line runs with one filter per input channel', () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^depthwise-separable: 2 layers in \d+ ms \(3×64×64 → 3×64×64/);
 });
+
+test('run: the SIMD kernels and the TypeScript kernels give the same answer (--no-simd)', () => {
+  const args = ['run', 'samples/lecture/10-receptive-field.cnn', '--input', 'samples/images/shapes.png', '--top', '3'];
+  const simd = cnnlab(...args);
+  const ts = cnnlab(...args, '--no-simd');
+  assert.equal(simd.code, 0, simd.err);
+  assert.equal(ts.code, 0, ts.err);
+  assert.equal(simd.err, '', 'SIMD should load in Node 20');
+  const values = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+-?\d/.test(l)).map((l) => l.trim().split(/\s+/).map(Number));
+  const a = values(simd.out);
+  const b = values(ts.out);
+  assert.equal(a.length, 3);
+  a.forEach(([i, v], k) => {
+    assert.equal(i, b[k][0]);
+    assert.ok(Math.abs(v - b[k][1]) <= 1e-4 * Math.abs(b[k][1]), `${v} vs ${b[k][1]}`);
+  });
+});

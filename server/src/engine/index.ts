@@ -16,3 +16,4 @@ export { parseSafetensors, writeSafetensors, type SafeTensor } from './safetenso
 export { inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';
 export { tensor, zeros, type Tensor } from './tensor.js';
 export { initParams, type LayerParams } from './weights.js';
+export { createSimdBackend, simdLoadProblem } from './simd/simd-backend.js';

@@ -1,0 +1,445 @@
+/**
+ * The WebAssembly SIMD ConvBackend: convolutions as packed SGEMMs (Winograd F(4x4, 3x3) or
+ * F(2x2, 3x3) for 3x3 stride-1 layers, im2col otherwise) and fully connected layers as a blocked
+ * matrix-vector product.
+ * The kernels are in kernels.wat; this file lays out their one memory and drives them.
+ *
+ * Layouts, as everywhere in the engine: an image is (C, H, W), a conv weight (Cout, Cin/groups, kH, kW)
+ * and an fc weight (outF, inF), all row-major Float32Array without a batch axis.
+ *
+ * Threads: `createSimdBackend({ threads: n })` starts n - 1 worker threads on the same shared
+ * WebAssembly memory; a convolution is split between them and the calling thread, which blocks
+ * (Atomics.wait) until all parts are done, so conv2d stays synchronous. fc runs on the calling
+ * thread only (it is bound by copying the weights in). The default is 1 thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ConvSpec } from '../../analysis/types.js';
+import type { ConvBackend } from '../backend.js';
+import { loadKernelBytes } from './load-wasm.js';
+
+/** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
+interface Kernels {
+  gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number): void;
+  gemv(w: number, x: number, y: number, rows: number, k: number): void;
+  job_wino_filter(args: number): void;
+  job_wino_blocks(args: number): void;
+  job_im2col(args: number): void;
+}
+
+/** The exports a worker can be asked to run, by index in the control block. */
+const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col'] as const;
+type Job = (typeof JOBS)[number];
+
+/** Rows of the micro-kernel's C block (output channels). */
+const MR = 4;
+/** Columns of the micro-kernel's C block (output pixels or Winograd tiles). */
+const NR = 8;
+/** Bytes of fc weight copied into WebAssembly memory at a time: the copy streams, the product hits L2. */
+const FC_CHUNK_BYTES = 256 * 1024;
+/** Below this many multiply-accumulates a layer runs on one thread: waking workers costs more. */
+const MIN_PARALLEL_MACS = 4e6;
+/** Bytes reserved for one job's argument record. */
+const ARGS_BYTES = 128;
+
+/**
+ * Block sizes and path choices. Exported only so the benchmark and tests can compare paths; the
+ * engine never changes them.
+ */
+export const simdTuning = {
+  /** Use Winograd for 3x3 stride-1 dilation-1 ungrouped convs with Cin >= winogradMinCin. */
+  winograd: true,
+  /** Output tile: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3), 'auto' for the one with fewer multiplications. */
+  winogradTile: 'auto' as 2 | 4 | 'auto',
+  /** Below this many input channels a Winograd GEMM is too short (k = Cin) to beat im2col (k = 9 Cin). */
+  winogradMinCin: 8,
+  /**
+   * Winograd tiles per block at most (a multiple of 8), or 'auto': 32 keeps a block's V and M near
+   * L2, but every block streams all of U again, so layers whose U is 4 MB or more take 256.
+   */
+  winogradTiles: 'auto' as number | 'auto',
+  /** Output pixels per im2col block (a multiple of 8) and rows of the reduction per block. */
+  gemmNC: 128,
+  gemmKC: 256,
+};
+
+const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+/** Throws with a message that prints the shapes when a precondition fails. */
+function check(ok: boolean, message: () => string): asserts ok {
+  if (!ok) throw new Error(`simd conv2d/fc: ${message()}`);
+}
+
+/** Splits [0, n) into `parts` contiguous ranges as even as possible. */
+function split(n: number, parts: number): Array<[number, number]> {
+  return Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)]);
+}
+
+/** Hands out 64-byte aligned byte offsets into the kernels' memory for one call. */
+class Layout {
+  top = 64;
+  /** Reserves `floats` f32 slots (plus `slackBytes` readable bytes after them); returns the byte offset. */
+  take(floats: number, slackBytes = 0): number {
+    const at = this.top;
+    this.top = roundUp(at + floats * 4 + slackBytes, 64);
+    return at;
+  }
+}
+
+/**
+ * The code of a worker, run with `eval` so no extra file has to sit beside the bundle. It
+ * instantiates the kernels on the shared memory and then loops: wait for its slot's sequence
+ * number to change, run the named job on the argument record, publish 1 (done) or 2 (failed).
+ * Slot layout (Int32Array, 4 per worker): [sequence, job index or -1 to quit, argument pointer, status].
+ */
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { module, memory, control, slot, jobs } = workerData;
+const base = slot * 4;
+let fns;
+try {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  fns = jobs.map((name) => instance.exports[name]);
+  parentPort.postMessage('ready');
+} catch (err) {
+  Atomics.store(control, base + 3, 3);
+  parentPort.postMessage(String(err));
+  throw err;
+}
+let seen = 0;
+for (;;) {
+  Atomics.wait(control, base, seen);
+  seen = Atomics.load(control, base);
+  const job = Atomics.load(control, base + 1);
+  if (job < 0) break;
+  let status = 1;
+  try { fns[job](Atomics.load(control, base + 2)); } catch (err) { status = 2; }
+  Atomics.store(control, base + 3, status);
+  Atomics.notify(control, base + 3);
+}
+`;
+
+/** Worker threads that run kernel jobs on the shared memory while the calling thread runs its own part. */
+class ThreadPool {
+  private constructor(private readonly workers: Worker[], private readonly control: Int32Array) {}
+
+  /** Starts `count` workers and waits until each has instantiated the kernels. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<ThreadPool> {
+    const control = new Int32Array(new SharedArrayBuffer(4 * 4 * Math.max(1, count)));
+    const workers = Array.from({ length: count }, (_, slot) =>
+      new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, slot, jobs: JOBS } }));
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`simd worker: ${String(m)}`))));
+      w.once('error', reject);
+    })));
+    // Idle workers must not keep the process alive.
+    for (const w of workers) w.unref();
+    return new ThreadPool(workers, control);
+  }
+
+  /** Stops the workers (a backend that is garbage collected gets this through `pools` below). */
+  close(): void {
+    for (const [i, w] of this.workers.entries()) {
+      Atomics.store(this.control, i * 4 + 1, -1);
+      Atomics.add(this.control, i * 4, 1);
+      Atomics.notify(this.control, i * 4);
+      void w.terminate();
+    }
+  }
+
+  /** Threads including the caller. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Runs `job` on argument record args[0] here and args[i] on worker i-1; returns when all are done. */
+  run(kernels: Kernels, job: Job, args: readonly number[]): void {
+    const c = this.control;
+    const index = JOBS.indexOf(job);
+    for (let i = 1; i < args.length; i++) {
+      const base = (i - 1) * 4;
+      Atomics.store(c, base + 1, index);
+      Atomics.store(c, base + 2, args[i]);
+      Atomics.store(c, base + 3, 0);
+      Atomics.add(c, base, 1);
+      Atomics.notify(c, base);
+    }
+    kernels[job](args[0]);
+    for (let i = 1; i < args.length; i++) {
+      const base = (i - 1) * 4;
+      let status: number;
+      while ((status = Atomics.load(c, base + 3)) === 0) {
+        if (Atomics.wait(c, base + 3, 0, 120_000) === 'timed-out') throw new Error(`simd worker ${i} did not finish ${job}`);
+      }
+      if (status !== 1) throw new Error(`simd worker ${i} failed in ${job}`);
+    }
+  }
+}
+
+/**
+ * Drives the kernels of one WebAssembly instance. Its memory only grows, so after the largest layer
+ * every call reuses pages that are already mapped (a fresh page costs a fault of ~12 µs on a VM).
+ */
+class SimdBackend implements ConvBackend {
+  private f32: Float32Array;
+  private i32: Int32Array;
+
+  constructor(private readonly k: Kernels, private readonly memory: WebAssembly.Memory, private readonly pool: ThreadPool | null) {
+    this.f32 = new Float32Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+  }
+
+  /** Grows the memory to at least `bytes` and refreshes the views. */
+  private reserve(bytes: number): void {
+    const short = bytes - this.memory.buffer.byteLength;
+    if (short > 0) this.memory.grow(Math.ceil(short / 65536));
+    if (this.f32.length * 4 !== this.memory.buffer.byteLength) {
+      this.f32 = new Float32Array(this.memory.buffer);
+      this.i32 = new Int32Array(this.memory.buffer);
+    }
+  }
+
+  /** Threads to use for a layer of `macs` multiply-accumulates. */
+  private threadsFor(macs: number): number {
+    return this.pool && macs >= MIN_PARALLEL_MACS ? this.pool.size : 1;
+  }
+
+  /** Runs `job` once per argument record, in parallel when there is more than one. */
+  private runJob(job: Job, args: readonly number[]): void {
+    if (args.length === 1 || !this.pool) for (const a of args) this.k[job](a);
+    else this.pool.run(this.k, job, args);
+  }
+
+  conv2d(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number]): void {
+    const [cin, h, w] = inShape;
+    const [cout, ho, wo] = outShape;
+    const [kh, kw] = spec.kernel;
+    const [sh, sw] = spec.stride;
+    const [ph, pw] = spec.padding;
+    const [dh, dw] = spec.dilation;
+    const g = spec.groups;
+    const shapes = () => `inp (${inShape.join(', ')}), out (${outShape.join(', ')}), kernel ${kh}x${kw}, ` +
+      `stride ${sh}x${sw}, pad ${ph}x${pw}, dilation ${dh}x${dw}, groups ${g}`;
+    check(g >= 1 && cin % g === 0 && cout % g === 0, () => `channels not divisible by groups: ${shapes()}`);
+    check(cout === spec.outChannels, () => `spec.outChannels ${spec.outChannels} != out channels: ${shapes()}`);
+    check(ho === Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1 &&
+          wo === Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1 && ho > 0 && wo > 0,
+          () => `output size does not follow from ${shapes()}`);
+    check(inp.length === cin * h * w, () => `inp has ${inp.length} floats for ${shapes()}`);
+    check(out.length === cout * ho * wo, () => `out has ${out.length} floats for ${shapes()}`);
+    check(weight.length === cout * (cin / g) * kh * kw,
+          () => `weight has ${weight.length} floats, want (${cout}, ${cin / g}, ${kh}, ${kw}) for ${shapes()}`);
+    check(bias === null || bias.length === cout, () => `bias has ${bias?.length} floats for ${shapes()}`);
+
+    if (kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && g === 1 &&
+        simdTuning.winograd && cin >= simdTuning.winogradMinCin) {
+      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw);
+    } else {
+      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape);
+    }
+  }
+
+  /**
+   * Winograd F(m x m, 3x3) with m = 2 or 4: transform the filters (U), then for each block of tiles
+   * transform the input (V), run (m+2)² GEMMs M_ξ = U_ξ · V_ξ and transform M back into m x m output
+   * tiles. With several threads each one takes a range of tile blocks or of output channels.
+   */
+  private convWinograd(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+                       cin: number, h: number, w: number, cout: number, ho: number, wo: number,
+                       ph: number, pw: number): void {
+    const tiles2 = Math.ceil(wo / 2) * Math.ceil(ho / 2);
+    const tiles4 = Math.ceil(wo / 4) * Math.ceil(ho / 4);
+    // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more.
+    const m = simdTuning.winogradTile === 'auto' ? (36 * tiles4 <= 0.9 * 16 * tiles2 ? 4 : 2) : simdTuning.winogradTile;
+    const alpha = m + 2;
+    const nXi = alpha * alpha;
+    const tilesX = Math.ceil(wo / m);
+    const tilesY = Math.ceil(ho / m);
+    const tiles = tilesX * tilesY;
+    // The padded input covers every tile's patch: m*tiles + 2 >= H + 2P on each axis.
+    const hp = m * tilesY + 2;
+    const wp = m * tilesX + 2;
+    const coutp = roundUp(cout, MR);
+    const panels = coutp / MR;
+    const threads = this.threadsFor(cin * cout * 9 * ho * wo);
+    const uBytes = nXi * coutp * cin * 4;
+    const Tmax = simdTuning.winogradTiles === 'auto' ? (uBytes >= 4 << 20 ? 256 : 32) : simdTuning.winogradTiles;
+    // Threads take ranges of tile blocks when there are plenty (no work is repeated), else ranges
+    // of output channels (each thread then transforms the whole, small, input itself).
+    const byChannels = Math.ceil(tiles / Tmax) < 4 * threads && panels >= 2 * threads;
+    // Blocks of equal size, so the last one is not mostly empty.
+    const share = byChannels ? tiles : Math.ceil(tiles / threads);
+    const T = roundUp(Math.ceil(share / Math.ceil(share / Tmax)), NR);
+    // Strides between the U_ξ, V_ξ and M_ξ matrices, one cache line more than their size: the
+    // transforms touch all of them at once, and power-of-two strides would put them in one L1 set.
+    const uXi = coutp * cin * 4 + 64;
+    const vXi = cin * T * 4 + 64;
+    const mXi = coutp * T * 4 + 64;
+
+    const L = new Layout();
+    const padded = L.take(cin * hp * wp, 8);
+    const wgt = L.take(cout * cin * 9);
+    const u = L.take(nXi * uXi / 4);
+    const res = L.take(cout * ho * wo);
+    const bs = L.take(coutp);
+    const perThread = Array.from({ length: threads }, () => ({
+      v: L.take(nXi * vXi / 4), m: L.take(nXi * mXi / 4), scratch: L.take(512 + T / 2), args: L.take(ARGS_BYTES / 4),
+    }));
+    this.reserve(L.top);
+    const f32 = this.f32, i32 = this.i32;
+
+    f32.fill(0, padded / 4, padded / 4 + cin * hp * wp + 2);
+    for (let c = 0; c < cin; c++) {
+      for (let y = 0; y < h; y++) {
+        const from = (c * h + y) * w;
+        f32.set(inp.subarray(from, from + w), padded / 4 + (c * hp + y + ph) * wp + pw);
+      }
+    }
+    f32.set(weight, wgt / 4);
+    if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
+
+    const filterArgs = split(panels, threads).map(([a, b], i) => {
+      const p = perThread[i].args;
+      i32.set([wgt, cout, cin, u, uXi, a, b, alpha, perThread[i].scratch], p / 4);
+      return p;
+    });
+    this.runJob('job_wino_filter', filterArgs);
+
+    const plane = ho * wo * 4;
+    const blockArgs = perThread.map((t, i) => {
+      // Output channels [c0, c1) and tiles [t0, t1) of this thread.
+      let c0 = 0, c1 = cout, t0 = 0, t1 = tiles;
+      if (byChannels) {
+        const [a, b] = split(panels, threads)[i];
+        c0 = a * MR;
+        c1 = Math.min(cout, b * MR);
+      } else {
+        const [a, b] = split(Math.ceil(tiles / T), threads)[i];
+        t0 = a * T;
+        t1 = Math.min(tiles, b * T);
+      }
+      i32.set([padded, cin, hp * wp * 4, wp * 4, tilesX, tiles, T, t.v, vXi, u + (c0 / MR) * cin * MR * 4, uXi, t.m, mXi,
+               roundUp(c1 - c0, MR), c1 - c0, res + c0 * plane, ho, wo, bs + c0 * 4, t.scratch, t0, t1, alpha], t.args / 4);
+      return t.args;
+    });
+    this.runJob('job_wino_blocks', blockArgs);
+    out.set(f32.subarray(res / 4, res / 4 + cout * ho * wo));
+  }
+
+  /**
+   * Any convolution as one GEMM per group, out_g (Cout/g, Ho*Wo) = W_g (Cout/g, K) · col_g (K, Ho*Wo)
+   * with K = Cin/g*kH*kW, blocked over output pixels (NC) and the reduction (KC). A 1x1 stride-1
+   * unpadded conv reads the input as col directly. Threads split the groups, or the pixel blocks.
+   */
+  private convIm2col(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number]): void {
+    const [cin, h, w] = inShape;
+    const [cout, ho, wo] = outShape;
+    const [kh, kw] = spec.kernel;
+    const g = spec.groups;
+    const cinG = cin / g;
+    const coutG = cout / g;
+    const K = cinG * kh * kw;
+    const P = ho * wo;
+    const mp = roundUp(coutG, MR);
+    const pointwise = kh === 1 && kw === 1 && spec.stride[0] === 1 && spec.stride[1] === 1 &&
+      spec.padding[0] === 0 && spec.padding[1] === 0;
+    const threads = this.threadsFor(cout * K * P);
+    const byGroups = g >= threads;
+    const NC = Math.min(simdTuning.gemmNC, roundUp(byGroups ? P : Math.ceil(P / threads), NR));
+    const KC = Math.min(simdTuning.gemmKC, K);
+
+    const L = new Layout();
+    const src = L.take(cin * h * w);
+    const wgt = L.take(cout * K);
+    const res = L.take(cout * P);
+    const bs = L.take(cout);
+    const geo = L.take(12);
+    const perThread = Array.from({ length: threads }, () => ({
+      ap: L.take(mp * K), bp: L.take(KC * NC), c: L.take(mp * NC), args: L.take(ARGS_BYTES / 4),
+    }));
+    this.reserve(L.top);
+    const f32 = this.f32, i32 = this.i32;
+
+    f32.set(inp, src / 4);
+    f32.set(weight, wgt / 4);
+    if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
+    i32.set([h, w, kh, kw, spec.stride[0], spec.stride[1], spec.padding[0], spec.padding[1],
+             spec.dilation[0], spec.dilation[1], wo, P], geo / 4);
+
+    const pBlocks = Math.ceil(P / NC);
+    const args = perThread.map((t, i) => {
+      const [g0, g1] = byGroups ? split(g, threads)[i] : [0, g];
+      const [b0, b1] = byGroups ? [0, pBlocks] : split(pBlocks, threads)[i];
+      i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
+               g0, g1, b0 * NC, Math.min(P, b1 * NC)], t.args / 4);
+      return t.args;
+    });
+    this.runJob('job_im2col', args);
+    out.set(f32.subarray(res / 4, res / 4 + cout * P));
+  }
+
+  fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+     inFeatures: number, outFeatures: number): void {
+    const shapes = () => `inp (${inp.length}), weight (${weight.length}) for Linear(${inFeatures}, ${outFeatures})`;
+    check(inp.length === inFeatures, shapes);
+    check(weight.length === inFeatures * outFeatures, shapes);
+    check(out.length === outFeatures, () => `out (${out.length}) for Linear(${inFeatures}, ${outFeatures})`);
+    check(bias === null || bias.length === outFeatures, () => `bias (${bias?.length}) for Linear(${inFeatures}, ${outFeatures})`);
+    const rowsPerChunk = Math.min(outFeatures, Math.max(4, Math.floor(FC_CHUNK_BYTES / (inFeatures * 4 * 4)) * 4));
+
+    const L = new Layout();
+    const x = L.take(inFeatures);
+    const y = L.take(outFeatures);
+    const wgt = L.take(rowsPerChunk * inFeatures);
+    this.reserve(L.top);
+    const f32 = this.f32;
+
+    f32.set(inp, x / 4);
+    for (let r0 = 0; r0 < outFeatures; r0 += rowsPerChunk) {
+      const r1 = Math.min(outFeatures, r0 + rowsPerChunk);
+      f32.set(weight.subarray(r0 * inFeatures, r1 * inFeatures), wgt / 4);
+      this.k.gemv(wgt, x, y + r0 * 4, r1 - r0, inFeatures);
+    }
+    for (let r = 0; r < outFeatures; r++) out[r] = f32[y / 4 + r] + (bias ? bias[r] : 0);
+  }
+}
+
+/** Stops a backend's workers once the backend itself is garbage collected. */
+const pools = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+let problem: string | undefined;
+
+/** Why the last createSimdBackend returned null or fewer threads than asked, for a log line; else undefined. */
+export function simdLoadProblem(): string | undefined {
+  return problem;
+}
+
+/** Instantiates the SIMD kernels, or returns null where WebAssembly SIMD is unavailable (callers fall back to TS). */
+export async function createSimdBackend(opts?: { threads?: number }): Promise<ConvBackend | null> {
+  try {
+    compiled ??= loadKernelBytes().then((bytes) => WebAssembly.compile(bytes));
+    const module = await compiled;
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const threads = Math.max(1, Math.min(64, Math.floor(opts?.threads ?? 1)));
+    let pool: ThreadPool | null = null;
+    problem = undefined;
+    if (threads > 1) {
+      try {
+        pool = await ThreadPool.start(module, memory, threads - 1);
+      } catch (err) {
+        // Workers are an optimisation: without them the kernels still run on this thread.
+        problem = `worker threads unavailable, running single-threaded: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    const backend = new SimdBackend(instance.exports as unknown as Kernels, memory, pool);
+    if (pool) pools.register(backend, pool);
+    return backend;
+  } catch (err) {
+    compiled = undefined;
+    problem = err instanceof Error ? err.message : String(err);
+    return null;
+  }
+}

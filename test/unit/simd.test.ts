@@ -1,0 +1,262 @@
+/**
+ * The WebAssembly SIMD kernels against a naive float64 reference written here (independent of the
+ * engine's TypeScript kernels): chosen and seeded random shapes over every conv path (Winograd
+ * F(2x2) and F(4x4) on VGG-sized layers, 1x1, im2col with stride, padding, dilation, groups,
+ * depthwise, non-square), each on 1 and 2 threads, and fc. Each case prints its max absolute and
+ * relative difference; the tolerance is 1e-4 of the largest |reference| value.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ConvSpec } from '../../server/src/analysis/types.js';
+import type { ConvBackend } from '../../server/src/engine/backend.js';
+import { createSimdBackend, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
+
+const TOLERANCE = 1e-4;
+
+/** mulberry32: a small seeded generator, so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(n: number, next: () => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (next() * 2 - 1) * scale;
+  return a;
+}
+
+interface ConvCase {
+  readonly name: string;
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cout: number;
+  readonly k: [number, number];
+  readonly s?: [number, number];
+  readonly p?: [number, number];
+  readonly d?: [number, number];
+  readonly groups?: number;
+  readonly bias?: boolean;
+}
+
+function specOf(c: ConvCase): ConvSpec {
+  const groups = c.groups ?? 1;
+  return {
+    kind: 'conv', kernel: c.k, outChannels: c.cout, stride: c.s ?? [1, 1], padding: c.p ?? [0, 0],
+    dilation: c.d ?? [1, 1], groups, bias: c.bias ?? true, depthwise: groups > 1 && groups === c.cin && groups === c.cout,
+  };
+}
+
+function outSize(n: number, k: number, s: number, p: number, d: number): number {
+  return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+}
+
+/** The definition of PyTorch's conv2d (cross-correlation, zero padding), in float64. inp is (Cin, H, W). */
+function referenceConv(inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+                       [cin, h, w]: [number, number, number], spec: ConvSpec): Float64Array {
+  const [kh, kw] = spec.kernel, [sh, sw] = spec.stride, [ph, pw] = spec.padding, [dh, dw] = spec.dilation;
+  const ho = outSize(h, kh, sh, ph, dh), wo = outSize(w, kw, sw, pw, dw);
+  const cinG = cin / spec.groups, coutG = spec.outChannels / spec.groups;
+  const out = new Float64Array(spec.outChannels * ho * wo);
+  for (let co = 0; co < spec.outChannels; co++) {
+    const g = Math.floor(co / coutG);
+    for (let oy = 0; oy < ho; oy++) {
+      for (let ox = 0; ox < wo; ox++) {
+        let sum = bias ? bias[co] : 0;
+        for (let ci = 0; ci < cinG; ci++) {
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - ph + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - pw + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              sum += inp[((g * cinG + ci) * h + iy) * w + ix] * weight[((co * cinG + ci) * kh + ky) * kw + kx];
+            }
+          }
+        }
+        out[(co * ho + oy) * wo + ox] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+/** Largest |got - want| and the largest |want|, the pair check_tensor prints. */
+function compare(got: Float32Array, want: Float64Array): { maxAbs: number; maxRef: number } {
+  let maxAbs = 0, maxRef = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
+    maxRef = Math.max(maxRef, Math.abs(want[i]));
+  }
+  return { maxAbs, maxRef };
+}
+
+const convCases: ConvCase[] = [
+  // Winograd path (3x3, stride 1, dilation 1, groups 1, Cin >= 8): VGG shapes and ragged edges.
+  { name: 'vgg 64->64 56x56 pad1', cin: 64, h: 56, w: 56, cout: 64, k: [3, 3], p: [1, 1] },
+  { name: 'vgg 128->128 28x28 pad1', cin: 128, h: 28, w: 28, cout: 128, k: [3, 3], p: [1, 1] },
+  { name: 'vgg 256->256 14x14 pad1', cin: 256, h: 14, w: 14, cout: 256, k: [3, 3], p: [1, 1] },
+  { name: 'vgg 512->512 7x7 pad1 (odd size)', cin: 512, h: 7, w: 7, cout: 512, k: [3, 3], p: [1, 1] },
+  { name: 'winograd 16->10 13x17 pad1', cin: 16, h: 13, w: 17, cout: 10, k: [3, 3], p: [1, 1] },
+  { name: 'winograd 8->6 9x5 pad0 no bias', cin: 8, h: 9, w: 5, cout: 6, k: [3, 3], bias: false },
+  { name: 'winograd 12->5 6x23 pad2', cin: 12, h: 6, w: 23, cout: 5, k: [3, 3], p: [2, 2] },
+  { name: 'winograd 9->7 3x3 pad (0,1)', cin: 9, h: 3, w: 3, cout: 7, k: [3, 3], p: [0, 1] },
+  // im2col path.
+  { name: 'vgg first layer 3->64 32x32 pad1', cin: 3, h: 32, w: 32, cout: 64, k: [3, 3], p: [1, 1] },
+  { name: 'stride 2 pad 1', cin: 16, h: 15, w: 16, cout: 24, k: [3, 3], s: [2, 2], p: [1, 1] },
+  { name: 'resnet stem 7x7 s2 p3', cin: 3, h: 29, w: 31, cout: 16, k: [7, 7], s: [2, 2], p: [3, 3] },
+  { name: 'dilation 2 pad 2', cin: 8, h: 17, w: 13, cout: 12, k: [3, 3], p: [2, 2], d: [2, 2] },
+  { name: 'dilation (2,3) stride (1,2)', cin: 5, h: 20, w: 21, cout: 7, k: [3, 3], s: [1, 2], p: [1, 2], d: [2, 3] },
+  { name: 'groups 4', cin: 16, h: 11, w: 12, cout: 8, k: [3, 3], p: [1, 1], groups: 4 },
+  { name: 'depthwise 3x3 s1', cin: 32, h: 14, w: 14, cout: 32, k: [3, 3], p: [1, 1], groups: 32 },
+  { name: 'depthwise 3x3 s2', cin: 24, h: 15, w: 15, cout: 24, k: [3, 3], s: [2, 2], p: [1, 1], groups: 24 },
+  { name: 'non-square 3x5 stride (2,1)', cin: 6, h: 19, w: 18, cout: 9, k: [3, 5], s: [2, 1], p: [1, 2] },
+  { name: 'non-square 1x7', cin: 10, h: 9, w: 25, cout: 11, k: [1, 7], p: [0, 3] },
+  { name: 'pointwise 1x1', cin: 64, h: 14, w: 14, cout: 128, k: [1, 1] },
+  { name: 'pointwise 1x1 ragged', cin: 13, h: 5, w: 7, cout: 6, k: [1, 1], bias: false },
+  { name: 'pointwise 1x1 groups 2', cin: 12, h: 6, w: 6, cout: 10, k: [1, 1], groups: 2 },
+  { name: '1x1 stride 2', cin: 32, h: 14, w: 14, cout: 64, k: [1, 1], s: [2, 2] },
+  { name: 'K > KC: 3x3 s2 64->40', cin: 64, h: 17, w: 17, cout: 40, k: [3, 3], s: [2, 2], p: [1, 1] },
+  { name: 'P > NC, K > KC: 5x5 32->20 24x24', cin: 32, h: 24, w: 24, cout: 20, k: [5, 5], p: [2, 2] },
+  { name: 'kernel covers image', cin: 4, h: 5, w: 5, cout: 3, k: [5, 5] },
+  { name: 'single pixel', cin: 3, h: 1, w: 1, cout: 2, k: [1, 1] },
+  // Big enough to be split between threads, one case per way of splitting.
+  { name: 'split tiles: winograd 64->4 64x64', cin: 64, h: 64, w: 64, cout: 4, k: [3, 3], p: [1, 1] },
+  { name: 'split tiles: winograd 16->16 96x96', cin: 16, h: 96, w: 96, cout: 16, k: [3, 3], p: [1, 1] },
+  { name: 'split pixels: 3x3 s2 64->64 56x56', cin: 64, h: 56, w: 56, cout: 64, k: [3, 3], s: [2, 2], p: [1, 1] },
+  { name: 'split groups: groups 4 s2 64->64 56x56', cin: 64, h: 56, w: 56, cout: 64, k: [3, 3], s: [2, 2], p: [1, 1], groups: 4 },
+  { name: 'split groups: depthwise 128 at 112x112', cin: 128, h: 112, w: 112, cout: 128, k: [3, 3], p: [1, 1], groups: 128 },
+  { name: 'split pixels: pointwise 256->128 28x28', cin: 256, h: 28, w: 28, cout: 128, k: [1, 1] },
+];
+
+/** Seeded random small shapes over every option, on top of the cases above. */
+function randomCases(count: number, seed: number): ConvCase[] {
+  const next = rng(seed);
+  const pick = (n: number) => Math.floor(next() * n);
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const groups = [1, 1, 1, 2, 3, 0][pick(6)]; // 0: depthwise
+    const g = groups === 0 ? 1 + pick(12) : groups;
+    const cin = groups === 0 ? g : g * (1 + pick(6));
+    const cout = groups === 0 ? g : g * (1 + pick(6));
+    const k: [number, number] = [1 + pick(5), 1 + pick(5)];
+    const s: [number, number] = [1 + pick(3), 1 + pick(3)];
+    const d: [number, number] = [1 + pick(3), 1 + pick(3)];
+    const p: [number, number] = [pick(4), pick(4)];
+    const h = 1 + pick(20), w = 1 + pick(20);
+    if (outSize(h, k[0], s[0], p[0], d[0]) < 1 || outSize(w, k[1], s[1], p[1], d[1]) < 1) continue;
+    cases.push({ name: `random ${cases.length}: ${cin}->${cout} ${h}x${w} k${k} s${s} p${p} d${d} g${g}`,
+                 cin, h, w, cout, k, s, p, d, groups: g, bias: next() < 0.7 });
+  }
+  return cases;
+}
+convCases.push(...randomCases(40, 2024));
+
+let backend: ConvBackend | null = null;
+let threaded: ConvBackend | null = null;
+const ready = (async () => {
+  backend = await createSimdBackend();
+  threaded = await createSimdBackend({ threads: 2 });
+})();
+
+test('WebAssembly SIMD is available on Node 20 and the kernels load, with and without workers', async () => {
+  await ready;
+  assert.ok(backend, `createSimdBackend returned null: ${simdLoadProblem()}`);
+  assert.ok(threaded, `createSimdBackend({ threads: 2 }) returned null: ${simdLoadProblem()}`);
+  assert.equal(simdLoadProblem(), undefined);
+});
+
+for (const [index, c] of convCases.entries()) {
+  test(`conv2d ${c.name}`, async () => {
+    await ready;
+    assert.ok(backend);
+    const next = rng(1000 + index);
+    const spec = specOf(c);
+    const inShape: [number, number, number] = [c.cin, c.h, c.w];
+    const outShape: [number, number, number] = [
+      c.cout, outSize(c.h, c.k[0], spec.stride[0], spec.padding[0], spec.dilation[0]),
+      outSize(c.w, c.k[1], spec.stride[1], spec.padding[1], spec.dilation[1]),
+    ];
+    const inp = randomArray(c.cin * c.h * c.w, next);
+    const weight = randomArray(c.cout * (c.cin / spec.groups) * c.k[0] * c.k[1], next, 1 / Math.sqrt(c.cin / spec.groups * c.k[0] * c.k[1]));
+    const bias = spec.bias ? randomArray(c.cout, next) : null;
+    const want = referenceConv(inp, weight, bias, inShape, spec);
+    // Layers that take the Winograd path are checked with both tile sizes.
+    const winograd = c.k[0] === 3 && c.k[1] === 3 && spec.stride.every((v) => v === 1) &&
+      spec.dilation.every((v) => v === 1) && spec.groups === 1 && c.cin >= simdTuning.winogradMinCin;
+    const variants = winograd
+      ? [['F(2x2,3x3)', 2], ['F(4x4,3x3)', 4]] as const
+      : [['im2col', 'auto']] as const;
+    for (const [path, tile] of variants) {
+      for (const [label, b] of [['1 thread', backend], ['2 threads', threaded]] as const) {
+        assert.ok(b);
+        simdTuning.winogradTile = tile;
+        const out = new Float32Array(outShape[0] * outShape[1] * outShape[2]).fill(Number.NaN);
+        try {
+          b.conv2d(out, inp, weight, bias, inShape, spec, outShape);
+        } finally {
+          simdTuning.winogradTile = 'auto';
+        }
+        const { maxAbs, maxRef } = compare(out, want);
+        console.log(`  conv2d ${c.name}, ${path}, ${label}: (${inShape}) -> (${outShape}) ` +
+                    `max abs diff ${maxAbs.toExponential(2)}, relative ${(maxAbs / maxRef).toExponential(2)}`);
+        assert.ok(maxAbs <= TOLERANCE * maxRef, `${path}, ${label}: max abs diff ${maxAbs} > ${TOLERANCE} x max |ref| ${maxRef}`);
+      }
+    }
+  });
+}
+
+test('conv2d reuses its memory across calls of different sizes', async () => {
+  await ready;
+  assert.ok(backend);
+  const next = rng(77);
+  for (const [cin, size, cout] of [[32, 40, 16], [8, 6, 4], [32, 40, 16]] as const) {
+    const spec = specOf({ name: '', cin, h: size, w: size, cout, k: [3, 3], p: [1, 1] });
+    const inp = randomArray(cin * size * size, next);
+    const weight = randomArray(cout * cin * 9, next, 0.1);
+    const out = new Float32Array(cout * size * size);
+    backend.conv2d(out, inp, weight, null, [cin, size, size], spec, [cout, size, size]);
+    const { maxAbs, maxRef } = compare(out, referenceConv(inp, weight, null, [cin, size, size], spec));
+    assert.ok(maxAbs <= TOLERANCE * maxRef, `${cin}->${cout} at ${size}: ${maxAbs}`);
+  }
+});
+
+test('conv2d rejects inconsistent shapes with a message that names them', async () => {
+  await ready;
+  assert.ok(backend);
+  const spec = specOf({ name: '', cin: 4, h: 8, w: 8, cout: 4, k: [3, 3], p: [1, 1] });
+  assert.throws(() => backend!.conv2d(new Float32Array(4 * 8 * 8), new Float32Array(4 * 8 * 8),
+    new Float32Array(4 * 4 * 9), null, [4, 8, 8], spec, [4, 7, 8]), /out \(4, 7, 8\)/);
+});
+
+const fcCases: ReadonlyArray<readonly [inF: number, outF: number, bias: boolean]> = [
+  [25, 7, true], [512, 100, true], [4096, 10, false], [3, 1, true], [1000, 1000, true], [20000, 37, true],
+];
+
+for (const [index, [inF, outF, hasBias]] of fcCases.entries()) {
+  test(`fc ${inF} -> ${outF}${hasBias ? '' : ' no bias'}`, async () => {
+    await ready;
+    assert.ok(backend);
+    const next = rng(5000 + index);
+    const inp = randomArray(inF, next);
+    const weight = randomArray(inF * outF, next, 1 / Math.sqrt(inF));
+    const bias = hasBias ? randomArray(outF, next) : null;
+    const out = new Float32Array(outF).fill(Number.NaN);
+    backend.fc(out, inp, weight, bias, inF, outF);
+    const want = new Float64Array(outF);
+    for (let o = 0; o < outF; o++) {
+      let sum = bias ? bias[o] : 0;
+      for (let i = 0; i < inF; i++) sum += weight[o * inF + i] * inp[i];
+      want[o] = sum;
+    }
+    const { maxAbs, maxRef } = compare(out, want);
+    console.log(`  fc ${inF} -> ${outF}: max abs diff ${maxAbs.toExponential(2)}, relative ${(maxAbs / maxRef).toExponential(2)}`);
+    assert.ok(maxAbs <= TOLERANCE * maxRef, `max abs diff ${maxAbs} > ${TOLERANCE} x max |ref| ${maxRef}`);
+  });
+}
