@@ -101,3 +101,13 @@ test('`pad 1` with a space means pad1', () => {
   assert.deepEqual(codes(a), []);
   assert.equal(net(a).layers[0].out?.join('x'), '4x4x4');
 });
+
+test('a stray colon after the arguments loses only its own line', () => {
+  for (const bad of ['conv3-64 pad1 : 7', 'a b : c', 'x: y: z', 'conv3-8 pad1 ::']) {
+    const p = parse(`input 3x8x8\n${bad}\nconv3-4 pad1\n`);
+    assert.ok(p.errors.length > 0, bad);
+    const heads = p.statements.map((s) => s.head.text);
+    assert.equal(heads[0], 'input', bad);
+    assert.equal(heads[heads.length - 1], 'conv3-4', `${bad}: ${heads.join(' ')}`);
+  }
+});

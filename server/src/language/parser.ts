@@ -33,16 +33,22 @@ class CnnParser extends EmbeddedActionsParser {
     this.performSelfAnalysis();
   }
 
+  /**
+   * Statements found so far. A field, not a local of `file`: when recovery re-syncs inside `file`,
+   * chevrotain returns the rule's recovery value and a local list would be lost with it.
+   */
+  statements: Statement[] = [];
+  /** Colons found among a statement's arguments (`conv3-64 pad1 : 7`). */
+  strayColons: IToken[] = [];
+
   file = this.RULE('file', () => {
-    const out: Statement[] = [];
     this.MANY(() => {
       this.OPTION(() => {
         const s = this.SUBRULE(this.statement);
-        this.ACTION(() => { if (s) out.push(s); });
+        this.ACTION(() => { if (s) this.statements.push(s); });
       });
       this.CONSUME(Newline);
     });
-    return out;
   });
 
   statement = this.RULE('statement', (): Statement | undefined => {
@@ -56,7 +62,11 @@ class CnnParser extends EmbeddedActionsParser {
     });
     const args: IToken[] = [];
     this.MANY(() => {
-      args.push(this.CONSUME(Arg));
+      this.OR([
+        { ALT: () => { args.push(this.CONSUME(Arg)); } },
+        // A colon among the arguments is reported, not a parse failure: the rest of the file stays analysed.
+        { ALT: () => { const c = this.CONSUME2(Colon); this.ACTION(() => this.strayColons.push(c)); } },
+      ]);
     });
     return this.ACTION(() => {
       // Recovery can hand us tokens inserted out of thin air (startOffset NaN); drop them.
@@ -85,12 +95,16 @@ export function parse(text: string): ParseResult {
   }));
   const comments = (lexed.groups.comments ?? []).map((c) => ({ start: c.startOffset, end: c.startOffset + c.image.length }));
   parser.input = lexed.tokens;
-  let statements: Statement[] = [];
+  parser.statements = [];
+  parser.strayColons = [];
   try {
-    statements = parser.file() ?? [];
+    parser.file();
   } catch (e) {
     // Chevrotain should never throw with recovery on; if it does, keep the editor alive.
     errors.push({ message: `internal parser error: ${(e as Error).message}`, span: { start: 0, end: 0 } });
+  }
+  for (const c of parser.strayColons) {
+    errors.push({ message: describe(c, ''), span: { start: c.startOffset, end: c.startOffset + 1 } });
   }
   for (const e of parser.errors) {
     const t = e.token;
@@ -99,6 +113,8 @@ export function parse(text: string): ParseResult {
     errors.push({ message: describe(e.token, e.message), span: { start, end } });
   }
   errors.sort((a, b) => a.span.start - b.span.start);
+  const statements = parser.statements;
+  parser.statements = [];
   return { statements, errors, comments };
 }
 
