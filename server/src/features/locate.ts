@@ -1,0 +1,203 @@
+/**
+ * Finding things in an analysis by position: the statement and token under the cursor, the layers a
+ * line produced, the network a position belongs to, the nesting of `block`/`repeat` bodies. Built
+ * once per analysis (so once per document version) and shared by every feature.
+ */
+import type { Analysis, LayerResult, NetworkResult } from '../analysis/analyze.js';
+import type { Statement, Token } from '../language/ast.js';
+import { matchLayer, STATEMENT_KEYWORDS, type LayerKeyword } from '../language/layers.js';
+
+/** A layer with the network it belongs to. */
+export interface LayerRef {
+  readonly net: NetworkResult;
+  readonly layer: LayerResult;
+}
+
+/** What a statement is, read the way the core's lowering reads it. */
+export type StatementKind = 'network' | 'input' | 'auto' | 'block' | 'repeat' | 'end' | 'call' | 'layer' | 'unknown';
+
+/** The token under a position and its role in its statement. */
+export interface TokenAt {
+  readonly stmt: Statement;
+  readonly token: Token;
+  readonly role: 'label' | 'head' | 'arg';
+  /** Index among the statement's args when role is 'arg'. */
+  readonly arg: number;
+}
+
+/** A `block` or `repeat` and its `end`, if written. */
+export interface Nesting {
+  readonly open: Statement;
+  readonly end?: Statement;
+}
+
+/** The position index of one analysis. */
+export interface DocIndex {
+  readonly analysis: Analysis;
+  /** Every layer a statement produced: its own (with copies), the `auto` layers after them, or all a call or `repeat` expanded. */
+  layersOf(stmt: Statement): readonly LayerRef[];
+  /** The statement that contains an offset (its end counts), if any. */
+  statementAt(offset: number): Statement | undefined;
+  /** The statements that start on a 0-based line range [from, to]. */
+  statementsInLines(from: number, to: number): readonly Statement[];
+  /** The token at an offset (a cursor just after a word is on that word). */
+  tokenAt(offset: number): TokenAt | undefined;
+  /** The network an offset belongs to: the last one starting at or before it, else the first. */
+  networkAt(offset: number): NetworkResult | undefined;
+  /** The network whose own body holds a statement (not a block body's statement). */
+  networkOf(stmt: Statement): NetworkResult | undefined;
+  /** How a statement is read. */
+  kindOf(stmt: Statement): StatementKind;
+  /** The layer keyword of a layer statement. */
+  keywordOf(stmt: Statement): LayerKeyword | undefined;
+  /** `block`/`repeat` statements with their `end`. */
+  readonly nestings: readonly Nesting[];
+  /** Nesting depth of each statement, in `analysis.parsed.statements` order (`end` at its opener's depth). */
+  readonly depths: readonly number[];
+}
+
+const cache = new WeakMap<Analysis, DocIndex>();
+
+/** The index of an analysis, built on first use. */
+export function indexOf(a: Analysis): DocIndex {
+  let ix = cache.get(a);
+  if (!ix) {
+    ix = build(a);
+    cache.set(a, ix);
+  }
+  return ix;
+}
+
+const isStatementKeyword = (w: string): boolean => (STATEMENT_KEYWORDS as readonly string[]).includes(w);
+
+function build(a: Analysis): DocIndex {
+  const statements = a.parsed.statements;
+  let layerMap: Map<Statement, LayerRef[]> | undefined;
+  let ownerMap: Map<Statement, NetworkResult> | undefined;
+  const layers = (): Map<Statement, LayerRef[]> => {
+    if (layerMap) return layerMap;
+    layerMap = new Map();
+    const add = (s: Statement, r: LayerRef) => {
+      const list = layerMap!.get(s);
+      if (list) list.push(r);
+      else layerMap!.set(s, [r]);
+    };
+    for (const net of a.networks) {
+      for (const layer of net.layers) {
+        const r = { net, layer };
+        add(layer.decl.stmt, r);
+        if (layer.decl.site !== layer.decl.stmt) add(layer.decl.site, r);
+      }
+    }
+    return layerMap;
+  };
+  const owners = (): Map<Statement, NetworkResult> => {
+    if (ownerMap) return ownerMap;
+    ownerMap = new Map();
+    for (const net of a.networks) {
+      if (net.decl.header) ownerMap.set(net.decl.header, net);
+      for (const s of net.decl.body) ownerMap.set(s, net);
+    }
+    return ownerMap;
+  };
+
+  // Index of the last statement starting at or before an offset.
+  const lastAtOrBefore = (offset: number): number => {
+    let lo = 0;
+    let hi = statements.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (statements[mid].span.start <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+
+  // Every feature asks what each statement is; matching a head runs the keyword table's regexes, so remember it.
+  const kinds = new Map<Statement, StatementKind>();
+  const keywords = new Map<Statement, LayerKeyword | undefined>();
+  const keywordOf = (s: Statement): LayerKeyword | undefined => {
+    if (keywords.has(s)) return keywords.get(s);
+    const kw = matchLayer(s.head.text.toLowerCase())?.kw;
+    keywords.set(s, kw);
+    return kw;
+  };
+  const kindOf = (s: Statement): StatementKind => {
+    let k = kinds.get(s);
+    if (k) return k;
+    const head = s.head.text.toLowerCase();
+    if (!s.label && isStatementKeyword(head)) k = head as StatementKind;
+    else if (a.program.blocks.has(s.head.text)) k = 'call';
+    else k = keywordOf(s) ? 'layer' : 'unknown';
+    kinds.set(s, k);
+    return k;
+  };
+
+  // Nesting as the lowering builds it: `block`/`repeat` open, `end` closes the innermost.
+  const nestings: Nesting[] = [];
+  const depths: number[] = new Array(statements.length);
+  const stack: { open: Statement; index: number }[] = [];
+  statements.forEach((s, i) => {
+    const head = s.head.text.toLowerCase();
+    if (head === 'end' && !s.label) {
+      const open = stack.pop();
+      depths[i] = stack.length;
+      if (open) nestings[open.index] = { open: open.open, end: s };
+      return;
+    }
+    depths[i] = stack.length;
+    if ((head === 'block' || head === 'repeat') && !s.label) {
+      stack.push({ open: s, index: nestings.length });
+      nestings.push({ open: s });
+    }
+  });
+
+  const networks = [...a.networks].sort((x, y) => x.decl.span.start - y.decl.span.start);
+
+  return {
+    analysis: a,
+    layersOf: (s) => layers().get(s) ?? [],
+    statementAt(offset) {
+      const i = lastAtOrBefore(offset);
+      return i >= 0 && statements[i].span.end >= offset ? statements[i] : undefined;
+    },
+    statementsInLines(from, to) {
+      const start = a.lines.lineStart(from);
+      const end = a.lines.nextLineStart(to);
+      let i = lastAtOrBefore(start - 1) + 1;
+      const out: Statement[] = [];
+      for (; i < statements.length && statements[i].span.start < end; i++) out.push(statements[i]);
+      return out;
+    },
+    tokenAt(offset) {
+      const s = this.statementAt(offset);
+      if (!s) return undefined;
+      const inside = (t: Token) => t.span.start <= offset && offset <= t.span.end;
+      if (s.label && inside(s.label)) return { stmt: s, token: s.label, role: 'label', arg: -1 };
+      if (inside(s.head)) return { stmt: s, token: s.head, role: 'head', arg: -1 };
+      const arg = s.args.findIndex(inside);
+      return arg >= 0 ? { stmt: s, token: s.args[arg], role: 'arg', arg } : undefined;
+    },
+    networkAt(offset) {
+      let found: NetworkResult | undefined;
+      for (const n of networks) {
+        if (n.decl.span.start <= offset) found = n;
+        else break;
+      }
+      return found ?? networks[0];
+    },
+    networkOf: (s) => owners().get(s),
+    kindOf,
+    keywordOf,
+    nestings,
+    depths,
+  };
+}
+
+/** The layers a statement produced that were not added by `auto`. */
+export function ownLayers(refs: readonly LayerRef[], stmt: Statement): LayerRef[] {
+  return refs.filter((r) => !r.layer.decl.auto && (r.layer.decl.stmt === stmt || r.layer.decl.site === stmt));
+}
