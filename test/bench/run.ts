@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const benches = ['core-bench.ts', 'lsp-bench.ts', 'engine-bench.ts'].filter((b) => existsSync(here(b)));
+const benches = ['core-bench.ts', 'lsp-bench.ts', 'engine-bench.ts', 'run-bench.ts'].filter((b) => existsSync(here(b)));
 let failed = false;
 for (const b of benches) {
   console.log(`\n## ${b}\n`);
