@@ -1,0 +1,259 @@
+/**
+ * "CNN Lab: Run on Image" and "Run on Image with Weights…": find the network at the cursor, refuse it
+ * up front when it is over the budget (saying the estimate), pick an image (offering the last one and
+ * the bundled samples), run it in the worker with per-layer progress in a cancellable notification,
+ * then show the maps in the feature-map panel.
+ */
+import { availableParallelism } from 'node:os';
+import * as vscode from 'vscode';
+import { analyze } from '../../../server/src/analysis/analyze.js';
+import { planRun } from '../../../server/src/runner.js';
+import type { RunOrigin } from './messages.js';
+import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork } from './model.js';
+import type { FeatureMapsPanel } from './panel.js';
+import { RunError, type RunClient, type RunOutcome, type RunParams } from './runClient.js';
+
+const LAST_IMAGE_KEY = 'cnnLab.run.lastImage';
+const LAST_WEIGHTS_KEY = 'cnnLab.run.lastWeights';
+
+/** What one run needs, however it was asked for. */
+interface RunTarget {
+  readonly document: vscode.TextDocument;
+  /** By name (a code lens, a re-run), else the network at `offset`. */
+  readonly network?: string;
+  readonly offset?: number;
+  /** Known image and weights (a re-run); asked for otherwise. */
+  readonly image?: vscode.Uri;
+  readonly weights?: vscode.Uri | 'ask';
+}
+
+const baseName = (uri: vscode.Uri): string => uri.path.split('/').pop() ?? uri.path;
+
+/** Runs networks for the commands and the panel; one per extension. */
+export class RunCommands {
+  private runCount = 0;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly client: RunClient,
+    private readonly panel: FeatureMapsPanel,
+  ) {}
+
+  /**
+   * The command handler. Arguments, when given: the `.cnn` file (a Uri from the editor title menu or a
+   * URI string from a code lens) and a network name.
+   */
+  async runOnImage(askWeights: boolean, uriArg?: unknown, networkArg?: unknown): Promise<void> {
+    try {
+      const editor = vscode.window.activeTextEditor;
+      const uri = uriArg instanceof vscode.Uri ? uriArg : typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : editor?.document.uri;
+      if (!uri) {
+        void vscode.window.showInformationMessage('CNN Lab: open a .cnn file to run one of its networks on an image.');
+        return;
+      }
+      const document = editor && editor.document.uri.toString() === uri.toString() ? editor.document : await vscode.workspace.openTextDocument(uri);
+      const offset = editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined;
+      await this.runTarget({
+        document, offset, network: typeof networkArg === 'string' ? networkArg : undefined, weights: askWeights ? 'ask' : undefined,
+      });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`CNN Lab: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Repeats a panel's run (its "Run again" button, or a panel restored after a reload). */
+  async rerun(origin: RunOrigin): Promise<void> {
+    try {
+      const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(origin.uri));
+      await this.runTarget({
+        document, network: origin.network, image: vscode.Uri.parse(origin.image),
+        ...(origin.weights ? { weights: vscode.Uri.parse(origin.weights) } : {}),
+      }, origin);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.panel.showMessage(`Could not run ${origin.network} again: ${message}`, origin);
+      void vscode.window.showErrorMessage(`CNN Lab: ${message}`);
+    }
+  }
+
+  private async runTarget(t: RunTarget, rerunOf?: RunOrigin): Promise<void> {
+    const { document } = t;
+    const config = vscode.workspace.getConfiguration('cnnLab.run', document.uri);
+    const text = document.getText();
+    const defaultName = defaultNetworkName(document.uri.path);
+    const analysis = analyze(text, defaultName);
+    const network = pickNetwork(analysis, t.offset, t.network);
+    if (!network) {
+      throw new Error(t.network !== undefined
+        ? `${baseName(document.uri)} has no network named '${t.network}' any more`
+        : `${baseName(document.uri)} has no network to run`);
+    }
+    // Checked here, before any dialog: a network with errors or over the budget never reaches the worker.
+    const budget = budgetFromSettings(config.get('maxGigaMacs'), config.get('maxMemoryMB'));
+    try {
+      planRun(analysis, network.name, budget);
+    } catch (e) {
+      await this.refuse((e as Error).message, rerunOf);
+      return;
+    }
+    const seed = numberSetting(config.get('seed'), 0);
+    const settingWeights = t.weights === undefined ? this.weightsSetting(config, document.uri) : undefined;
+    // While the user picks the image, the worker starts and He-initialises the weights it will need.
+    this.client.warm(t.weights || settingWeights ? undefined : { text, network: network.name, defaultName, seed, budget });
+    const image = t.image ?? await this.pickImage();
+    if (!image) return;
+    const weights = t.weights === 'ask' ? await this.pickWeights() : t.weights ?? settingWeights;
+    if (t.weights === 'ask' && !weights) return;
+    const [imageBytes, weightBytes] = await Promise.all([
+      vscode.workspace.fs.readFile(image),
+      weights ? vscode.workspace.fs.readFile(weights) : Promise.resolve(undefined),
+    ]);
+    const threads = numberSetting(config.get('threads'), 0) || Math.min(4, availableParallelism());
+    const origin: RunOrigin = {
+      uri: document.uri.toString(), network: network.name, image: image.toString(), ...(weights ? { weights: weights.toString() } : {}), seed,
+    };
+    const texts = network.layers.map((l) => l.decl.text);
+    let outcome: RunOutcome | undefined;
+    try {
+      outcome = await this.runWithProgress(network.name, texts, baseName(image), weights !== undefined, {
+        text, network: network.name, defaultName,
+        image: { bytes: imageBytes, fileName: baseName(image) },
+        ...(weightBytes && weights ? { weights: { bytes: weightBytes, fileName: baseName(weights) } } : {}),
+        seed, budget, threads,
+      });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (e instanceof RunError && e.kind === 'budget') {
+        await this.refuse(message, rerunOf);
+      } else {
+        if (rerunOf) this.panel.showMessage(`The run failed: ${message}`, rerunOf);
+        void vscode.window.showErrorMessage(`CNN Lab: ${message}`);
+      }
+      return;
+    }
+    if (!outcome) {
+      if (rerunOf) this.panel.showMessage('The run was cancelled.', rerunOf);
+      return;
+    }
+    const run = buildRun({
+      runId: ++this.runCount, origin, sourceName: baseName(document.uri), imageName: baseName(image),
+      ...(weights ? { weightsName: baseName(weights) } : {}),
+    }, analysis, network, outcome);
+    this.panel.show(run);
+  }
+
+  /** Runs in the worker under a cancellable notification naming the layer that runs; undefined when cancelled. */
+  private runWithProgress(network: string, texts: readonly string[], imageName: string, hasWeights: boolean, params: RunParams): Thenable<RunOutcome | undefined> {
+    return vscode.window.withProgress({
+      location: vscode.ProgressLocation.Notification,
+      title: `CNN Lab: ${network} on ${imageName}`,
+      cancellable: true,
+    }, async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      const count = texts.length;
+      // The worker reports a layer when it ends, so the one running is the next.
+      const running = (i: number) => (i < count ? `layer ${i + 1} of ${count}: ${texts[i]}` : 'preparing the maps…');
+      progress.report({ message: hasWeights ? 'loading the image and the weights…' : 'loading the image and initialising the weights…' });
+      try {
+        return await this.client.run(params, {
+          signal: controller.signal,
+          onStarted: (m) => progress.report({ message: `${running(0)} (${m.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels)` }),
+          onProgress: (m) => progress.report({ increment: 100 / Math.max(1, m.count), message: running(m.index + 1) }),
+        });
+      } catch (e) {
+        if (e instanceof RunError && e.kind === 'cancelled') return undefined;
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    });
+  }
+
+  /** Says why a run is refused; over budget, offers the settings. */
+  private async refuse(message: string, rerunOf?: RunOrigin): Promise<void> {
+    if (rerunOf) this.panel.showMessage(message, rerunOf);
+    const over = /over the budget/.test(message);
+    const choice = await vscode.window.showErrorMessage(`CNN Lab: ${message}`, ...(over ? ['Open Settings'] : []));
+    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.run');
+  }
+
+  /** Asks for an image, offering the last one of this workspace and the bundled samples first. */
+  private async pickImage(): Promise<vscode.Uri | undefined> {
+    const state = this.context.workspaceState;
+    const lastStr = state.get<string>(LAST_IMAGE_KEY);
+    const last = lastStr ? vscode.Uri.parse(lastStr) : undefined;
+    type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
+    const items: Item[] = [];
+    if (last && await exists(last)) {
+      items.push({ label: `$(history) ${baseName(last)}`, description: 'reuse last image', detail: last.scheme === 'file' ? last.fsPath : last.toString(), uri: last });
+    }
+    const choose: Item = { label: '$(folder-opened) Choose an image…', description: 'PNG, JPEG or a float32 .npy' };
+    items.push(choose);
+    for (const sample of await this.sampleImages()) items.push({ label: `$(file-media) ${baseName(sample)}`, description: 'bundled sample', uri: sample });
+    let picked: vscode.Uri | undefined;
+    if (items.length > 1) {
+      const item = await vscode.window.showQuickPick(items, { title: 'CNN Lab: Run on Image', placeHolder: 'Which image should the network see?' });
+      if (!item) return undefined;
+      picked = item.uri;
+    }
+    if (!picked) {
+      const folder = last ? vscode.Uri.joinPath(last, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+      const files = await vscode.window.showOpenDialog({
+        canSelectMany: false, openLabel: 'Run on This Image', title: 'CNN Lab: Run on Image',
+        filters: { 'Images': ['png', 'jpg', 'jpeg'], 'NumPy arrays (float32, C×H×W)': ['npy'] },
+        ...(folder ? { defaultUri: folder } : {}),
+      });
+      picked = files?.[0];
+    }
+    if (picked) await state.update(LAST_IMAGE_KEY, picked.toString());
+    return picked;
+  }
+
+  /** The pictures shipped in samples/images, so a first run needs no image of one's own. */
+  private async sampleImages(): Promise<vscode.Uri[]> {
+    const dir = vscode.Uri.joinPath(this.context.extensionUri, 'samples', 'images');
+    try {
+      const entries = await vscode.workspace.fs.readDirectory(dir);
+      return entries.filter(([name, type]) => type === vscode.FileType.File && /\.(png|jpe?g)$/i.test(name)).map(([name]) => vscode.Uri.joinPath(dir, name));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Asks for a .safetensors file, starting where the last one was. */
+  private async pickWeights(): Promise<vscode.Uri | undefined> {
+    const state = this.context.workspaceState;
+    const lastStr = state.get<string>(LAST_WEIGHTS_KEY);
+    const folder = lastStr ? vscode.Uri.joinPath(vscode.Uri.parse(lastStr), '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+    const files = await vscode.window.showOpenDialog({
+      canSelectMany: false, openLabel: 'Use These Weights', title: 'CNN Lab: weights for the run',
+      filters: { 'safetensors': ['safetensors'] }, ...(folder ? { defaultUri: folder } : {}),
+    });
+    const picked = files?.[0];
+    if (picked) await state.update(LAST_WEIGHTS_KEY, picked.toString());
+    return picked;
+  }
+
+  /** `cnnLab.run.weights`: a path, absolute or relative to the workspace folder of the file (else its folder). */
+  private weightsSetting(config: vscode.WorkspaceConfiguration, doc: vscode.Uri): vscode.Uri | undefined {
+    const p = config.get<string>('weights')?.trim();
+    if (!p) return undefined;
+    if (/^([a-zA-Z]:[\\/]|[\\/])/.test(p)) return vscode.Uri.file(p);
+    const base = vscode.workspace.getWorkspaceFolder(doc)?.uri ?? vscode.Uri.joinPath(doc, '..');
+    return vscode.Uri.joinPath(base, p);
+  }
+}
+
+function numberSetting(v: unknown, dflt: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : dflt;
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}

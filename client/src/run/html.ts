@@ -1,0 +1,84 @@
+/**
+ * The feature-map panel's HTML: a fixed skeleton with stable ids that dist/webview.js fills in. It
+ * runs under a content security policy that allows only the nonce'd script and the extension's own
+ * stylesheet; nothing is loaded from the network. Pure, so tests can check the policy.
+ */
+
+/** A fresh nonce for the script tag. */
+export function makeNonce(random: () => number = Math.random): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars[Math.floor(random() * chars.length)];
+  return s;
+}
+
+/** Where the page's resources are, as webview URIs, and the webview's CSP source. */
+export interface PageResources {
+  readonly scriptUri: string;
+  readonly styleUri: string;
+  readonly cspSource: string;
+  readonly nonce: string;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The page. Every picture is a canvas the script draws, so the policy allows no images at all. */
+export function featureMapsHtml(r: PageResources): string {
+  const csp = [
+    "default-src 'none'",
+    `style-src ${r.cspSource}`,
+    `script-src 'nonce-${r.nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${esc(r.styleUri)}">
+<title>Feature maps</title>
+</head>
+<body data-colormap="grey">
+<header id="header">
+  <h1 id="title">Feature maps</h1>
+  <div id="run-info" class="run-info"></div>
+  <div class="toolbar" role="toolbar">
+    <button id="rerun" type="button" title="Run the network at the same place in the file on the same image again">Run again</button>
+    <label><input id="colormap-toggle" type="checkbox"> Colour map</label>
+    <label>Tile size <input id="tile-size" type="range" min="24" max="224" step="8" value="72"></label>
+    <button id="expand-all" type="button">Expand all</button>
+    <button id="collapse-all" type="button">Collapse all</button>
+  </div>
+  <div id="message" class="message" hidden></div>
+</header>
+<main id="content" class="layout" hidden>
+  <aside id="input-pane" class="input-pane">
+    <div id="input-view" class="input-view">
+      <canvas id="input-canvas" class="input-canvas"></canvas>
+      <canvas id="overlay-canvas" class="overlay-canvas" hidden></canvas>
+      <div id="rf-box" class="rf-box" hidden></div>
+    </div>
+    <p id="rf-info" class="rf-info">Click a unit in a feature map to see the patch of the input it sees.</p>
+    <div class="overlay-controls">
+      <label>Overlay <select id="overlay-select"></select></label>
+      <label>Opacity <input id="overlay-opacity" type="range" min="0" max="100" value="55"></label>
+    </div>
+    <div id="top-values" class="top-values"></div>
+  </aside>
+  <section id="network-pane" class="network-pane">
+    <details id="diagram-section" class="section" open>
+      <summary>Network</summary>
+      <div id="diagram" class="diagram"></div>
+    </details>
+    <details id="summary-section" class="section">
+      <summary>Summary table</summary>
+      <table id="summary-table" class="summary-table"></table>
+      <dl id="summary-totals" class="summary-totals"></dl>
+    </details>
+    <div id="layers" class="layers"></div>
+  </section>
+</main>
+<script nonce="${r.nonce}" src="${esc(r.scriptUri)}"></script>
+</body>
+</html>`;
+}

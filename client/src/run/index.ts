@@ -1,0 +1,35 @@
+/**
+ * Registers everything about running networks on images: the two commands, the feature-map panel and
+ * its serializer. extension.ts calls registerRunCommands(context) once on activation.
+ */
+import * as vscode from 'vscode';
+import { RunCommands } from './commands.js';
+import type { ViewState } from './messages.js';
+import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
+import { RunClient } from './runClient.js';
+
+/** Command ids (contributed in package.json with category "CNN Lab"). */
+export const RUN_ON_IMAGE_COMMAND = 'cnnLab.runOnImage';
+export const RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND = 'cnnLab.runOnImageWithWeights';
+
+/** Registers the run commands, the panel and its serializer; every disposable goes to the context. */
+export function registerRunCommands(context: vscode.ExtensionContext): void {
+  const client = new RunClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath);
+  // The panel and the commands refer to each other: the panel's "Run again" goes through the commands.
+  let commands: RunCommands | undefined;
+  // Closing the panel lets the idle worker go with the parameters it caches.
+  const panel = new FeatureMapsPanel(context.extensionUri, (origin) => void commands?.rerun(origin), () => client.release());
+  commands = new RunCommands(context, client, panel);
+  const c = commands;
+  context.subscriptions.push(
+    panel,
+    { dispose: () => client.dispose() },
+    vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(false, uri, network)),
+    vscode.commands.registerCommand(RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(true, uri, network)),
+    vscode.window.registerWebviewPanelSerializer(FEATURE_MAPS_VIEW_TYPE, {
+      deserializeWebviewPanel: async (webviewPanel: vscode.WebviewPanel, state: unknown) => {
+        panel.restore(webviewPanel, (state && typeof state === 'object' ? state : undefined) as ViewState | undefined);
+      },
+    }),
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * The messages between the extension and the feature-map webview, declared once as readonly
+ * discriminated unions on `type` and shared by both sides (panel.ts and webview/featureMaps.ts).
+ * Pixel data travels as typed arrays, which VS Code passes to the webview without JSON encoding.
+ *
+ * The webview never receives a whole run's floats: it gets the run's description first ('show'), then
+ * asks for one layer's 8-bit pixels when that layer is expanded ('requestLayer' → 'layerPixels').
+ */
+import type { SummaryNetwork } from '../../../server/src/analysis/summary.js';
+import type { DisplayLayout, FieldGeometry } from '../../../server/src/interpret.js';
+import type { TopEntry } from '../../../server/src/runMessages.js';
+
+/** A layer's receptive-field geometry, marked when an upsampling made it an approximation. */
+export interface LayerField extends FieldGeometry {
+  readonly approximate: boolean;
+}
+
+/** One layer as the panel lists it. */
+export interface LayerView {
+  readonly index: number;
+  /** The layer's normalised text (`conv3-64 pad1`, `relu (auto)`). */
+  readonly text: string;
+  /** The keyword: conv, dwconv, maxpool, fc, relu, … */
+  readonly keyword: string;
+  /** The layer kind the engine ran (the LayerSpec kind). */
+  readonly kind: string;
+  /** 0-based line of the statement in the `.cnn` file. */
+  readonly line: number;
+  readonly shape: readonly number[];
+  readonly params: number;
+  readonly formula: string;
+  readonly macs: number;
+  /** Inserted by an `auto` line. */
+  readonly auto: boolean;
+  /** Absent when the analysis has none (it always has one for a network that ran). */
+  readonly field?: LayerField;
+  /** How the output is tiled (channels of a map, or one tile for a vector). */
+  readonly layout: DisplayLayout;
+}
+
+/** Class-activation maps as the panel shows them (see CamResult in runMessages.ts). */
+export interface CamView {
+  readonly featureLayer: number;
+  readonly fcLayer: number;
+  readonly height: number;
+  readonly width: number;
+  readonly classes: readonly { readonly index: number; readonly score: number; readonly map: Float32Array }[];
+}
+
+/** What re-runs a panel's run: kept in the webview's state so a reloaded window can repeat it. */
+export interface RunOrigin {
+  /** The `.cnn` document's URI. */
+  readonly uri: string;
+  readonly network: string;
+  /** The image's URI. */
+  readonly image: string;
+  /** The weights file's URI; He initialisation when absent. */
+  readonly weights?: string;
+  readonly seed: number;
+}
+
+/** Everything about one run except the layers' pixels. */
+export interface RunView {
+  /** Distinguishes runs, so the webview ignores pixels that arrive for a run it no longer shows. */
+  readonly runId: number;
+  readonly origin: RunOrigin;
+  readonly network: string;
+  /** File names (not paths) for the header. */
+  readonly sourceName: string;
+  readonly imageName: string;
+  readonly weightsName?: string;
+  readonly backend: 'simd' | 'typescript';
+  readonly loadMs: number;
+  readonly runMs: number;
+  readonly paramsCached: boolean;
+  readonly macs: number;
+  readonly inputShape: readonly number[];
+  /** The input as the network sees it (after resizing), as RGBA. */
+  readonly input: { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray };
+  readonly layers: readonly LayerView[];
+  readonly summary: SummaryNetwork;
+  /** The last layer's largest values. */
+  readonly top: readonly TopEntry[];
+  readonly cam?: CamView;
+}
+
+/** Extension → webview. */
+export type ToView =
+  /** Show a run (replacing whatever was shown). */
+  | { readonly type: 'show'; readonly run: RunView }
+  /** One layer's pixels: `pixels` holds layout.channels tiles of layout.plane bytes, each tile scaled from its own [min, max]. */
+  | {
+    readonly type: 'layerPixels'; readonly runId: number; readonly index: number; readonly layout: DisplayLayout;
+    readonly pixels: Uint8Array; readonly min: Float32Array; readonly max: Float32Array;
+  }
+  /** The sum of a layer's channels, height×width floats, for the heatmap overlay. */
+  | { readonly type: 'heatmap'; readonly runId: number; readonly index: number; readonly height: number; readonly width: number; readonly values: Float32Array }
+  /** Nothing to show (yet): a restored panel waiting for its re-run, or a run that failed. */
+  | { readonly type: 'message'; readonly text: string; readonly origin?: RunOrigin };
+
+/** Webview → extension. */
+export type FromView =
+  /** The page loaded (or reloaded after being hidden) and wants the current run. */
+  | { readonly type: 'ready' }
+  /** Send layer `index`'s pixels. */
+  | { readonly type: 'requestLayer'; readonly runId: number; readonly index: number }
+  /** Send layer `index`'s channel sum. */
+  | { readonly type: 'requestHeatmap'; readonly runId: number; readonly index: number }
+  /** Show a line (0-based) of the `.cnn` file. */
+  | { readonly type: 'reveal'; readonly line: number }
+  /** Run the same network on the same image again (after editing the file). */
+  | { readonly type: 'rerun' }
+  /** A layer's visible tiles were drawn (for tests and timing). */
+  | { readonly type: 'rendered'; readonly runId: number; readonly index: number; readonly tiles: number; readonly ms: number };
+
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+
+/** True when a value received from the webview is one of its messages. */
+export function isFromView(m: unknown): m is FromView {
+  if (!m || typeof m !== 'object') return false;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'ready':
+    case 'rerun':
+      return true;
+    case 'requestLayer':
+    case 'requestHeatmap':
+      return isInt(o.runId) && isInt(o.index);
+    case 'reveal':
+      return isInt(o.line);
+    case 'rendered':
+      return isInt(o.runId) && isInt(o.index) && isInt(o.tiles) && typeof o.ms === 'number';
+    default:
+      return false;
+  }
+}
+
+/** The state the webview keeps with vscode.setState (what the serializer receives after a reload). */
+export interface ViewState {
+  readonly origin?: RunOrigin;
+  /** Layers the user expanded, by index, and the run they belong to (`uri#network#layer count`). */
+  readonly expanded?: readonly number[];
+  readonly expandedFor?: string;
+  readonly colormap?: 'grey' | 'viridis';
+  /** The overlay chosen: '', 'sum:<layer>' or 'cam:<class rank>'. */
+  readonly overlay?: string;
+  readonly opacity?: number;
+  readonly tile?: number;
+}

@@ -1,0 +1,186 @@
+/**
+ * The feature-map panel (view type `cnnLab.featureMaps`): one webview showing the last run. The
+ * extension keeps the run's float outputs and answers the webview's requests for one layer's 8-bit
+ * pixels or channel sum, so a VGG16 run never posts its 114 MB of maps at once. The panel is reused
+ * by every run, and a serializer brings it back after a reload by repeating the run it showed.
+ */
+import * as vscode from 'vscode';
+import { featureMapsHtml, makeNonce } from './html.js';
+import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
+import { layerHeatmap, layerPixels, type StoredRun } from './model.js';
+
+/** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
+export const FEATURE_MAPS_VIEW_TYPE = 'cnnLab.featureMaps';
+
+/** The single feature-map panel of the extension. */
+export class FeatureMapsPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private run: StoredRun | undefined;
+  /** What to show when there is no run (a restored panel waiting, a failed re-run). */
+  private note: { text: string; origin?: RunOrigin } | undefined;
+  /** True once the page said 'ready'; messages before that would be lost. */
+  private ready = false;
+  private stale = false;
+  private readonly renderEmitter = new vscode.EventEmitter<Extract<FromView, { type: 'rendered' }>>();
+  private readonly disposables: vscode.Disposable[] = [this.renderEmitter];
+
+  /** Fires when the webview has drawn a layer's visible maps (end-to-end tests wait for it). */
+  readonly onDidRender = this.renderEmitter.event;
+
+  /**
+   * @param extensionUri the extension's root (dist/ holds webview.js and webview.css)
+   * @param rerun called when the webview asks to run again, or a restored panel needs its run
+   * @param closed called when the user closes the panel
+   */
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly rerun: (origin: RunOrigin) => void,
+    private readonly closed: () => void = () => undefined,
+  ) {
+    this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
+      const origin = this.origin;
+      if (!this.stale && origin && e.contentChanges.length && e.document.uri.toString() === origin.uri) {
+        this.stale = true;
+        this.post({ type: 'message', text: 'The file has changed since this run: press "Run again" to see the new network.', origin });
+      }
+    }));
+  }
+
+  /** The run shown (or about to be re-run), if any. */
+  get origin(): RunOrigin | undefined {
+    return this.run?.view.origin ?? this.note?.origin;
+  }
+
+  /** Shows a run in the panel, creating it beside the editor or reusing it. */
+  show(run: StoredRun): void {
+    this.run = run;
+    this.note = undefined;
+    this.stale = false;
+    const panel = this.ensurePanel();
+    panel.title = `Feature maps: ${run.view.network}`;
+    if (!panel.visible) panel.reveal(undefined, true);
+    if (this.ready) this.post({ type: 'show', run: run.view });
+  }
+
+  /** Shows a message instead of (or above) the maps, e.g. why a re-run failed. */
+  showMessage(text: string, origin?: RunOrigin): void {
+    if (!this.panel) return;
+    if (!this.run) this.note = { text, origin };
+    this.post({ type: 'message', text, origin: origin ?? this.origin });
+  }
+
+  /** Adopts a panel VS Code restored after a reload, and repeats the run it showed. */
+  restore(panel: vscode.WebviewPanel, state: ViewState | undefined): void {
+    if (this.panel && this.panel !== panel) this.panel.dispose();
+    this.attach(panel);
+    const origin = state?.origin;
+    if (origin) {
+      this.note = { text: `Running ${origin.network} again…`, origin };
+      this.rerun(origin);
+    } else {
+      this.note = { text: 'Nothing to show yet: run "CNN Lab: Run on Image" on a .cnn file.' };
+    }
+  }
+
+  private ensurePanel(): vscode.WebviewPanel {
+    if (this.panel) return this.panel;
+    const panel = vscode.window.createWebviewPanel(FEATURE_MAPS_VIEW_TYPE, 'Feature maps',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
+    this.attach(panel);
+    return panel;
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist')],
+      // The page keeps its own state (expanded layers, overlay) and asks for pixels again when shown.
+      retainContextWhenHidden: false,
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.options = this.webviewOptions();
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    panel.webview.html = featureMapsHtml({
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
+      cspSource: panel.webview.cspSource,
+      nonce: makeNonce(),
+    });
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidDispose(() => {
+        if (this.panel !== panel) return;
+        this.panel = undefined;
+        this.run = undefined; // let the maps' memory go with the panel
+        this.note = undefined;
+        for (const d of this.panelDisposables) d.dispose();
+        this.panelDisposables = [];
+        this.closed();
+      }),
+    );
+  }
+
+  private post(m: ToView): void {
+    if (!this.panel || !this.ready) return;
+    this.panel.webview.postMessage(m).then(undefined, () => undefined);
+  }
+
+  private onMessage(raw: unknown): void {
+    // A handler must never throw into the webview's message loop.
+    try {
+      if (!isFromView(raw)) return;
+      this.handle(raw);
+    } catch (e) {
+      console.error('CNN Lab feature maps:', e);
+    }
+  }
+
+  private handle(m: FromView): void {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        if (this.run) this.post({ type: 'show', run: this.run.view });
+        else if (this.note) this.post({ type: 'message', text: this.note.text, origin: this.note.origin });
+        if (this.run && this.stale) this.post({ type: 'message', text: 'The file has changed since this run: press "Run again" to see the new network.', origin: this.origin });
+        break;
+      case 'requestLayer': {
+        if (!this.run || m.runId !== this.run.view.runId) return;
+        const msg = layerPixels(this.run, m.index);
+        if (msg) this.post(msg);
+        break;
+      }
+      case 'requestHeatmap': {
+        if (!this.run || m.runId !== this.run.view.runId) return;
+        const msg = layerHeatmap(this.run, m.index);
+        if (msg) this.post(msg);
+        break;
+      }
+      case 'reveal': {
+        const origin = this.origin;
+        if (!origin) return;
+        const pos = new vscode.Position(m.line, 0);
+        void vscode.window.showTextDocument(vscode.Uri.parse(origin.uri), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) })
+          .then(undefined, () => undefined);
+        break;
+      }
+      case 'rerun': {
+        const origin = this.origin;
+        if (origin) this.rerun(origin);
+        break;
+      }
+      case 'rendered':
+        this.renderEmitter.fire(m);
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The extension host's side of the run worker (dist/worker.js): starts it on first use, sends one run
+ * at a time, collects the layers it streams back and settles one promise per run. Cancelling asks the
+ * worker to stop at the next layer; a worker that does not answer in time (it may be busy in a long
+ * step such as initialising VGG's 138 million weights) is terminated and started afresh next time.
+ * No `vscode` import, so tests drive it in plain Node.
+ */
+import { Worker } from 'node:worker_threads';
+import type {
+  DoneMessage, ErrorMessage, FromWorker, LayerMessage, PrepareRequest, ProgressMessage, RunErrorKind, RunRequest, StartedMessage,
+} from '../../../server/src/runMessages.js';
+import { isFromWorker } from '../../../server/src/runMessages.js';
+
+/** A finished run: what the worker said when it started, every layer's output in order, and the end. */
+export interface RunOutcome {
+  readonly started: StartedMessage;
+  readonly layers: readonly LayerMessage[];
+  readonly done: DoneMessage;
+}
+
+/** A run that failed; `kind` is the worker's, or 'cancelled' / 'internal' for what happened here. */
+export class RunError extends Error {
+  constructor(readonly kind: RunErrorKind | 'cancelled', message: string, readonly estimate?: ErrorMessage['estimate']) {
+    super(message);
+    this.name = kind === 'cancelled' ? 'AbortError' : 'RunError';
+  }
+}
+
+/** Callbacks and cancellation of one run. */
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onStarted?: (m: StartedMessage) => void;
+  readonly onProgress?: (m: ProgressMessage) => void;
+}
+
+/** A run's parameters as the caller gives them (the client adds the type and the id). */
+export type RunParams = Omit<RunRequest, 'type' | 'id'>;
+
+interface Active {
+  readonly id: number;
+  readonly opts: RunOptions;
+  started?: StartedMessage;
+  readonly layers: LayerMessage[];
+  readonly resolve: (o: RunOutcome) => void;
+  readonly reject: (e: Error) => void;
+  graceTimer?: NodeJS.Timeout;
+}
+
+/** Owns the worker; one instance per extension. */
+export class RunClient {
+  private worker: Worker | undefined;
+  private active: Active | undefined;
+  private settled: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+
+  /**
+   * @param workerPath dist/worker.js
+   * @param cancelGraceMs how long a cancelled run may take to stop before the worker is terminated
+   */
+  constructor(private readonly workerPath: string, private readonly cancelGraceMs = 1500) {}
+
+  /** Runs a network; a run already going is cancelled first (the newest request wins). */
+  async run(params: RunParams, opts: RunOptions = {}): Promise<RunOutcome> {
+    // Two callers may wait here at once; each cancels whatever started while it waited.
+    while (this.active) {
+      this.cancelActive();
+      await this.settled.catch(() => undefined);
+    }
+    if (opts.signal?.aborted) throw new RunError('cancelled', 'the run was cancelled');
+    const id = this.nextId++;
+    const outcome = new Promise<RunOutcome>((resolve, reject) => {
+      this.active = { id, opts, layers: [], resolve, reject };
+    });
+    this.settled = outcome;
+    const onAbort = () => this.cancelActive(id);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const w = this.ensureWorker();
+      const request: RunRequest = { type: 'run', id, ...params };
+      // The image and weights are copied (not transferred): the caller may keep its bytes.
+      w.postMessage(request);
+    } catch (e) {
+      this.finish(id, (a) => a.reject(new RunError('internal', `cannot start the run worker: ${(e as Error).message}`)));
+    }
+    try {
+      return await outcome;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Stops an idle worker, freeing what it holds (the cached parameters of the last run: 553 MB for
+   * VGG16); the next run starts a new one. Does nothing while a run is in progress.
+   */
+  release(): void {
+    if (this.active || !this.worker) return;
+    void this.worker.terminate();
+    this.worker = undefined;
+  }
+
+  /** Stops the worker; a run in progress fails as cancelled. */
+  dispose(): void {
+    this.finish(this.active?.id, (a) => a.reject(new RunError('cancelled', 'the run was cancelled')));
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  /**
+   * Starts the worker and has it plan the network and initialise its weights while the user is still
+   * picking an image, hiding both start-up costs from the run that follows. Without `prepare` it only starts.
+   */
+  warm(prepare?: Omit<PrepareRequest, 'type'>): void {
+    try {
+      const w = this.ensureWorker();
+      if (prepare && !this.active) w.postMessage({ type: 'prepare', ...prepare } satisfies PrepareRequest);
+    } catch {
+      // run() reports the failure when it needs the worker.
+    }
+  }
+
+  /** True while a run is in progress. */
+  get busy(): boolean {
+    return this.active !== undefined;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    // No inherited execArgv: the extension host's (inspector flags, tsx's loader in tests) do not apply.
+    const w = new Worker(this.workerPath, { execArgv: [] });
+    w.on('message', (m: unknown) => this.onMessage(m));
+    w.on('error', (e: Error) => this.onWorkerGone(w, `the run worker failed: ${e.message}`));
+    w.on('exit', (code) => this.onWorkerGone(w, `the run worker stopped (exit code ${code})`));
+    this.worker = w;
+    return w;
+  }
+
+  private onWorkerGone(w: Worker, why: string): void {
+    if (this.worker !== w) return;
+    this.worker = undefined;
+    this.finish(this.active?.id, (a) => a.reject(new RunError('internal', why)));
+  }
+
+  /** Asks the worker to stop run `id` (the active one by default); terminates it if it does not in time. */
+  private cancelActive(id = this.active?.id): void {
+    const a = this.active;
+    if (!a || a.id !== id || a.graceTimer) return;
+    this.worker?.postMessage({ type: 'cancel', id: a.id });
+    a.graceTimer = setTimeout(() => {
+      if (this.active !== a) return;
+      const w = this.worker;
+      this.worker = undefined;
+      void w?.terminate();
+      this.finish(a.id, (x) => x.reject(new RunError('cancelled', 'the run was cancelled')));
+    }, this.cancelGraceMs);
+  }
+
+  /** Ends run `id` if it is the active one, calling `settle` on it once. */
+  private finish(id: number | undefined, settle: (a: Active) => void): void {
+    const a = this.active;
+    if (!a || a.id !== id) return;
+    this.active = undefined;
+    if (a.graceTimer) clearTimeout(a.graceTimer);
+    settle(a);
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isFromWorker(raw)) return;
+    const m: FromWorker = raw;
+    const a = this.active;
+    if (!a || m.id !== a.id) {
+      // A message without a run (a malformed request) or from a run already given up: nothing waits for it.
+      return;
+    }
+    switch (m.type) {
+      case 'started':
+        a.started = m;
+        safe(() => a.opts.onStarted?.(m));
+        break;
+      case 'progress':
+        safe(() => a.opts.onProgress?.(m));
+        break;
+      case 'layer':
+        a.layers[m.index] = m;
+        break;
+      case 'done': {
+        const started = a.started;
+        this.finish(a.id, (x) => (started
+          ? x.resolve({ started, layers: x.layers, done: m })
+          : x.reject(new RunError('internal', 'the run worker finished without starting'))));
+        break;
+      }
+      case 'cancelled':
+        this.finish(a.id, (x) => x.reject(new RunError('cancelled', 'the run was cancelled')));
+        break;
+      case 'error':
+        this.finish(a.id, (x) => x.reject(new RunError(m.kind, m.message, m.estimate)));
+        break;
+    }
+  }
+}
+
+/** Calls a user callback; its exceptions must not break the message loop. */
+function safe(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // The callback's owner reports its own errors.
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * "Run on Image" end to end, as the extension does it: VGG16 on samples/images/shapes.png through the
+ * built worker (dist/worker.js), then the extension's share of showing every map (8-bit scaling of
+ * all 39 layers, the copy a postMessage to the webview makes) and the webview's per-pixel colour
+ * look-up for every tile (without the browser's putImageData, which only a real webview can time).
+ * Run: node --import tsx test/bench/run-bench.ts [threads…]   (build first: node esbuild.js)
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { analyze } from '../../server/src/analysis/analyze.js';
+import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import { buildRun, layerPixels } from '../../client/src/run/model.js';
+import { RunClient, type RunOutcome } from '../../client/src/run/runClient.js';
+import { colormapLut } from '../../client/src/webview/colormap.js';
+
+const repo = (f: string) => fileURLToPath(new URL(`../../${f}`, import.meta.url));
+const text = readFileSync(repo('samples/vgg16.cnn'), 'utf8');
+const image = new Uint8Array(readFileSync(repo('samples/images/shapes.png')));
+const threadsList = process.argv.slice(2).map(Number).filter((n) => n > 0);
+
+async function timedRun(client: RunClient, threads: number): Promise<{ outcome: RunOutcome; startedMs: number; totalMs: number }> {
+  const t0 = performance.now();
+  let startedMs = 0;
+  const outcome = await client.run(
+    { text, image: { bytes: image, fileName: 'shapes.png' }, seed: 0, budget: DEFAULT_BUDGET, threads },
+    { onStarted: () => { startedMs = performance.now() - t0; } },
+  );
+  return { outcome, startedMs, totalMs: performance.now() - t0 };
+}
+
+const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+
+for (const threads of threadsList.length ? threadsList : [1, 2]) {
+  const client = new RunClient(repo('dist/worker.js'));
+  console.log(`\nVGG16 (15.47 GMACs) on shapes.png, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
+  const first = await timedRun(client, threads);
+  const s = first.outcome.started;
+  console.log(`  first run:  ${fmt(first.totalMs)} end to end  (worker start + load ${fmt(first.startedMs)}, of which input + He init ${fmt(s.loadMs)}; layers ${fmt(first.outcome.done.runMs)}, ${s.backend})`);
+  const second = await timedRun(client, threads);
+  console.log(`  again:      ${fmt(second.totalMs)} end to end  (load ${fmt(second.outcome.started.loadMs)} with the weights reused; layers ${fmt(second.outcome.done.runMs)}, ${(2 * 15.47e9 / (second.outcome.done.runMs * 1e6)).toFixed(1)} GFLOP/s)`);
+
+  const a = analyze(text);
+  const origin = { uri: 'file:///vgg16.cnn', network: 'vgg16', image: 'file:///shapes.png', seed: 0 };
+  const run = buildRun({ runId: 1, origin, sourceName: 'vgg16.cnn', imageName: 'shapes.png' }, a, a.networks[0], second.outcome);
+  let t = performance.now();
+  let bytes = 0;
+  let tiles = 0;
+  const messages = run.view.layers.map((l) => {
+    const m = layerPixels(run, l.index)!;
+    bytes += m.pixels.length;
+    tiles += m.layout.channels;
+    return m;
+  });
+  const quantMs = performance.now() - t;
+  t = performance.now();
+  for (const m of messages) structuredClone(m);
+  const cloneMs = performance.now() - t;
+  t = performance.now();
+  const lut = colormapLut('grey');
+  for (const m of messages) {
+    const { layout } = m;
+    const out = new Uint32Array(layout.width * layout.height);
+    for (let ch = 0; ch < layout.channels; ch++) {
+      const off = ch * layout.plane;
+      for (let i = 0; i < layout.plane; i++) out[i] = lut[m.pixels[off + i]];
+    }
+  }
+  const lutMs = performance.now() - t;
+  console.log(`  all maps:   ${tiles} tiles, ${(bytes / 1e6).toFixed(1)} MB of 8-bit pixels (from ${(4 * bytes / 1e6).toFixed(0)} MB of floats)`);
+  console.log(`              8-bit scaling ${fmt(quantMs)} (extension host), structured clone ${fmt(cloneMs)}, colour look-up of every pixel ${fmt(lutMs)} (webview)`);
+  console.log(`  estimate, every map shown (weights reused): ${fmt(second.totalMs + quantMs + cloneMs + lutMs)} + the browser's putImageData`);
+  client.dispose();
+}

@@ -1,0 +1,225 @@
+/**
+ * The pure logic behind the feature-map panel: receptive-field boxes (sizes and clipping checked on
+ * VGG16 against the analysis), where a map sits over the input, class-activation maps against a hand
+ * computation, the 8-bit channel scaling, the display layout, the extension's network picking and run
+ * model, the page's content security policy and the network diagram.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels,
+  receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
+} from '../../server/src/interpret.js';
+import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import type { LayerMessage } from '../../server/src/runMessages.js';
+import { budgetFromSettings, buildRun, defaultNetworkName, layerHeatmap, layerPixels, pickNetwork } from '../../client/src/run/model.js';
+import { featureMapsHtml } from '../../client/src/run/html.js';
+import { isFromView } from '../../client/src/run/messages.js';
+import { diagramSvg } from '../../client/src/webview/diagram.js';
+import { analyzeSample, net, readRepo } from '../helpers/core.js';
+import { analyze } from '../../server/src/analysis/analyze.js';
+
+const field = (l: { rf?: readonly [number, number]; jump?: readonly [number, number]; padding?: readonly [number, number] }): FieldGeometry => {
+  assert.ok(l.rf && l.jump && l.padding, 'layer has a field');
+  return { rf: l.rf, jump: l.jump, padding: l.padding };
+};
+
+test('a conv3 pad1 on the input: each unit sees a 3×3 patch, the corner one partly padding', () => {
+  const vgg = net(analyzeSample('samples/vgg16.cnn'));
+  const g = field(vgg.layers[0]);
+  const corner = receptiveFieldBox(g, 0, 0, 224, 224);
+  assert.deepEqual([corner.y0, corner.x0, corner.y1, corner.x1, corner.height, corner.width], [-1, -1, 2, 2, 3, 3]);
+  assert.deepEqual(corner.visible, { y0: 0, x0: 0, y1: 2, x1: 2, height: 2, width: 2 });
+  assert.equal(corner.coversPadding, true);
+  const inner = receptiveFieldBox(g, 10, 20, 224, 224);
+  assert.deepEqual([inner.y0, inner.x0, inner.y1, inner.x1], [9, 19, 12, 22]);
+  assert.equal(inner.coversPadding, false);
+  assert.deepEqual(inner.visible, { y0: 9, x0: 19, y1: 12, x1: 22, height: 3, width: 3 });
+});
+
+test('VGG16 pool5: 212×212 boxes every 32 pixels, padding 90; the corner unit is clipped, the centre one is not', () => {
+  const vgg = net(analyzeSample('samples/vgg16.cnn'));
+  const pools = vgg.layers.filter((l) => l.decl.spec.kind === 'maxpool');
+  const pool5 = pools[pools.length - 1];
+  assert.deepEqual(pool5.out, [512, 7, 7]);
+  const g = field(pool5);
+  assert.deepEqual(g, { rf: [212, 212], jump: [32, 32], padding: [90, 90] });
+  const corner = receptiveFieldBox(g, 0, 0, 224, 224);
+  assert.deepEqual([corner.height, corner.width, corner.y0, corner.x0], [212, 212, -90, -90]);
+  assert.deepEqual(corner.visible, { y0: 0, x0: 0, y1: 122, x1: 122, height: 122, width: 122 });
+  assert.equal(corner.coversPadding, true);
+  const centre = receptiveFieldBox(g, 3, 3, 224, 224);
+  assert.deepEqual([centre.y0, centre.x0, centre.y1, centre.x1], [6, 6, 218, 218]);
+  assert.equal(centre.coversPadding, false);
+  const last = receptiveFieldBox(g, 6, 6, 224, 224);
+  assert.deepEqual([last.y0, last.y1, last.visible?.y1], [102, 314, 224]);
+  // Each unit's cell centred on its field: the 7×7 map covers the image exactly.
+  assert.deepEqual(mapPlacement(g, 7, 7), { x: 0, y: 0, width: 224, height: 224 });
+  assert.deepEqual(mapPlacement(field(vgg.layers[0]), 224, 224), { x: 0, y: 0, width: 224, height: 224 });
+});
+
+test('receptive fields grow as the lecture sample says (3, 5, 6, 10, 14, 16, 24, 40) and boxes have that size', () => {
+  const n = net(analyzeSample('samples/lecture/10-receptive-field.cnn'));
+  const shaped = n.layers.filter((l) => ['conv', 'maxpool'].includes(l.decl.spec.kind));
+  assert.deepEqual(shaped.map((l) => l.rf![0]), [3, 5, 6, 10, 14, 16, 24, 40]);
+  for (const l of shaped) {
+    const b = receptiveFieldBox(field(l), 2, 3, 64, 64);
+    assert.deepEqual([b.height, b.width], [l.rf![0], l.rf![1]]);
+    assert.equal(b.y1 - b.y0, l.rf![0]);
+  }
+  // Non-square: a 1×7 conv sees 1 row and 7 columns.
+  const wide = net(analyze('network w\ninput 1x32x32\nconv1x7-4 pad0x3\n'));
+  const b = receptiveFieldBox(field(wide.layers[0]), 5, 0, 32, 32);
+  assert.deepEqual([b.height, b.width, b.y0, b.x0, b.visible?.width], [1, 7, 5, -3, 4]);
+});
+
+test('a unit that sees only padding has no visible box', () => {
+  const b = receptiveFieldBox({ rf: [3, 3], jump: [1, 1], padding: [10, 10] }, 0, 0, 8, 8);
+  assert.equal(b.visible, null);
+  assert.equal(b.coversPadding, true);
+});
+
+test('findCamLayers: gap + fc (with flatten, dropout, softmax around) yes; a hidden fc or no gap, no', () => {
+  assert.deepEqual(findCamLayers(['conv', 'relu', 'gap', 'fc']), { feature: 1, gap: 2, fc: 3 });
+  assert.deepEqual(findCamLayers(['conv', 'relu', 'gap', 'flatten', 'dropout', 'fc', 'softmax']), { feature: 1, gap: 2, fc: 5 });
+  assert.equal(findCamLayers(['conv', 'gap', 'fc', 'relu', 'fc']), undefined);
+  assert.equal(findCamLayers(['conv', 'gap', 'fc', 'fc']), undefined);
+  assert.equal(findCamLayers(['conv', 'maxpool', 'fc']), undefined);
+  assert.equal(findCamLayers(['gap', 'fc']), undefined);
+  assert.equal(findCamLayers(['conv', 'gap']), undefined);
+  const vgg = net(analyzeSample('samples/vgg16.cnn'));
+  assert.equal(findCamLayers(vgg.layers.map((l) => l.decl.spec.kind)), undefined);
+});
+
+test('classActivationMap against a hand computation, and its mean is the fc of the gap', () => {
+  // A is (C=2, H=2, W=2); the fc weight is (K=2, C=2).
+  const A = new Float32Array([1, 2, 3, 4, /* channel 1 */ 0, 1, 0, 1]);
+  const W = new Float32Array([1, -1, /* class 1 */ 0.5, 2]);
+  // CAM_0 = 1·A0 − 1·A1 = [1, 1, 3, 3]; CAM_1 = 0.5·A0 + 2·A1 = [0.5, 3, 1.5, 4].
+  assert.deepEqual([...classActivationMap(A, 2, 4, W, 0)], [1, 1, 3, 3]);
+  assert.deepEqual([...classActivationMap(A, 2, 4, W, 1)], [0.5, 3, 1.5, 4]);
+  // gap(A) = [2.5, 0.5]; fc: class 0 = 2.5 − 0.5 = 2 = mean(CAM_0), class 1 = 1.25 + 1 = 2.25 = mean(CAM_1).
+  const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+  assert.equal(mean(classActivationMap(A, 2, 4, W, 0)), 2);
+  assert.equal(mean(classActivationMap(A, 2, 4, W, 1)), 2.25);
+  assert.throws(() => classActivationMap(A, 2, 4, W, 2), /no row 2/);
+  assert.throws(() => classActivationMap(A, 3, 4, W, 0), /not 3×4/);
+});
+
+test('channel ranges and 8-bit scaling: per channel, constant channels black, NaN and infinities ignored', () => {
+  const data = new Float32Array([0, 5, 10, 2.5, /* constant */ 7, 7, 7, 7, /* odd values */ NaN, -Infinity, 1, 3]);
+  const { min, max } = channelRanges(data, 3, 4);
+  assert.deepEqual([...min], [0, 7, 1]);
+  assert.deepEqual([...max], [10, 7, 3]);
+  const q = quantizeChannels(data, 3, 4, min, max);
+  assert.deepEqual([...q], [0, 128, 255, 64, 0, 0, 0, 0, 0, 0, 0, 255]);
+  // Values outside the range are clamped, not wrapped.
+  assert.deepEqual([...quantizeChannels(new Float32Array([-5, 20]), 1, 2, new Float32Array([0]), new Float32Array([10]))], [0, 255]);
+  assert.deepEqual([...sumChannels(new Float32Array([1, 2, 3, 4, 10, 20, 30, 40]), 2, 4)], [11, 22, 33, 44]);
+});
+
+test('display layout: maps tile by channel; vectors and C×1×1 maps are one near-square tile', () => {
+  assert.deepEqual(displayLayout([64, 224, 224]), { vector: false, channels: 64, height: 224, width: 224, plane: 224 * 224 });
+  assert.deepEqual(displayLayout([1000]), { vector: true, channels: 1, height: 32, width: 32, plane: 1000 });
+  assert.deepEqual(displayLayout([512, 1, 1]), { vector: true, channels: 1, height: 23, width: 23, plane: 512 });
+  assert.deepEqual(displayLayout([1, 1, 1]), { vector: true, channels: 1, height: 1, width: 1, plane: 1 });
+});
+
+test('topValues matches a full sort and skips NaN', () => {
+  const data = new Float32Array(1000).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+  data[17] = NaN;
+  const want = [...data].map((value, index) => ({ index, value })).filter((e) => !Number.isNaN(e.value))
+    .sort((a, b) => b.value - a.value || a.index - b.index).slice(0, 5);
+  assert.deepEqual(topValues(data, 5), want);
+  assert.deepEqual(topValues(new Float32Array([1, 3, 2]), 10).map((e) => e.index), [1, 2, 0]);
+});
+
+test('inputToRgba undoes ImageNet normalisation and stretches a .npy range', () => {
+  const mean = [0.485, 0.456, 0.406];
+  const std = [0.229, 0.224, 0.225];
+  const rgb = [0.2, 0.6, 1];
+  const data = new Float32Array(rgb.map((v, c) => (v - mean[c]) / std[c]));
+  const img = inputToRgba(data, [3, 1, 1], { kind: 'normalised', mean, std });
+  assert.deepEqual([...img.rgba], [51, 153, 255, 255]);
+  const grey = inputToRgba(new Float32Array([-2, 0, 2, 6]), [1, 2, 2], { kind: 'range' });
+  assert.deepEqual([...grey.rgba].filter((_, i) => i % 4 === 0), [0, 64, 128, 255]);
+});
+
+test('pickNetwork: by name, by the cursor, else the first; defaultNetworkName is the file base name', () => {
+  const text = readRepo('samples/lecture/09-edges.cnn');
+  const a = analyze(text);
+  assert.equal(pickNetwork(a, text.indexOf('conv3-1 pad1 laplacian'))?.name, 'laplacian');
+  assert.equal(pickNetwork(a, text.indexOf('network sobel-y'))?.name, 'sobel-y');
+  assert.equal(pickNetwork(a, 0)?.name, 'sobel-x');
+  assert.equal(pickNetwork(a)?.name, 'sobel-x');
+  assert.equal(pickNetwork(a, 0, 'box-blur')?.name, 'box-blur');
+  assert.equal(pickNetwork(a, 0, 'gone'), undefined);
+  assert.equal(defaultNetworkName('file:///home/me/my%20net.cnn'), 'my net');
+  assert.equal(defaultNetworkName('C:\\nets\\tiny.cnn'), 'tiny');
+  assert.deepEqual(budgetFromSettings(2, 500), { maxMacs: 2e9, maxMemoryBytes: 500e6 });
+  assert.deepEqual(budgetFromSettings(undefined, -1), DEFAULT_BUDGET);
+});
+
+test('buildRun joins the analysis with the outcome; the panel gets 8-bit pixels and channel sums on request', () => {
+  const text = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
+  const a = analyze(text);
+  const n = a.networks[0];
+  const out0 = new Float32Array(32).map((_, i) => i);
+  const layer = (index: number, shape: number[], data: Float32Array): LayerMessage => {
+    const l = displayLayout(shape);
+    return { type: 'layer', id: 1, index, shape, data, ...channelRanges(data, l.channels, l.plane) };
+  };
+  const outcome = {
+    started: {
+      type: 'started' as const, id: 1, network: 't', layerCount: 2, inputShape: [1, 4, 4], macs: n.totals.macs, memoryBytes: 1,
+      backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
+    },
+    layers: [layer(0, [2, 4, 4], out0), layer(1, [3], new Float32Array([1, 2, 3]))],
+    done: { type: 'done' as const, id: 1, runMs: 2, top: [{ index: 2, value: 3 }] },
+  };
+  const origin = { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 };
+  const run = buildRun({ runId: 4, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, outcome);
+  assert.equal(run.view.layers.length, 2);
+  assert.deepEqual(run.view.layers[0].field, { rf: [3, 3], jump: [1, 1], padding: [1, 1], approximate: false });
+  assert.equal(run.view.layers[0].line, 2);
+  assert.equal(run.view.summary.layers.length, 2);
+  const px = layerPixels(run, 0)!;
+  assert.equal(px.runId, 4);
+  assert.deepEqual([px.pixels[0], px.pixels[15], px.pixels[16], px.pixels[31]], [0, 255, 0, 255]);
+  const hm = layerHeatmap(run, 0)!;
+  assert.deepEqual([hm.height, hm.width, hm.values[0], hm.values[15]], [4, 4, 16, 46]);
+  assert.equal(layerHeatmap(run, 1), undefined);
+  assert.throws(() => buildRun({ runId: 5, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, { ...outcome, layers: outcome.layers.slice(0, 1) }), /returned 1 layers/);
+});
+
+test('the page allows only its nonce\'d script and the extension\'s stylesheet, and loads nothing remote', () => {
+  const html = featureMapsHtml({ scriptUri: 'vscode-resource://ext/dist/webview.js', styleUri: 'vscode-resource://ext/dist/webview.css', cspSource: 'vscode-resource:', nonce: 'abc123' });
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'nonce-abc123'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  assert.match(html, /<script nonce="abc123" src="vscode-resource:\/\/ext\/dist\/webview\.js"><\/script>/);
+  assert.doesNotMatch(html, /https?:\/\//);
+  for (const id of ['input-canvas', 'overlay-canvas', 'rf-box', 'rf-info', 'overlay-select', 'layers', 'diagram', 'summary-table', 'rerun', 'colormap-toggle']) {
+    assert.match(html, new RegExp(`id="${id}"`), id);
+  }
+  assert.ok(isFromView({ type: 'requestLayer', runId: 1, index: 0 }));
+  assert.ok(!isFromView({ type: 'requestLayer', runId: 1 }));
+  assert.ok(!isFromView({ type: 'nope' }));
+});
+
+test('the VGG16 diagram: the input and one block per conv, pool and fc, with shape labels at each change', () => {
+  const vgg = net(analyzeSample('samples/vgg16.cnn'));
+  const layers = vgg.layers.map((l, i) => ({
+    index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind, line: 0, shape: l.out!, params: l.params,
+    formula: l.formula, macs: l.macs, auto: !!l.decl.auto, layout: displayLayout(l.out!),
+  }));
+  const svg = diagramSvg([3, 224, 224], layers);
+  const blocks = [...svg.matchAll(/<g class="blk blk-(\w+)" data-layer="(-?\d+)"/g)].map((m) => m[1]);
+  assert.equal(blocks.filter((k) => k === 'conv').length, 13);
+  assert.equal(blocks.filter((k) => k === 'maxpool').length, 5);
+  assert.equal(blocks.filter((k) => k === 'fc').length, 3);
+  assert.equal(blocks[0], 'input');
+  assert.doesNotMatch(svg, /blk-relu|style=/);
+  for (const label of ['64×224×224', '128×112×112', '512×7×7', '4096', '1000']) assert.match(svg, new RegExp(`>${label}</text>`), label);
+});

@@ -1,0 +1,347 @@
+/**
+ * The built run worker (dist/worker.js, what the extension starts) end to end over its typed messages:
+ * progress per layer, every layer's output streamed back, the Sobel edge map bright on the edge,
+ * cancellation, clear errors for a corrupt image, bad weights and an over-budget run, and
+ * class-activation maps for a gap + fc network. Build first (`node esbuild.js`; `npm test` does).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { analyze } from '../../server/src/analysis/analyze.js';
+import { channelRanges, displayLayout, quantizeChannels } from '../../server/src/interpret.js';
+import { writeNpy } from '../../server/src/engine/index.js';
+import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import type { FromWorker, LayerMessage, RunRequest, ToWorker } from '../../server/src/runMessages.js';
+import { RunClient, RunError } from '../../client/src/run/runClient.js';
+import { repoPath, readRepo } from '../helpers/core.js';
+
+const WORKER = repoPath('dist/worker.js');
+const EDGES = readRepo('samples/lecture/09-edges.cnn');
+const EDGE_PNG = new Uint8Array(readFileSync(repoPath('samples/images/edge.png')));
+const SHAPES_PNG = new Uint8Array(readFileSync(repoPath('samples/images/shapes.png')));
+
+/** A worker speaking the raw protocol, recording every message. */
+class RawWorker {
+  readonly worker = new Worker(WORKER, { execArgv: [] });
+  readonly messages: FromWorker[] = [];
+  private waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
+
+  constructor() {
+    this.worker.on('message', (m: FromWorker) => {
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+    });
+  }
+
+  send(m: ToWorker): void {
+    this.worker.postMessage(m);
+  }
+
+  /** Resolves with the first message (already received or to come) that matches. */
+  next(pred: (m: FromWorker) => boolean): Promise<FromWorker> {
+    const seen = this.messages.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+
+  /** The end of run `id`: done, cancelled or error. */
+  end(id: number): Promise<FromWorker> {
+    return this.next((m) => m.id === id && (m.type === 'done' || m.type === 'cancelled' || m.type === 'error'));
+  }
+
+  of(id: number): FromWorker[] {
+    return this.messages.filter((m) => m.id === id);
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+function request(id: number, over: Partial<RunRequest> = {}): RunRequest {
+  return {
+    type: 'run', id, text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' },
+    seed: 0, budget: DEFAULT_BUDGET, ...over,
+  };
+}
+
+test('sobel-x on edge.png: started, progress, the layer, done, in that order; the edge columns are the brightest', async () => {
+  const w = new RawWorker();
+  try {
+    w.send(request(1));
+    const end = await w.end(1);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    assert.deepEqual(w.of(1).map((m) => m.type), ['started', 'progress', 'layer', 'done']);
+    const [started, progress, layer] = w.of(1) as [Extract<FromWorker, { type: 'started' }>, Extract<FromWorker, { type: 'progress' }>, LayerMessage];
+    assert.equal(started.network, 'sobel-x');
+    assert.deepEqual(started.inputShape, [1, 128, 128]);
+    assert.deepEqual([started.input.width, started.input.height, started.input.rgba.length], [128, 128, 128 * 128 * 4]);
+    // The input picture is the grey image as the network sees it: 40 on the left, 215 on the right.
+    assert.deepEqual([started.input.rgba[0], started.input.rgba[4 * 100]], [40, 215]);
+    assert.deepEqual({ ...progress }, { type: 'progress', id: 1, index: 0, count: 1, text: 'conv3-1 pad1 sobelx' });
+    assert.deepEqual(layer.shape, [1, 128, 128]);
+    assert.ok(layer.data instanceof Float32Array && layer.data.length === 128 * 128);
+    const ranges = channelRanges(layer.data, 1, 128 * 128);
+    assert.deepEqual([layer.min[0], layer.max[0]], [ranges.min[0], ranges.max[0]]);
+    // Dark (40) left half, bright (215) right half: Sobel x sees the step at columns 63 and 64 only.
+    const step = (215 - 40) / 255;
+    const at = (y: number, x: number) => layer.data[y * 128 + x];
+    for (const y of [1, 40, 126]) {
+      assert.ok(Math.abs(at(y, 63) - 4 * step) < 1e-5 && Math.abs(at(y, 64) - 4 * step) < 1e-5, `row ${y}: ${at(y, 63)}, ${at(y, 64)}`);
+      for (const x of [1, 30, 62, 65, 100, 126]) assert.ok(Math.abs(at(y, x)) < 1e-6, `row ${y} column ${x}: ${at(y, x)}`);
+    }
+    // As the panel draws it (8 bits, scaled per channel), the edge columns are white in every inner row.
+    const q = quantizeChannels(layer.data, 1, 128 * 128, layer.min, layer.max);
+    for (let y = 1; y < 127; y++) {
+      assert.equal(q[y * 128 + 63], 255);
+      assert.equal(q[y * 128 + 64], 255);
+      assert.ok(q[y * 128 + 20] < 160 && q[y * 128 + 110] < 160, `row ${y} flat parts are grey`);
+    }
+  } finally {
+    await w.close();
+  }
+});
+
+test('a deeper network: one progress message per layer in order, each layer sent once with the analysed shape', async () => {
+  const text = readRepo('samples/lecture/10-receptive-field.cnn');
+  const a = analyze(text);
+  const layers = a.networks[0].layers;
+  const w = new RawWorker();
+  try {
+    w.send(request(7, { text, network: undefined, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
+    const end = await w.end(7);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    const msgs = w.of(7);
+    const progress = msgs.filter((m) => m.type === 'progress');
+    assert.deepEqual(progress.map((m) => m.index), layers.map((_, i) => i));
+    assert.ok(progress.every((m) => m.count === layers.length));
+    assert.deepEqual(progress.map((m) => m.text), layers.map((l) => l.decl.text));
+    const sent = msgs.filter((m): m is LayerMessage => m.type === 'layer');
+    assert.deepEqual(sent.map((m) => m.index), layers.map((_, i) => i));
+    sent.forEach((m, i) => {
+      assert.deepEqual(m.shape, layers[i].out, `layer ${i}`);
+      assert.equal(m.data.length, layers[i].activations);
+      assert.equal(m.min.length, displayLayout(m.shape).channels);
+    });
+    // Each layer's data follows its progress message (streamed, not all at the end).
+    for (let i = 0; i < layers.length; i++) {
+      assert.ok(msgs.findIndex((m) => m.type === 'progress' && m.index === i) < msgs.findIndex((m) => m.type === 'layer' && m.index === i));
+    }
+  } finally {
+    await w.close();
+  }
+});
+
+test('layers sharing a buffer (flatten, dropout) arrive intact', async () => {
+  const text = 'network share\ninput 1x8x8\nconv3-2 pad1\nflatten\ndropout\nfc-3\n';
+  const img = { bytes: EDGE_PNG, fileName: 'edge.png' };
+  const w = new RawWorker();
+  try {
+    w.send(request(2, { text, network: 'share', image: img }));
+    assert.equal((await w.end(2)).type, 'done');
+    const layers = w.of(2).filter((m): m is LayerMessage => m.type === 'layer');
+    assert.deepEqual(layers.map((l) => l.shape), [[2, 8, 8], [128], [128], [3]]);
+    assert.ok(layers[0].data.some((v) => v !== 0));
+    assert.deepEqual(layers[1].data, layers[0].data);
+    assert.deepEqual(layers[2].data, layers[0].data);
+  } finally {
+    await w.close();
+  }
+});
+
+const SLOW = ['network slow', 'input 3x128x128', 'auto relu', ...Array(8).fill('conv3-32 pad1')].join('\n');
+
+test('cancel stops a run at the next layer and the worker takes the next run', async () => {
+  const w = new RawWorker();
+  try {
+    w.send(request(3, { text: SLOW, network: 'slow', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' }, backend: 'typescript' }));
+    await w.next((m) => m.id === 3 && m.type === 'progress');
+    w.send({ type: 'cancel', id: 3 });
+    const end = await w.end(3);
+    assert.equal(end.type, 'cancelled');
+    const count = w.of(3).filter((m) => m.type === 'progress').length;
+    assert.ok(count < 16, `stopped after ${count} of 16 layers`);
+    w.send(request(4));
+    assert.equal((await w.end(4)).type, 'done');
+  } finally {
+    await w.close();
+  }
+});
+
+test('a corrupt image, a wrong .npy and bad weights are typed errors with clear messages, and the worker lives on', async () => {
+  const w = new RawWorker();
+  try {
+    const broken = new Uint8Array(EDGE_PNG.subarray(0, 60));
+    w.send(request(5, { image: { bytes: broken, fileName: 'broken.png' } }));
+    const e1 = await w.end(5);
+    assert.equal(e1.type, 'error');
+    assert.equal(e1.type === 'error' && e1.kind, 'input');
+    assert.match(e1.type === 'error' ? e1.message : '', /^broken\.png: not a valid PNG/);
+
+    w.send(request(6, { image: { bytes: new TextEncoder().encode('hello, not a picture'), fileName: 'note.jpg' } }));
+    const e2 = await w.end(6);
+    assert.match(e2.type === 'error' ? e2.message : '', /note\.jpg: not a PNG or JPEG image/);
+
+    const npy = writeNpy([1, 4, 4], new Float32Array(16));
+    w.send(request(15, { image: { bytes: npy, fileName: 'small.npy' } }));
+    const e6 = await w.end(15);
+    assert.equal(e6.type === 'error' && e6.kind, 'input');
+    assert.match(e6.type === 'error' ? e6.message : '', /small\.npy: has shape \[1, 4, 4\], the network's input is \[1, 128, 128\]/);
+
+    w.send(request(8, { weights: { bytes: new Uint8Array([1, 2, 3]), fileName: 'w.safetensors' }, network: 'box-blur' }));
+    const e3 = await w.end(8);
+    assert.equal(e3.type === 'error' && e3.kind, 'weights', JSON.stringify(e3));
+    assert.match(e3.type === 'error' ? e3.message : '', /w\.safetensors/);
+
+    w.send(request(9, { network: 'nope' }));
+    const e4 = await w.end(9);
+    assert.equal(e4.type === 'error' && e4.kind, 'plan');
+    assert.match(e4.type === 'error' ? e4.message : '', /no network named 'nope' \(the file has: sobel-x, sobel-y, laplacian, box-blur\)/);
+
+    w.send({ type: 'bogus', id: 10 } as unknown as ToWorker);
+    const e5 = await w.end(10);
+    assert.equal(e5.type === 'error' && e5.kind, 'internal');
+
+    w.send(request(11));
+    assert.equal((await w.end(11)).type, 'done');
+  } finally {
+    await w.close();
+  }
+});
+
+test('an over-budget run is refused up front with the estimate, before reading the image', async () => {
+  const text = readRepo('samples/vgg16.cnn');
+  const w = new RawWorker();
+  try {
+    // The image is garbage on purpose: the budget is checked first.
+    w.send(request(12, { text, network: undefined, image: { bytes: new Uint8Array(4), fileName: 'x.png' }, budget: { maxMacs: 1e9, maxMemoryBytes: 2e9 } }));
+    const e = await w.end(12);
+    assert.equal(e.type, 'error');
+    if (e.type !== 'error') return;
+    assert.equal(e.kind, 'budget');
+    assert.equal(e.estimate?.macs, 15_470_264_320);
+    assert.ok(e.estimate!.memoryBytes > 553e6, `${e.estimate!.memoryBytes}`);
+    assert.match(e.message, /15\.47 GMACs \(15,470,264,320\)/);
+    assert.match(e.message, /over the budget of 1\.00 GMACs/);
+    assert.match(e.message, /cnnLab\.run\.maxGigaMacs/);
+    assert.deepEqual(w.of(12).map((m) => m.type), ['error']);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a network ending in gap + fc gets class-activation maps whose means are the class scores', async () => {
+  const text = 'network cam\ninput 3x32x32\nauto relu\nconv3-8 pad1\nmaxpool\nconv3-16 pad1\ngap\nfc-5\n';
+  const w = new RawWorker();
+  try {
+    w.send(request(13, { text, network: 'cam', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' }, camClasses: 3 }));
+    const end = await w.end(13);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    if (end.type !== 'done') return;
+    const layers = w.of(13).filter((m): m is LayerMessage => m.type === 'layer');
+    const kinds = analyze(text).networks[0].layers.map((l) => l.decl.spec.kind);
+    const cam = end.cam!;
+    assert.ok(cam, 'cam present');
+    assert.deepEqual([cam.featureLayer, cam.gapLayer, cam.fcLayer], [kinds.indexOf('gap') - 1, kinds.indexOf('gap'), kinds.indexOf('fc')]);
+    assert.deepEqual([cam.height, cam.width], [16, 16]);
+    const logits = layers[cam.fcLayer].data;
+    const best = [...logits].map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i);
+    assert.deepEqual(cam.classes.map((c) => c.index), best);
+    for (const c of cam.classes) {
+      const mean = c.map.reduce((s, v) => s + v, 0) / c.map.length;
+      // He initialisation leaves the bias at zero, so the score is exactly the map's mean.
+      assert.ok(Math.abs(mean - logits[c.index]) < 1e-4 * Math.max(1, Math.abs(logits[c.index])), `class ${c.index}: mean ${mean} vs score ${logits[c.index]}`);
+      assert.equal(c.score, logits[c.index]);
+    }
+    assert.equal(end.top[0].index, best[0]);
+  } finally {
+    await w.close();
+  }
+});
+
+test('no CAM when a hidden fc with a ReLU sits after the gap', async () => {
+  const w = new RawWorker();
+  try {
+    w.send(request(14, { text: readRepo('samples/lecture/05-gap-vs-fc.cnn'), network: 'gap-fc', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
+    const end = await w.end(14);
+    assert.equal(end.type, 'done');
+    assert.equal(end.type === 'done' && end.cam, undefined);
+  } finally {
+    await w.close();
+  }
+});
+
+test('RunClient: a run resolves with every layer; an aborted run rejects as cancelled; a stuck worker is replaced', async () => {
+  const client = new RunClient(WORKER, 50);
+  try {
+    const params = { text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET };
+    const seen: number[] = [];
+    const o = await client.run(params, { onProgress: (m) => seen.push(m.index) });
+    assert.deepEqual(seen, [0]);
+    assert.deepEqual(o.layers.map((l) => l.shape), [[1, 128, 128]]);
+    assert.equal(o.started.network, 'sobel-x');
+
+    // Aborted while a long layer runs: the worker cannot answer within 50 ms, so it is terminated.
+    const slow = { ...params, text: ['network big', 'input 3x224x224', 'conv3-64 pad1', 'conv3-64 pad1'].join('\n'), network: 'big', backend: 'typescript' as const, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } };
+    const controller = new AbortController();
+    const p = client.run(slow, { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(p, (e: unknown) => e instanceof RunError && e.kind === 'cancelled' && e.name === 'AbortError');
+    assert.equal(client.busy, false);
+
+    // A fresh worker takes the next run.
+    const again = await client.run(params);
+    assert.equal(again.layers.length, 1);
+
+    const over = client.run({ ...params, budget: { maxMacs: 10, maxMemoryBytes: 2e9 } });
+    await assert.rejects(over, (e: unknown) => e instanceof RunError && e.kind === 'budget' && e.estimate?.macs === 147_456);
+  } finally {
+    client.dispose();
+  }
+});
+
+test('RunClient: a second run cancels the first; the first rejects as cancelled, the second resolves', async () => {
+  const client = new RunClient(WORKER);
+  try {
+    const first = client.run({ text: SLOW, network: 'slow', backend: 'typescript', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' }, seed: 0, budget: DEFAULT_BUDGET });
+    const second = client.run({ text: EDGES, network: 'sobel-y', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET });
+    await assert.rejects(first, (e: unknown) => e instanceof RunError && e.kind === 'cancelled');
+    const o = await second;
+    assert.equal(o.started.network, 'sobel-y');
+    // A vertical edge has no horizontal gradient: sobel-y is zero everywhere except at the padded borders.
+    assert.equal(o.layers[0].data[40 * 128 + 63], 0);
+  } finally {
+    client.dispose();
+  }
+});
+
+test('prepare initialises the weights ahead of the run, which then reuses them; a newer run stops the current one; a queued run cancelled never starts', async () => {
+  const text = readRepo('samples/lecture/10-receptive-field.cnn');
+  const w = new RawWorker();
+  try {
+    w.send({ type: 'prepare', text, seed: 3, budget: DEFAULT_BUDGET });
+    w.send(request(20, { text, network: undefined, seed: 3, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
+    const started = await w.next((m) => m.id === 20 && m.type === 'started');
+    assert.equal(started.type === 'started' && started.paramsCached, true);
+    assert.equal((await w.end(20)).type, 'done');
+    // A different seed is a different set of weights.
+    w.send(request(21, { text, network: undefined, seed: 4, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
+    const s2 = await w.next((m) => m.id === 21 && m.type === 'started');
+    assert.equal(s2.type === 'started' && s2.paramsCached, false);
+    await w.end(21);
+    // An over-budget prepare does nothing (no reply, no allocation).
+    w.send({ type: 'prepare', text: readRepo('samples/vgg16.cnn'), seed: 0, budget: { maxMacs: 1e6, maxMemoryBytes: 1e6 } });
+    // A new run stops the one going (the newest request wins); one cancelled while queued never starts.
+    w.send(request(22, { backend: 'typescript', text: SLOW, network: 'slow', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
+    await w.next((m) => m.id === 22 && m.type === 'progress');
+    w.send(request(23));
+    w.send({ type: 'cancel', id: 23 });
+    assert.equal((await w.end(22)).type, 'cancelled');
+    assert.equal((await w.end(23)).type, 'cancelled');
+    assert.deepEqual(w.of(23).map((m) => m.type), ['cancelled']);
+    w.send(request(24));
+    assert.equal((await w.end(24)).type, 'done');
+  } finally {
+    await w.close();
+  }
+});
