@@ -85,6 +85,9 @@ export const statsRequest = request<Record<string, never> | null | undefined, St
 /** Command the code lens and the client share: show the summary of (uri, network name). */
 export const SHOW_SUMMARY_COMMAND = 'cnnLab.showSummary';
 
+/** The client command a "Run on image" code lens runs, with (uri, network name) arguments. */
+export const RUN_ON_IMAGE_COMMAND = 'cnnLab.runOnImage';
+
 /**
  * What a client may pass as `initializationOptions`: the `cnnLab` settings section, for clients that
  * do not answer `workspace/configuration` (e.g. a minimal Neovim setup).

@@ -294,9 +294,10 @@ describe('language server over stdio', () => {
     assert.equal(decoded[0].type, 'comment');
   });
 
-  test('code lens on the network line shows totals and opens the summary', async () => {
+  test('code lens on the network line shows totals and opens the summary; a second one runs it on an image', async () => {
     const lenses = await s.conn.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: vggUri } });
-    assert.equal(lenses.length, 1);
+    assert.equal(lenses.length, 2);
+    assert.deepEqual([lenses[1].command!.title, lenses[1].command!.command, ...lenses[1].command!.arguments!], ['▶ Run on image', 'cnnLab.runOnImage', vggUri, 'vgg16']);
     assert.equal(lenses[0].range.start.line, positionOf(VGG16, 'network').line);
     assert.match(lenses[0].command!.title, /138,357,544 params · 15\.47 G MACs · 553\.4 MB of weights/);
     assert.deepEqual([lenses[0].command!.command, ...lenses[0].command!.arguments!], ['cnnLab.showSummary', vggUri, 'vgg16']);

@@ -8,8 +8,10 @@ import type { ViewState } from './messages.js';
 import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
 import { RunClient } from './runClient.js';
 
-/** Command ids (contributed in package.json with category "CNN Lab"). */
-export const RUN_ON_IMAGE_COMMAND = 'cnnLab.runOnImage';
+import { RUN_ON_IMAGE_COMMAND } from '../../../server/src/protocol.js';
+
+/** Command ids (contributed in package.json with category "CNN Lab"); the server's code lens runs the first. */
+export { RUN_ON_IMAGE_COMMAND };
 export const RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND = 'cnnLab.runOnImageWithWeights';
 
 /** Registers the run commands, the panel and its serializer; every disposable goes to the context. */
