@@ -36,10 +36,13 @@ export function decodeImage(bytes: Uint8Array, label = 'image'): DecodedImage {
 
 function decodePng(bytes: Uint8Array, label: string): DecodedImage {
   // IHDR is the first chunk; reading its size first keeps a forged header from allocating gigabytes.
-  if (bytes.length >= 24) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const pixels = view.getUint32(16) * view.getUint32(20);
-    if (pixels > MAX_PIXELS) throw new Error(`${label}: PNG of ${pixels} pixels is over the ${MAX_PIXELS} limit`);
+  const isIhdr = bytes.length >= 24 && bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52;
+  if (!isIhdr) throw new Error(`${label}: not a valid PNG (the IHDR chunk that must follow the signature is missing: the file is cut short or damaged)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (width * height > MAX_PIXELS) {
+    throw new Error(`${label}: PNG of ${width}×${height} pixels is over the limit of ${MAX_PIXELS.toLocaleString('en-US')} pixels`);
   }
   let png;
   try {
