@@ -11,6 +11,7 @@ import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
 import { DEFAULT_BUDGET, loadInput, loadParams, planRun, topK } from './runner.js';
+import { tuneYoungGeneration } from './heap.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -174,6 +175,8 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
+
+tuneYoungGeneration();
 
 // `cnnlab summary … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -4,6 +4,9 @@
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startServer } from './features/start.js';
+import { tuneYoungGeneration } from './heap.js';
+
+tuneYoungGeneration();
 
 // Without a transport argument, serve over stdio: the common case for editors other than VS Code.
 const hasTransport = process.argv.some((a) => /^--(stdio|node-ipc|socket|pipe)/.test(a));

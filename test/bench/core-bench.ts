@@ -5,6 +5,10 @@
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { parse } from '../../server/src/language/parser.js';
 import { readRepo } from '../helpers/core.js';
+import { tuneYoungGeneration } from '../../server/src/heap.js';
+
+// As the language server and the CLI run (server/src/heap.ts); set CNNLAB_DEFAULT_GC=1 to compare.
+if (!process.env.CNNLAB_DEFAULT_GC) tuneYoungGeneration();
 
 /** A file of n layers cycling through the common kinds (every line valid, the map never collapses). */
 export function generated(n: number): string {
