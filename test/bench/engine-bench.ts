@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConvSpec } from '../../server/src/analysis/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
+import { rng } from '../helpers/random.js';
 
 const VGG16_CFG: ReadonlyArray<number | 'M'> = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
 const FC_SIZES: ReadonlyArray<readonly [number, number]> = [[512 * 7 * 7, 4096], [4096, 4096], [4096, 1000]];
@@ -44,18 +45,6 @@ const CONV_A_MACS = CONV_A.cin * CONV_A.cout * 9 * CONV_A.size * CONV_A.size;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** mulberry32, so every child can rebuild the same random conv input and weights. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomArray(n: number, next: () => number, scale: number): Float32Array {

@@ -1,11 +1,2 @@
-/** A small seeded PRNG (mulberry32), so randomised tests repeat exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's seeded PRNG (mulberry32), so randomised tests and benchmarks repeat exactly. */
+export { mulberry32 as rng } from '../../server/src/engine/weights.js';

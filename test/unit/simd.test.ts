@@ -10,20 +10,9 @@ import assert from 'node:assert/strict';
 import type { ConvSpec } from '../../server/src/analysis/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
 import { createSimdBackend, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
+import { rng } from '../helpers/random.js';
 
 const TOLERANCE = 1e-4;
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(n: number, next: () => number, scale = 1): Float32Array {
   const a = new Float32Array(n);

@@ -10,18 +10,10 @@ import { DEFAULT_BUDGET, type Budget } from '../../../server/src/runner.js';
 import type { LayerMessage } from '../../../server/src/runMessages.js';
 import type { LayerView, RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './runClient.js';
+import { defaultNetworkName } from '../../../server/src/language/names.js';
 
-/** The name the language server gives a network without a `network` line: the file's base name. */
-export function defaultNetworkName(uriOrPath: string): string {
-  const last = uriOrPath.replace(/[?#].*$/, '').split(/[\\/]/).pop() ?? '';
-  let name: string;
-  try {
-    name = decodeURIComponent(last);
-  } catch {
-    name = last;
-  }
-  return name.replace(/\.[^.]*$/, '') || 'network';
-}
+export { defaultNetworkName };
+
 
 /** The network named `name`, else the one whose text contains `offset`, else the first. */
 export function pickNetwork(a: Analysis, offset?: number, name?: string): NetworkResult | undefined {

@@ -3,24 +3,15 @@
  * and gets the same result until the next edit. Only the newest version of a document is kept.
  */
 import { analyze, type Analysis } from '../analysis/analyze.js';
+import { defaultNetworkName } from '../language/names.js';
+
+export { defaultNetworkName };
 
 /** What the cache needs of a document (vscode-languageserver-textdocument's TextDocument has it). */
 export interface VersionedText {
   readonly uri: string;
   readonly version: number;
   getText(): string;
-}
-
-/** The name of a file's implicit network: the file name without its extension, as the CLI does. */
-export function defaultNetworkName(uri: string): string {
-  const last = (uri.replace(/[?#].*$/, '').split('/').pop() ?? '').replace(/^[A-Za-z][\w+.-]*:/, '');
-  let name: string;
-  try {
-    name = decodeURIComponent(last);
-  } catch {
-    name = last;
-  }
-  return name.replace(/\.[^.]*$/, '') || 'network';
 }
 
 /** Per-document analyses keyed by version. */
