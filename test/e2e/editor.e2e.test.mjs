@@ -125,20 +125,33 @@ it('3. the quick fix "two 3×3 convolutions" rewrites conv5-64: same receptive f
   assert.match(net, /73,856/, net);
 });
 
-/** Hovers the n-th (0-based) visible line that starts with `text`. */
-async function hoverNth(text, n, expect) {
+/** Hovers the n-th (0-based) visible line that starts with `text`, moving in again until the hover shows (as wb.hover does). */
+async function hoverNth(text, n, expect, timeout = 30_000) {
   const page = wb.page;
-  const boxes = await wb.editor.evaluate((ed, text) => [...ed.querySelectorAll('.view-lines .view-line')]
-    .filter((el) => (el.textContent || '').replace(/\u00a0/g, ' ').startsWith(text))
-    .map((el) => { const r = el.firstElementChild.firstElementChild.getBoundingClientRect(); return { top: parseFloat(el.style.top), x: r.x, y: r.y, w: r.width, h: r.height }; })
-    .sort((a, b) => a.top - b.top), text);
-  assert.ok(boxes[n], `no line ${n} starting with ${text}`);
-  await page.mouse.move(2, 2);
-  await page.locator('.monaco-editor .monaco-hover:not(.hidden) .monaco-hover-content').first().waitFor({ state: 'hidden' }).catch(() => {});
-  await page.mouse.move(boxes[n].x + Math.min(20, boxes[n].w / 2), boxes[n].y + boxes[n].h / 2);
-  const content = page.locator('.monaco-editor .monaco-hover:not(.hidden) .monaco-hover-content', { hasText: expect }).first();
-  await content.waitFor();
-  return content.innerText();
+  const hoverSel = '.monaco-editor .monaco-hover:not(.hidden) .monaco-hover-content';
+  const content = page.locator(hoverSel, { hasText: expect }).first();
+  const deadline = Date.now() + timeout;
+  let lastError;
+  while (Date.now() < deadline) {
+    const boxes = await wb.editor.evaluate((ed, text) => [...ed.querySelectorAll('.view-lines .view-line')]
+      .filter((el) => (el.textContent || '').replace(/\u00a0/g, ' ').startsWith(text))
+      .map((el) => { const r = el.firstElementChild.firstElementChild.getBoundingClientRect(); return { top: parseFloat(el.style.top), x: r.x, y: r.y, w: r.width, h: r.height }; })
+      .sort((a, b) => a.top - b.top), text);
+    assert.ok(boxes[n], `no line ${n} starting with ${text}`);
+    await page.mouse.move(2, 2);
+    await page.locator(hoverSel).first().waitFor({ state: 'hidden', timeout: 2000 }).catch(() => {});
+    const x = boxes[n].x + Math.min(20, boxes[n].w / 2);
+    const y = boxes[n].y + boxes[n].h / 2;
+    await page.mouse.move(x - 3, y);
+    await page.mouse.move(x, y);
+    try {
+      await content.waitFor({ timeout: Math.max(500, Math.min(5000, deadline - Date.now())) });
+      return await content.innerText();
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw new Error(`the hover over line ${n} starting with "${text}" did not show ${expect} within ${timeout} ms`, { cause: lastError });
 }
 
 it('4. completion offers layer snippets; accepting one inserts a valid line', async () => {
