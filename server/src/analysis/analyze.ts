@@ -108,7 +108,7 @@ function analyzeNetwork(net: NetworkDecl, ctx: Omit<CheckContext, 'net'>): Netwo
       formula: o.formula, rf: o.field.rf, jump: o.field.jump, padding: o.field.padding,
       approximateField: o.field.approximate || undefined, implicitFlatten: o.implicitFlatten || undefined,
     };
-    const ok = checkLayer(r, prev, o.error, cctx, input!);
+    const ok = checkLayer(r, prev, o.error, cctx);
     if (!ok) (r as { out?: Shape }).out = undefined;
     layers.push(r);
     shape = ok ? o.out : undefined;

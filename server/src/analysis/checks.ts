@@ -7,7 +7,6 @@ import type { Statement } from '../language/ast.js';
 import type { LineIndex } from '../language/lines.js';
 import type { LayerResult, NetworkResult } from './analyze.js';
 import type { Diagnostic, Fix, Severity, Shape, Span } from './types.js';
-import { slide } from './layer.js';
 
 /** What a check needs besides the layer: the text (for fixes), where to report, the network. */
 export interface CheckContext {
@@ -42,7 +41,7 @@ function optionSpan(decl: LayerDecl, prefix: RegExp): Span | undefined {
 }
 
 /** Runs the per-layer checks; false when the layer's output shape is unusable. */
-export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext, input: Shape): boolean {
+export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext): boolean {
   const d = r.decl;
   poolOn1x1(r, ctx);
   if (error) {
@@ -54,7 +53,6 @@ export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error:
   droppedPixels(r, ctx);
   largeKernel(r, ctx);
   doubleActivation(r, prev, ctx);
-  void input;
   return true;
 }
 
@@ -210,4 +208,3 @@ function fcDominates(n: NetworkResult, ctx: CheckContext): void {
     undefined, fixes);
 }
 
-export { slide };

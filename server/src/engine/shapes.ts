@@ -1,15 +1,14 @@
 /**
  * Output and parameter shapes of each layer, as the engine needs them to allocate buffers and to
- * check loaded weights. The analysis computes the same numbers for the editor; the engine keeps its
- * own copy so a run can never write past a buffer because the two disagree.
+ * check loaded weights. The output size per axis is the analysis' own formula (`slide`); the checks
+ * here are the engine's guard, so a run can never write past a buffer whatever spec it is handed.
  */
+import { slide as convOutSize } from '../analysis/layer.js';
 import type { LayerSpec } from '../analysis/types.js';
 import { assert, shapeStr } from './tensor.js';
 
-/** PyTorch's output length along one axis: floor((n + 2p − d·(k−1) − 1)/s) + 1. */
-export function convOutSize(n: number, k: number, s: number, p: number, d = 1): number {
-  return Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
-}
+/** PyTorch's output length along one axis: floor((n + 2p − d·(k−1) − 1)/s) + 1 (the analysis' function). */
+export { convOutSize };
 
 /** Tensor shapes of one layer's parameters; absent keys mean the layer has no such tensor. */
 export interface ParamShapes {

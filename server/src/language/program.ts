@@ -27,7 +27,7 @@ export interface LayerDecl {
   readonly auto?: Span;
   /** Set when `xN`, `repeat` or a block call expanded this statement more than once. */
   readonly copy?: number;
-  /** Offset of the `noact` option or undefined. */
+  /** Set when the line says `noact`: no `auto` layers after it. */
   readonly noact?: boolean;
 }
 
@@ -403,7 +403,7 @@ function reportUnknownLayer(stmt: Statement, blocks: ReadonlyMap<string, BlockDe
   const head = stmt.head.text;
   const lower = head.toLowerCase();
   const prefix = keywordPrefix(lower);
-  if (prefix && !/^[a-z]+$/.test(lower) || (prefix && prefix.synopsis !== prefix.keyword)) {
+  if (prefix && (!/^[a-z]+$/.test(lower) || prefix.synopsis !== prefix.keyword)) {
     // A known keyword with malformed numbers: say how it is written.
     const fixed = suggestHead(lower, [prefix]);
     problem('unknown-layer', 'error',
