@@ -414,8 +414,16 @@ export class Workbench {
   /** Saves and closes every editor (a dirty one would stop at "Do you want to save?"), and the panel. */
   async closeAllEditors() {
     await this.command('File: Save All Files');
-    await this.command('View: Close All Editors');
-    await this.page.locator('.tabs-container .tab').first().waitFor({ state: 'detached' });
+    // Closing while a save is still running is vetoed: wait until no tab is dirty, and close again
+    // if a tab is still there (both happened once under load).
+    await this.page.locator('.tabs-container .tab.dirty').first().waitFor({ state: 'detached' });
+    const tab = this.page.locator('.tabs-container .tab').first();
+    for (let attempt = 0; ; attempt++) {
+      await this.command('View: Close All Editors');
+      const closed = await tab.waitFor({ state: 'detached', timeout: 10_000 }).then(() => true, () => false);
+      if (closed) break;
+      if (attempt === 2) throw new Error(`editors stay open after Close All Editors: ${JSON.stringify(await this.page.locator('.tabs-container .tab').allInnerTexts())}`);
+    }
     await this.closePanel();
   }
 
