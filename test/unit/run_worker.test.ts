@@ -334,8 +334,11 @@ test('prepare initialises the weights ahead of the run, which then reuses them; 
     // A new run stops the one going (the newest request wins); one cancelled while queued never starts.
     w.send(request(22, { backend: 'typescript', text: SLOW, network: 'slow', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
     await w.next((m) => m.id === 22 && m.type === 'progress');
-    w.send(request(23));
+    // The cancel goes first: sent after the run, it can reach the worker after run 22 has wound down and
+    // run 23 has started (seen once in CI), and then 23 is no longer queued. Sent first, 23 is queued
+    // behind 22 when its cancel is already known, whatever the timing.
     w.send({ type: 'cancel', id: 23 });
+    w.send(request(23));
     assert.equal((await w.end(22)).type, 'cancelled');
     assert.equal((await w.end(23)).type, 'cancelled');
     assert.deepEqual(w.of(23).map((m) => m.type), ['cancelled']);
