@@ -44,7 +44,8 @@ export interface RunRequest {
 /**
  * Extension → worker: get ready for a likely run while the user is still picking an image: plan the
  * network and He-initialise its parameters into the worker's cache, so the run that follows starts at
- * once (VGG16's 138 million weights take seconds). Unanswered; a problem is reported by the run itself.
+ * once (VGG16's 138 million weights take over half a second). Unanswered; a problem is reported by
+ * the run itself.
  */
 export interface PrepareRequest {
   readonly type: 'prepare';

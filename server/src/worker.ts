@@ -46,8 +46,8 @@ function stage<T>(kind: RunErrorKind, f: () => T): T {
 
 /**
  * He-initialised parameters of the previous run, reused when the same layers run on the same input
- * shape with the same seed (VGG16's 138 million normal samples take seconds). One entry only: it can
- * hold hundreds of megabytes.
+ * shape with the same seed (allocating and drawing VGG16's 138 million weights takes over half a
+ * second, about half of it faulting in 552 MB). One entry only: it can hold hundreds of megabytes.
  */
 let paramCache: { key: string; params: LayerParams[] } | undefined;
 

@@ -8,7 +8,7 @@ import { conv2d_forward } from '../../server/src/engine/kernels.js';
 import { runNetwork } from '../../server/src/engine/run.js';
 import { inferShapes } from '../../server/src/engine/shapes.js';
 import { tensor } from '../../server/src/engine/tensor.js';
-import { fillNormal, initParams } from '../../server/src/engine/weights.js';
+import { fillUniform, initParams } from '../../server/src/engine/weights.js';
 
 const conv3 = (outChannels: number): ConvSpec => ({
   kind: 'conv', kernel: [3, 3], outChannels, stride: [1, 1], padding: [1, 1], dilation: [1, 1],
@@ -16,6 +16,8 @@ const conv3 = (outChannels: number): ConvSpec => ({
 });
 const pool: LayerSpec = { kind: 'maxpool', kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
 const relu: LayerSpec = { kind: 'relu' };
+/** U(−√3, √3) has unit variance, so inputs drawn from it have the scale of normalised images. */
+const SQRT3 = Math.sqrt(3);
 
 /** VGG16 (configuration D) as in torchvision, without the adaptive pool (7×7 already at 224). */
 function vgg16(): LayerSpec[] {
@@ -46,9 +48,9 @@ function macs(input: number[], layers: LayerSpec[]): number {
 function benchConv(): void {
   const [c, h, w] = [64, 224, 224];
   const inp = new Float32Array(c * h * w);
-  fillNormal(inp, 1, 1);
+  fillUniform(inp, SQRT3, 1);
   const weight = new Float32Array(64 * 64 * 9);
-  fillNormal(weight, 0.05, 2);
+  fillUniform(weight, 0.05 * SQRT3, 2);
   const bias = new Float32Array(64);
   const out = new Float32Array(64 * h * w);
   const mac = 64 * 64 * 9 * h * w;
@@ -70,7 +72,7 @@ async function benchVgg(): Promise<void> {
   const params = initParams(input, layers, 0);
   console.log(`VGG16 He init: ${(performance.now() - t0).toFixed(0)} ms`);
   const x = tensor(input);
-  fillNormal(x.data, 1, 3);
+  fillUniform(x.data, SQRT3, 3);
   const mac = macs(input, layers);
   const perLayer: string[] = [];
   let last = performance.now();

@@ -11,7 +11,7 @@ import { runNetwork } from '../../server/src/engine/run.js';
 import { inferShapes } from '../../server/src/engine/shapes.js';
 import { teachingKernel } from '../../server/src/engine/teaching.js';
 import { tensor } from '../../server/src/engine/tensor.js';
-import { initParams } from '../../server/src/engine/weights.js';
+import { fillUniform, initParams } from '../../server/src/engine/weights.js';
 
 const conv = (outChannels: number, extra: Partial<ConvSpec> = {}): ConvSpec => ({
   kind: 'conv', kernel: [3, 3], outChannels, stride: [1, 1], padding: [1, 1], dilation: [1, 1],
@@ -31,24 +31,91 @@ function stepImage(c: number, h: number, w: number): Float32Array {
   return d;
 }
 
+/**
+ * Asserts that `w` looks like He uniform weights for `fanIn`: within ±b, b = √(6 / fan_in), reaching
+ * nearly b, with mean 0 and mean square 2 / fan_in. The tolerances are five standard errors of a
+ * sample of U(−b, b): σ/√n for the mean, and √(4/45)·b²/√n for the mean square (E[w⁴] − E[w²]² =
+ * b⁴/5 − b⁴/9), so each check fails a correct initialiser with a probability under 1e-6, whatever
+ * the seed.
+ */
+function assertHeUniform(w: Float32Array, fanIn: number, label: string): void {
+  const n = w.length;
+  const b = Math.sqrt(6 / fanIn);
+  let max = 0;
+  let sum = 0;
+  let sumSq = 0;
+  for (const v of w) {
+    max = Math.max(max, Math.abs(v));
+    sum += v;
+    sumSq += v * v;
+  }
+  // Float32 rounding may land a sample on fround(b), a hair above b.
+  assert.ok(max <= Math.fround(b), `${label}: max |w| ${max} exceeds the bound ${b}`);
+  // P(max |w| < (1 − 20/n)·b) = (1 − 20/n)^n ≈ e^−20: a bound computed from too large a fan_in fails here.
+  assert.ok(max >= (1 - 20 / n) * b, `${label}: max |w| ${max} stays well inside the bound ${b}`);
+  const mean = sum / n;
+  const meanTol = (5 * Math.sqrt(2 / fanIn)) / Math.sqrt(n);
+  assert.ok(Math.abs(mean) <= meanTol, `${label}: mean ${mean}, want 0 ± ${meanTol}`);
+  const meanSq = sumSq / n;
+  const meanSqTol = (5 * Math.sqrt(4 / 45) * b * b) / Math.sqrt(n);
+  const diff = meanSq - 2 / fanIn;
+  assert.ok(Math.abs(diff) <= meanSqTol, `${label}: mean square ${meanSq}, want ${2 / fanIn} ± ${meanSqTol} (diff ${diff})`);
+}
+
 describe('initParams', () => {
-  it('is deterministic per seed and per layer, He-scaled, with identity bn', () => {
+  it('draws conv and fc weights from He uniform U(−b, b), b = √(6 / fan_in), zero biases and identity bn', () => {
+    const layers: LayerSpec[] = [
+      conv(64), { kind: 'relu' }, conv(64), conv(64, { groups: 4 }), { kind: 'bn', eps: 1e-5 },
+      { kind: 'maxpool', kernel: [2, 2], stride: [2, 2], padding: [0, 0] }, { kind: 'fc', outFeatures: 512, bias: true },
+    ];
+    const p = initParams([3, 8, 8], layers, 7);
+    assertHeUniform(p[0].weight!, 3 * 3 * 3, 'conv 3→64');
+    assertHeUniform(p[2].weight!, 64 * 3 * 3, 'conv 64→64');
+    assertHeUniform(p[3].weight!, (64 / 4) * 3 * 3, 'conv 64→64 in 4 groups');
+    assertHeUniform(p[6].weight!, 64 * 4 * 4, 'fc 1024→512');
+    assert.ok(p[0].bias!.every((v) => v === 0) && p[6].bias!.every((v) => v === 0));
+    assert.ok(p[4].weight!.every((v) => v === 1) && p[4].runningVar!.every((v) => v === 1));
+    assert.ok(p[4].bias!.every((v) => v === 0) && p[4].runningMean!.every((v) => v === 0));
+    assert.deepEqual(p[1], {});
+  });
+
+  it('spreads the weights evenly over (−b, b): a chi-square test on 20 bins', () => {
+    const w = initParams([16, 8, 8], [{ kind: 'fc', outFeatures: 512, bias: false }], 3)[0].weight!;
+    const b = Math.sqrt(6 / 1024);
+    const bins = new Array<number>(20).fill(0);
+    for (const v of w) bins[Math.min(19, Math.floor(((v + b) / (2 * b)) * 20))]++;
+    const expected = w.length / 20;
+    const chi2 = bins.reduce((s, o) => s + (o - expected) ** 2 / expected, 0);
+    // 63.7 is the chi-square quantile with 19 degrees of freedom that is exceeded with probability 1e-6.
+    assert.ok(chi2 < 63.7, `chi-square ${chi2.toFixed(1)} on 19 degrees of freedom; bins ${bins.join(' ')}`);
+  });
+
+  it('is deterministic per seed, and seeds and layers get different weights', () => {
     const a = initParams(INPUT, NET, 123);
     const b = initParams(INPUT, NET, 123);
     const c = initParams(INPUT, NET, 124);
-    assert.deepEqual(a[0].weight, b[0].weight);
-    assert.notDeepEqual(a[0].weight, c[0].weight);
-    // Editing a later layer leaves earlier layers' weights alone.
-    const edited = initParams(INPUT, [...NET.slice(0, 7), { kind: 'fc', outFeatures: 4, bias: true }], 123);
-    assert.deepEqual(edited[4].weight, a[4].weight);
-    // Kaiming normal: std √(2 / fan_in) with fan_in = 8·3·3 for the second conv.
-    const w = a[4].weight!;
-    const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
-    assert.ok(Math.abs(std / Math.sqrt(2 / 72) - 1) < 0.05, `std ${std}`);
-    assert.ok(a[0].bias!.every((v) => v === 0));
-    assert.ok(a[1].weight!.every((v) => v === 1) && a[1].runningVar!.every((v) => v === 1));
-    assert.ok(a[1].bias!.every((v) => v === 0) && a[1].runningMean!.every((v) => v === 0));
-    assert.deepEqual(a[2], {});
+    a.forEach((p, i) => assert.deepEqual(p, b[i], `layer ${i}`));
+    for (const i of [0, 4, 7]) assert.notDeepEqual(a[i].weight, c[i].weight, `layer ${i} with seeds 123 and 124`);
+    // Two layers of the same shape draw from different streams.
+    const twins = initParams([8, 4, 4], [conv(8), conv(8)], 123);
+    assert.notDeepEqual(twins[0].weight, twins[1].weight);
+  });
+
+  it('leaves every other layer\'s weights unchanged when one layer is edited', () => {
+    const a = initParams(INPUT, NET, 123);
+    // The second conv becomes 5×5 with the same output shape; every other layer keeps its spec.
+    const edited = initParams(INPUT, NET.map((l, i) => (i === 4 ? conv(16, { kernel: [5, 5], padding: [2, 2] }) : l)), 123);
+    assert.notDeepEqual(edited[4].weight, a[4].weight);
+    edited.forEach((p, i) => { if (i !== 4) assert.deepEqual(p, a[i], `layer ${i}`); });
+    // Editing the last fc leaves the layers before it alone.
+    const fc4 = initParams(INPUT, [...NET.slice(0, 7), { kind: 'fc', outFeatures: 4, bias: true }], 123);
+    for (let i = 0; i < 7; i++) assert.deepEqual(fc4[i], a[i], `layer ${i}`);
+  });
+
+  it('fillUniform never starts xorshift in its stuck all-zero state, even from seed 0', () => {
+    const w = new Float32Array(1000);
+    fillUniform(w, 0.5, 0);
+    assert.ok(w.every((v) => v !== 0 && Math.abs(v) <= 0.5), `${w.subarray(0, 4).join(', ')} …`);
   });
 });
 

@@ -26,7 +26,7 @@ export const PARAM_NAMES = [
   ['runningVar', 'running_var'],
 ] as const;
 
-/** A small fast seeded PRNG (mulberry32) returning uniform numbers in [0, 1). */
+/** A small fast seeded PRNG (mulberry32) returning uniform numbers in [0, 1): the tests' and benchmarks' random data. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -39,30 +39,26 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
- * Fills `out` with N(0, std²) samples from the mulberry32 stream of `seed`, by Marsaglia's polar form
- * of Box–Muller (no trigonometry). The generator is inlined because VGG16 alone needs 138 million
- * samples and a closure call per number doubles the time.
+ * Fills `out` with uniform samples in [−bound, bound) from a xorshift32 stream seeded by `seed`. The
+ * initialiser draws every conv and fc weight with it, so it is built for speed: three shifts, three
+ * xors and a multiply per number, inlined (VGG16 alone needs 138 million), about eight times faster
+ * than normal samples by Box–Muller (0.27 s instead of 2.3 s for VGG16). The seed goes through
+ * murmur3's finaliser first, so nearby seeds start far apart and the state is never 0 (the one state
+ * xorshift cannot leave).
  */
-export function fillNormal(out: Float32Array, std: number, seed: number): void {
-  let a = seed >>> 0;
-  const n = out.length;
-  let i = 0;
-  while (i < n) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-    a = (a + 0x6d2b79f5) >>> 0;
-    t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const v = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-    const s = u * u + v * v;
-    if (s >= 1 || s === 0) continue; // outside the unit disc: draw again (about 21% of pairs)
-    const f = std * Math.sqrt((-2 * Math.log(s)) / s);
-    out[i++] = u * f;
-    if (i < n) out[i++] = v * f;
+export function fillUniform(out: Float32Array, bound: number, seed: number): void {
+  let s = seed >>> 0;
+  s = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
+  s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35);
+  s = (s ^ (s >>> 16)) | 0;
+  if (s === 0) s = 0x6d2b79f5;
+  // The state read as a signed 32-bit integer is uniform over [−2³¹, 2³¹) without 0.
+  const scale = bound / 2147483648;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = s * scale;
   }
 }
 
@@ -86,9 +82,11 @@ export function teachingParams(spec: LayerSpec, inShape: readonly number[]): Lay
 }
 
 /**
- * Deterministic parameters for every layer: He (Kaiming normal, fan_in, gain √2) conv and fc weights
- * drawn from a per-layer seeded stream (fillNormal), zero biases, bn as identity (weight 1, bias 0, mean 0,
- * var 1), and the fixed kernel for convs that name a teaching kernel.
+ * Deterministic parameters for every layer: He-initialised conv and fc weights, zero biases, bn as
+ * identity (weight 1, bias 0, mean 0, var 1), and the fixed kernel for convs that name a teaching kernel.
+ * The weights follow PyTorch's `kaiming_uniform_` (gain √2, mode fan_in): U(−b, b) with
+ * b = √(6 / fan_in), the same variance 2 / fan_in as He normal, which is several times slower to
+ * draw. Each layer has its own seeded stream (fillUniform, layerSeed).
  */
 export function initParams(inputShape: readonly number[], layers: readonly LayerSpec[], seed = 0): LayerParams[] {
   const outShapes = inferShapes(inputShape, layers);
@@ -101,7 +99,7 @@ export function initParams(inputShape: readonly number[], layers: readonly Layer
       const wShape = shapes.weight!;
       const fanIn = numel(wShape) / wShape[0];
       p.weight = new Float32Array(numel(wShape));
-      fillNormal(p.weight, Math.sqrt(2 / fanIn), layerSeed(seed, i));
+      fillUniform(p.weight, Math.sqrt(6 / fanIn), layerSeed(seed, i));
       if (shapes.bias) p.bias = new Float32Array(numel(shapes.bias));
     } else if (spec.kind === 'bn') {
       const c = numel(shapes.weight!);
