@@ -132,6 +132,63 @@ export function quantizeChannels(data: Float32Array, channels: number, plane: nu
   return out;
 }
 
+/**
+ * The size a tile is sent at for display: a map no larger than `maxSide` either way stays as it is;
+ * a larger one shrinks, keeping its aspect, so its larger side is `maxSide`. A vector is never shrunk.
+ */
+export function tileSize(layout: DisplayLayout, maxSide: number): { height: number; width: number } {
+  const side = Math.max(1, Math.floor(maxSide));
+  const big = Math.max(layout.height, layout.width);
+  if (layout.vector || big <= side) return { height: layout.height, width: layout.width };
+  const k = side / big;
+  return { height: Math.max(1, Math.round(layout.height * k)), width: Math.max(1, Math.round(layout.width * k)) };
+}
+
+/**
+ * Shrinks each h×w channel to th×tw by averaging the block of units each display pixel covers
+ * (rows [⌊r·h/th⌋, ⌊(r+1)·h/th⌋), likewise columns), then scales it from the channel's [min, max] to
+ * 0..255 as quantizeChannels does. A VGG16 run holds 114 MB of floats; the panel shows a tile at
+ * the size of its pixels on screen, so only what can be seen travels to the webview.
+ */
+export function quantizeResized(
+  data: Float32Array, channels: number, h: number, w: number, th: number, tw: number, min: Float32Array, max: Float32Array,
+): Uint8Array {
+  if (th === h && tw === w) return quantizeChannels(data, channels, h * w, min, max);
+  if (th > h || tw > w || th < 1 || tw < 1) throw new Error(`quantizeResized: cannot shrink ${h}×${w} to ${th}×${tw}`);
+  const out = new Uint8Array(channels * th * tw);
+  // Each display row first sums its block of source rows into `acc` (long contiguous loops), then
+  // each display pixel sums its few columns of `acc`: about one addition per source value.
+  const acc = new Float64Array(w);
+  const x0 = new Int32Array(tw + 1);
+  for (let c = 0; c <= tw; c++) x0[c] = Math.floor((c * w) / tw);
+  for (let ch = 0; ch < channels; ch++) {
+    const lo = min[ch];
+    const k = max[ch] > lo ? 255 / (max[ch] - lo) : 0;
+    const src = ch * h * w;
+    const dst = ch * th * tw;
+    for (let r = 0; r < th; r++) {
+      const y0 = Math.floor((r * h) / th);
+      const y1 = Math.floor(((r + 1) * h) / th);
+      let row = src + y0 * w;
+      for (let x = 0; x < w; x++) acc[x] = data[row + x];
+      for (let y = y0 + 1; y < y1; y++) {
+        row += w;
+        for (let x = 0; x < w; x++) acc[x] += data[row + x];
+      }
+      const rows = y1 - y0;
+      for (let c = 0; c < tw; c++) {
+        const a = x0[c];
+        const b = x0[c + 1];
+        let s = 0;
+        for (let x = a; x < b; x++) s += acc[x];
+        const v = (s / (rows * (b - a)) - lo) * k + 0.5;
+        out[dst + r * tw + c] = v >= 255 ? 255 : v > 0 ? v : 0;
+      }
+    }
+  }
+  return out;
+}
+
 /** The sum of a (C, H, W) map's channels, an H×W map: the lecture's "where the layer responds". */
 export function sumChannels(data: Float32Array, channels: number, plane: number): Float32Array {
   const out = new Float32Array(plane);

@@ -17,6 +17,8 @@ await esbuild.build({
 const benches: [string, string[]][] = [
   ['core-bench (bundled)', [here('../../dist/bench/core-bench.mjs')]],
   ...['lsp-bench.ts', 'engine-bench.ts', 'run-bench.ts'].filter((b) => existsSync(here(b))).map((b): [string, string[]] => [b, ['--import', 'tsx', here(b)]]),
+  // In a real VS Code (code-server), when the end-to-end harness is installed; it says so when not.
+  ['panel-bench.mjs', [here('panel-bench.mjs')]],
 ];
 let failed = false;
 for (const [name, args] of benches) {

@@ -70,15 +70,34 @@ async function runOnImage(lineText, image) {
   await input.waitFor({ state: 'hidden' });
 }
 
-/** Reads a canvas of the webview: its size and the grey level (mean of R, G, B) of every pixel. */
-async function canvasGrey(locator) {
-  return locator.evaluate((c) => {
-    const ctx = c.getContext('2d');
-    const { data } = ctx.getImageData(0, 0, c.width, c.height);
+/** Reads a canvas of the webview, or a rectangle of it (CSS pixels): its size and the grey level (mean of R, G, B) of every pixel. */
+async function canvasGrey(locator, rect) {
+  return locator.evaluate((c, r) => {
+    const k = r ? c.width / c.getBoundingClientRect().width : 1;
+    const [x, y, w, h] = r ? [r.x, r.y, r.width, r.height].map((v) => Math.round(v * k)) : [0, 0, c.width, c.height];
+    const { data } = c.getContext('2d').getImageData(x, y, w, h);
     const grey = [];
     for (let i = 0; i < data.length; i += 4) grey.push((data[i] + data[i + 1] + data[i + 2]) / 3);
-    return { width: c.width, height: c.height, grey };
-  });
+    return { width: w, height: h, grey };
+  }, rect);
+}
+
+/**
+ * Channel `channel` of layer `layer` as the panel draws it, once drawn: the canvas holding it (a layer's
+ * tiles share one canvas) and the tile's rectangle on that canvas in CSS pixels.
+ */
+async function tile(view, layer, channel) {
+  await view.locator(`.maps[data-layer="${layer}"][data-state="drawn"]`).waitFor();
+  const canvases = view.locator(`canvas.layer-canvas[data-layer="${layer}"]`);
+  for (let i = 0; i < await canvases.count(); i++) {
+    const canvas = canvases.nth(i);
+    const d = await canvas.evaluate((c) => ({ ...c.dataset }));
+    const k = channel - Number(d.firstChannel);
+    if (k < 0 || k >= Number(d.channels)) continue;
+    const [cols, w, h, gap] = [d.cols, d.tileWidth, d.tileHeight, d.gap].map(Number);
+    return { canvas, rect: { x: (k % cols) * (w + gap), y: Math.floor(k / cols) * (h + gap), width: w, height: h } };
+  }
+  throw new Error(`layer ${layer} has no drawn tile for channel ${channel}`);
 }
 
 /** Mean grey of column x over the rows from y0 to y1 (exclusive). */
@@ -96,10 +115,7 @@ it('5a. Run on Image: 09-edges.cnn on edge.png shows the input and a Sobel map b
   const view = wb.webview();
   await view.locator('#content:not([hidden])').waitFor();
   await view.locator('#title', { hasText: 'sobel-x' }).waitFor();
-  // Maps are drawn when they scroll into view: scroll to the first one, as a person would.
-  await view.locator('canvas.map-canvas[data-layer="0"][data-channel="0"]').scrollIntoViewIfNeeded();
-  const map = view.locator('canvas.map-canvas[data-layer="0"][data-channel="0"][data-drawn="true"]');
-  await map.waitFor();
+  const map = await tile(view, 0, 0);
   recordTiming('Run on Image (09-edges, sobel-x): command to drawn map (ms)', Date.now() - t0);
   panelShown = true;
   await wb.page.locator('.tabs-container .tab', { hasText: 'Feature maps' }).first().waitFor();
@@ -111,27 +127,29 @@ it('5a. Run on Image: 09-edges.cnn on edge.png shows the input and a Sobel map b
   const left = columnMean(input, 16), right = columnMean(input, 112);
   assert.ok(left < 80 && right > 170, `the input is not dark left (${left.toFixed(1)}) and bright right (${right.toFixed(1)})`);
 
-  // The Sobel-x map: brightest on the vertical edge (columns 63–64), not elsewhere.
-  const sobel = await canvasGrey(map);
-  assert.equal(sobel.width, 128);
-  const cols = Array.from({ length: sobel.width }, (_, x) => columnMean(sobel, x, 8, sobel.height - 8));
+  // The Sobel-x map: brightest on the vertical edge (map columns 63–64), not elsewhere. The 128×128 map
+  // is drawn at the tile's size on screen, so columns are compared as fractions of the tile's width.
+  const sobel = await canvasGrey(map.canvas, map.rect);
+  assert.ok(sobel.width >= 32, `the Sobel tile is ${sobel.width} pixels wide`);
+  const margin = Math.ceil(sobel.height / 16);
+  const cols = Array.from({ length: sobel.width }, (_, x) => columnMean(sobel, x, margin, sobel.height - margin));
+  const at = (mapColumn) => Math.floor(((mapColumn + 0.5) / 128) * sobel.width);
   const brightest = cols.indexOf(Math.max(...cols));
-  assert.ok(brightest >= 62 && brightest <= 65, `the brightest column of the Sobel-x map is ${brightest}, not on the edge at 63–64`);
-  const onEdge = Math.max(cols[63], cols[64]);
+  const brightestInMap = ((brightest + 0.5) / sobel.width) * 128;
+  assert.ok(brightestInMap >= 61 && brightestInMap <= 66, `the brightest column of the Sobel-x map is at map column ${brightestInMap.toFixed(1)}, not on the edge at 63–64`);
+  const onEdge = Math.max(cols[at(63)], cols[at(64)]);
   for (const x of [16, 32, 48, 80, 96, 112]) {
-    assert.ok(onEdge > cols[x] + 60, `the edge (grey ${onEdge.toFixed(1)}) is not much brighter than column ${x} (grey ${cols[x].toFixed(1)})`);
+    assert.ok(onEdge > cols[at(x)] + 60, `the edge (grey ${onEdge.toFixed(1)}) is not much brighter than map column ${x} (grey ${cols[at(x)].toFixed(1)})`);
   }
 });
 
 it('5b. clicking a unit draws its receptive-field box: 3×3 input pixels for a 3×3 conv', async () => {
   assert.ok(panelShown, 'the feature-map panel of 5a is not there (see 5a)');
   const view = wb.webview();
-  const map = view.locator('canvas.map-canvas[data-layer="0"][data-channel="0"]');
-  const box = await map.boundingBox();
-  assert.ok(box, 'the map canvas has no box on screen');
+  const map = await tile(view, 0, 0);
   // Near unit (row 40, column 64) of the 128×128 map; a tile is smaller than 128 screen pixels, so the
   // unit hit may be a neighbour: the checks below use the unit the panel reports.
-  await map.click({ position: { x: (64.5 / 128) * box.width, y: (40.5 / 128) * box.height } });
+  await map.canvas.click({ position: { x: map.rect.x + (64.5 / 128) * map.rect.width, y: map.rect.y + (40.5 / 128) * map.rect.height } });
   const rf = view.locator('#rf-box:not([hidden])');
   await rf.waitFor();
   const d = await rf.evaluate((el) => ({ ...el.dataset }));
@@ -150,6 +168,11 @@ it('5b. clicking a unit draws its receptive-field box: 3×3 input pixels for a 3
     `the box is ${drawn.width.toFixed(1)}×${drawn.height.toFixed(1)} px, want ${want.toFixed(1)} px for 3 of 128 pixels`);
   assert.ok(Math.abs(drawn.x - (pic.x + ((ux - 1) / 128) * pic.width)) <= 2, `the box is not at column ${ux - 1} of the input`);
   await view.locator('#rf-info', { hasText: /3×3 patch/ }).waitFor();
+  // The unit's exact value comes from the extension's floats: a Sobel response, finite.
+  await view.locator('#rf-info[data-value]').waitFor();
+  const value = Number(await view.locator('#rf-info').getAttribute('data-value'));
+  assert.ok(Number.isFinite(value), `the probed value is ${value}`);
+  await view.locator('#rf-info', { hasText: /value -?\d/ }).waitFor();
 });
 
 it('5c. a run shows its progress layer by layer and can be cancelled', async () => {
@@ -182,14 +205,11 @@ it('5d. a unit deeper in the network sees a larger patch: 8×8 after conv3, maxp
   await view.locator('#title', { hasText: 'demo' }).waitFor();
   // Layers: 0 conv, 1 relu (auto), 2 maxpool, 3 conv, 4 relu (auto), 5 maxpool. A unit of layer 4 sees
   // 3 + 1 + 2·2 = 8 input pixels each way (jump 2 after the pool).
-  // A network this size opens only its first layer: open layer 4, as a person would.
-  await view.locator('details#layer-4 > summary').click();
-  const tile = view.locator('canvas.map-canvas[data-layer="4"][data-channel="1"]');
-  await tile.scrollIntoViewIfNeeded();
-  await view.locator('canvas.map-canvas[data-layer="4"][data-channel="1"][data-drawn="true"]').waitFor();
-  const box = await tile.boundingBox();
-  assert.ok(box);
-  await tile.click({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
+  // A network this size opens whole; were layer 4 closed, open it as a person would.
+  if (!(await view.locator('details#layer-4').evaluate((d) => d.open))) await view.locator('details#layer-4 > summary').click();
+  const t = await tile(view, 4, 1);
+  await t.canvas.scrollIntoViewIfNeeded();
+  await t.canvas.click({ position: { x: t.rect.x + t.rect.width * 0.5, y: t.rect.y + t.rect.height * 0.5 } });
   const rf = view.locator('#rf-box:not([hidden])');
   await rf.waitFor();
   const d = await rf.evaluate((el) => ({ ...el.dataset }));
@@ -202,8 +222,8 @@ it('5d. a unit deeper in the network sees a larger patch: 8×8 after conv3, maxp
   // The README's picture of the panel: the colour map on, the editor group maximized.
   await view.locator('#colormap-toggle').check();
   await wb.command('View: Toggle Maximize Editor Group');
-  await tile.scrollIntoViewIfNeeded();
-  await view.locator('canvas.map-canvas[data-layer="4"][data-channel="1"][data-drawn="true"]').waitFor();
+  await view.locator('.maps[data-layer="4"][data-state="drawn"]').waitFor();
+  await view.locator('.maps[data-layer="4"] canvas.layer-canvas').first().scrollIntoViewIfNeeded();
   const shot = await wb.screenshot('readme-feature-maps');
   await wb.command('View: Toggle Maximize Editor Group');
   if (process.env.CNN_LAB_E2E_DOCS) {

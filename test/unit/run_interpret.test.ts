@@ -7,12 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels,
+  channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels, quantizeResized, tileSize,
   receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
 } from '../../server/src/interpret.js';
 import { DEFAULT_BUDGET } from '../../server/src/runner.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
-import { budgetFromSettings, buildRun, defaultNetworkName, layerHeatmap, layerPixels, pickNetwork } from '../../client/src/run/model.js';
+import {
+  addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerHeatmap, layerPixels, pickNetwork, probeValue, startRun,
+} from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView } from '../../client/src/run/messages.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
@@ -118,6 +120,34 @@ test('channel ranges and 8-bit scaling: per channel, constant channels black, Na
   assert.deepEqual([...sumChannels(new Float32Array([1, 2, 3, 4, 10, 20, 30, 40]), 2, 4)], [11, 22, 33, 44]);
 });
 
+test('tiles shrink to the size asked for, keeping their aspect; averaging matches a direct mean of each block', () => {
+  const map = { vector: false, channels: 2, height: 224, width: 112, plane: 224 * 112 };
+  assert.deepEqual(tileSize(map, 72), { height: 72, width: 36 });
+  assert.deepEqual(tileSize(map, 300), { height: 224, width: 112 });
+  assert.deepEqual(tileSize({ ...map, height: 7, width: 7, plane: 49 }, 72), { height: 7, width: 7 });
+  assert.deepEqual(tileSize(displayLayout([4096]), 8), { height: 64, width: 64 });
+  // 7×5 → 3×2 with unequal blocks (rows 0–1, 2–3, 4–6; columns 0–1, 2–4), against a plain loop.
+  const [c, h, w, th, tw] = [2, 7, 5, 3, 2];
+  const data = new Float32Array(c * h * w).map((_, i) => Math.sin(i * 1.7) * 10);
+  const { min, max } = channelRanges(data, c, h * w);
+  const got = quantizeResized(data, c, h, w, th, tw, min, max);
+  for (let ch = 0; ch < c; ch++) {
+    for (let r = 0; r < th; r++) {
+      for (let q = 0; q < tw; q++) {
+        const ys = [Math.floor((r * h) / th), Math.floor(((r + 1) * h) / th)];
+        const xs = [Math.floor((q * w) / tw), Math.floor(((q + 1) * w) / tw)];
+        let s = 0, n = 0;
+        for (let y = ys[0]; y < ys[1]; y++) for (let x = xs[0]; x < xs[1]; x++) { s += data[ch * h * w + y * w + x]; n++; }
+        const want = Math.round(((s / n - min[ch]) / (max[ch] - min[ch])) * 255);
+        assert.ok(Math.abs(got[ch * th * tw + r * tw + q] - want) <= 1, `channel ${ch} pixel (${r}, ${q}): ${got[ch * th * tw + r * tw + q]} vs ${want}`);
+      }
+    }
+  }
+  // The same size is plain quantisation; growing is refused.
+  assert.deepEqual(quantizeResized(data, c, h, w, h, w, min, max), quantizeChannels(data, c, h * w, min, max));
+  assert.throws(() => quantizeResized(data, c, h, w, 8, 5, min, max), /cannot shrink 7×5 to 8×5/);
+});
+
 test('display layout: maps tile by channel; vectors and C×1×1 maps are one near-square tile', () => {
   assert.deepEqual(displayLayout([64, 224, 224]), { vector: false, channels: 64, height: 224, width: 224, plane: 224 * 224 });
   assert.deepEqual(displayLayout([1000]), { vector: true, channels: 1, height: 32, width: 32, plane: 1000 });
@@ -185,11 +215,60 @@ test('buildRun joins the analysis with the outcome; the panel gets 8-bit pixels 
   assert.equal(run.view.summary.layers.length, 2);
   const px = layerPixels(run, 0)!;
   assert.equal(px.runId, 4);
+  assert.deepEqual([px.tileHeight, px.tileWidth, px.pixels.length], [4, 4, 32]);
   assert.deepEqual([px.pixels[0], px.pixels[15], px.pixels[16], px.pixels[31]], [0, 255, 0, 255]);
+  // Asked for tiles of 2 pixels, each channel's 4×4 map is averaged in 2×2 blocks: channel 0 holds
+  // 0..15, so its blocks average 2.5, 4.5, 10.5, 12.5 of the range [0, 15].
+  const small = layerPixels(run, 0, 2)!;
+  assert.deepEqual([small.tileHeight, small.tileWidth], [2, 2]);
+  assert.deepEqual([...small.pixels.subarray(0, 4)], [2.5, 4.5, 10.5, 12.5].map((v) => Math.round((v / 15) * 255)));
+  // A vector is never shrunk.
+  const vec = layerPixels(run, 1, 1)!;
+  assert.deepEqual([vec.tileHeight, vec.tileWidth, vec.pixels.length], [2, 2, 3]);
+  assert.deepEqual([...vec.pixels], [0, 128, 255]);
+  // The exact value of a unit; NaN outside the layer.
+  assert.equal(probeValue(run, 0, 1, 5)!.value, 21);
+  assert.equal(probeValue(run, 1, 0, 2)!.value, 3);
+  assert.ok(Number.isNaN(probeValue(run, 0, 2, 0)!.value));
+  assert.ok(Number.isNaN(probeValue(run, 0, 0, 16)!.value));
+  assert.equal(probeValue(run, 7, 0, 0), undefined);
   const hm = layerHeatmap(run, 0)!;
   assert.deepEqual([hm.height, hm.width, hm.values[0], hm.values[15]], [4, 4, 16, 46]);
   assert.equal(layerHeatmap(run, 1), undefined);
   assert.throws(() => buildRun({ runId: 5, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, { ...outcome, layers: outcome.layers.slice(0, 1) }), /returned 1 layers/);
+});
+
+test('a run is shown as it goes: started from the analysis, layers checked as they arrive, finished by done', () => {
+  const text = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
+  const a = analyze(text);
+  const n = a.networks[0];
+  const started = {
+    type: 'started' as const, id: 1, network: 't', layerCount: 2, inputShape: [1, 4, 4], macs: n.totals.macs, memoryBytes: 1,
+    backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
+  };
+  const ctx = { runId: 9, origin: { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 }, sourceName: 't.cnn', imageName: 'i.png' };
+  const run = startRun(ctx, a, n, started);
+  // Shapes come from the analysis before any layer has run; no time and no top values yet.
+  assert.deepEqual(run.view.layers.map((l) => l.shape), [[2, 4, 4], [3]]);
+  assert.equal(run.view.runMs, undefined);
+  assert.deepEqual(run.view.top, []);
+  assert.equal(layerPixels(run, 0, 72), undefined);
+  const msg = (index: number, shape: number[], data: Float32Array): LayerMessage => {
+    const l = displayLayout(shape);
+    return { type: 'layer', id: 1, index, shape, data, ...channelRanges(data, l.channels, l.plane) };
+  };
+  assert.throws(() => addLayer(run, msg(0, [2, 2, 2], new Float32Array(8))), /layer 0 \(conv3-2 pad1\) came out 2×2×2, the analysis says 2×4×4/);
+  assert.throws(() => addLayer(run, msg(2, [3], new Float32Array(3))), /sent layer 2; the network has 2/);
+  addLayer(run, msg(0, [2, 4, 4], new Float32Array(32).fill(1)));
+  assert.equal(layerPixels(run, 0, 72)?.pixels.length, 32);
+  const done = { type: 'done' as const, id: 1, runMs: 5, top: [{ index: 0, value: 1 }] };
+  assert.throws(() => finishRun(run, done), /returned 1 layers, the network has 2/);
+  addLayer(run, msg(1, [3], new Float32Array([1, 0, 0])));
+  const view = finishRun(run, done);
+  assert.equal(view.runMs, 5);
+  assert.deepEqual(view.top, [{ index: 0, value: 1 }]);
+  assert.equal(run.view, view);
+  assert.throws(() => startRun(ctx, a, n, { ...started, layerCount: 3 }), /runs 3 layers, the network has 2/);
 });
 
 test('the page allows only its nonce\'d script and the extension\'s stylesheet, and loads nothing remote', () => {
@@ -203,8 +282,12 @@ test('the page allows only its nonce\'d script and the extension\'s stylesheet, 
   for (const id of ['input-canvas', 'overlay-canvas', 'rf-box', 'rf-info', 'overlay-select', 'layers', 'diagram', 'summary-table', 'rerun', 'colormap-toggle']) {
     assert.match(html, new RegExp(`id="${id}"`), id);
   }
-  assert.ok(isFromView({ type: 'requestLayer', runId: 1, index: 0 }));
+  assert.ok(isFromView({ type: 'requestLayer', runId: 1, index: 0, maxSide: 72 }));
+  assert.ok(!isFromView({ type: 'requestLayer', runId: 1, index: 0 }));
+  assert.ok(!isFromView({ type: 'requestLayer', runId: 1, index: 0, maxSide: 0 }));
   assert.ok(!isFromView({ type: 'requestLayer', runId: 1 }));
+  assert.ok(isFromView({ type: 'probe', runId: 1, index: 0, channel: 3, flat: 17 }));
+  assert.ok(!isFromView({ type: 'probe', runId: 1, index: 0, channel: 3 }));
   assert.ok(!isFromView({ type: 'nope' }));
 });
 

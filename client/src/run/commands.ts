@@ -9,9 +9,9 @@ import * as vscode from 'vscode';
 import { analyze } from '../../../server/src/analysis/analyze.js';
 import { planRun } from '../../../server/src/runner.js';
 import type { RunOrigin } from './messages.js';
-import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork } from './model.js';
+import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork, startRun } from './model.js';
 import type { FeatureMapsPanel } from './panel.js';
-import { RunError, type RunClient, type RunOutcome, type RunParams } from './runClient.js';
+import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
 
 const LAST_IMAGE_KEY = 'cnnLab.run.lastImage';
 const LAST_WEIGHTS_KEY = 'cnnLab.run.lastWeights';
@@ -26,6 +26,9 @@ interface RunTarget {
   readonly image?: vscode.Uri;
   readonly weights?: vscode.Uri | 'ask';
 }
+
+/** What the panel does as a run goes: show it when it starts, add each layer as it finishes. */
+type RunHooks = Pick<RunOptions, 'onStarted' | 'onLayer'>;
 
 const baseName = (uri: vscode.Uri): string => uri.path.split('/').pop() ?? uri.path;
 
@@ -108,11 +111,31 @@ export class RunCommands {
       vscode.workspace.fs.readFile(image),
       weights ? vscode.workspace.fs.readFile(weights) : Promise.resolve(undefined),
     ]);
-    const threads = numberSetting(config.get('threads'), 0) || Math.min(4, availableParallelism());
+    // One core is left to the editor, which draws the maps while the network runs.
+    const threads = numberSetting(config.get('threads'), 0) || Math.max(1, Math.min(4, availableParallelism() - 1));
     const origin: RunOrigin = {
       uri: document.uri.toString(), network: network.name, image: image.toString(), ...(weights ? { weights: weights.toString() } : {}), seed,
     };
     const texts = network.layers.map((l) => l.decl.text);
+    const runId = ++this.runCount;
+    const ctx = {
+      runId, origin, sourceName: baseName(document.uri), imageName: baseName(image), ...(weights ? { weightsName: baseName(weights) } : {}),
+    };
+    // The panel shows the run as soon as the worker starts it, and each layer's maps as it finishes.
+    let shown = false;
+    const hooks: RunHooks = {
+      onStarted: (m) => {
+        try {
+          this.panel.show(startRun(ctx, analysis, network, m));
+          shown = true;
+        } catch (e) {
+          console.error('CNN Lab: cannot show the run as it goes:', e); // shown whole at the end instead
+        }
+      },
+      onLayer: (m) => {
+        if (shown) this.panel.addLayer(runId, m);
+      },
+    };
     let outcome: RunOutcome | undefined;
     try {
       outcome = await this.runWithProgress(network.name, texts, baseName(image), weights !== undefined, {
@@ -120,30 +143,31 @@ export class RunCommands {
         image: { bytes: imageBytes, fileName: baseName(image) },
         ...(weightBytes && weights ? { weights: { bytes: weightBytes, fileName: baseName(weights) } } : {}),
         seed, budget, threads,
-      });
+      }, hooks);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
+      if (shown) this.panel.abandon(runId, `The run failed: ${message}`);
       if (e instanceof RunError && e.kind === 'budget') {
         await this.refuse(message, rerunOf);
       } else {
-        if (rerunOf) this.panel.showMessage(`The run failed: ${message}`, rerunOf);
+        if (rerunOf && !shown) this.panel.showMessage(`The run failed: ${message}`, rerunOf);
         void vscode.window.showErrorMessage(`CNN Lab: ${message}`);
       }
       return;
     }
     if (!outcome) {
-      if (rerunOf) this.panel.showMessage('The run was cancelled.', rerunOf);
+      if (shown) this.panel.abandon(runId);
+      else if (rerunOf) this.panel.showMessage('The run was cancelled.', rerunOf);
       return;
     }
-    const run = buildRun({
-      runId: ++this.runCount, origin, sourceName: baseName(document.uri), imageName: baseName(image),
-      ...(weights ? { weightsName: baseName(weights) } : {}),
-    }, analysis, network, outcome);
-    this.panel.show(run);
+    if (shown) this.panel.finish(runId, outcome.done);
+    else this.panel.show(buildRun(ctx, analysis, network, outcome));
   }
 
   /** Runs in the worker under a cancellable notification naming the layer that runs; undefined when cancelled. */
-  private runWithProgress(network: string, texts: readonly string[], imageName: string, hasWeights: boolean, params: RunParams): Thenable<RunOutcome | undefined> {
+  private runWithProgress(
+    network: string, texts: readonly string[], imageName: string, hasWeights: boolean, params: RunParams, hooks: RunHooks,
+  ): Thenable<RunOutcome | undefined> {
     return vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification,
       title: `CNN Lab: ${network} on ${imageName}`,
@@ -154,12 +178,27 @@ export class RunCommands {
       const count = texts.length;
       // The worker reports a layer when it ends, so the one running is the next.
       const running = (i: number) => (i < count ? `layer ${i + 1} of ${count}: ${texts[i]}` : 'preparing the maps…');
+      let lastReport = 0;
+      let owed = 0;
       progress.report({ message: hasWeights ? 'loading the image and the weights…' : 'loading the image and initialising the weights…' });
       try {
         return await this.client.run(params, {
           signal: controller.signal,
-          onStarted: (m) => progress.report({ message: `${running(0)} (${m.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels)` }),
-          onProgress: (m) => progress.report({ increment: 100 / Math.max(1, m.count), message: running(m.index + 1) }),
+          onStarted: (m) => {
+            progress.report({ message: `${running(0)} (${m.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels)` });
+            hooks.onStarted?.(m);
+          },
+          onLayer: hooks.onLayer,
+          onProgress: (m) => {
+            // At most ten updates a second: VGG16's small layers end every few milliseconds, and each
+            // update repaints the workbench while the panel is drawing maps.
+            owed += 100 / Math.max(1, m.count);
+            const now = Date.now();
+            if (now - lastReport < 100 && m.index + 1 < count) return;
+            lastReport = now;
+            progress.report({ increment: owed, message: running(m.index + 1) });
+            owed = 0;
+          },
         });
       } catch (e) {
         if (e instanceof RunError && e.kind === 'cancelled') return undefined;

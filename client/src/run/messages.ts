@@ -4,7 +4,8 @@
  * Pixel data travels as typed arrays, which VS Code passes to the webview without JSON encoding.
  *
  * The webview never receives a whole run's floats: it gets the run's description first ('show'), then
- * asks for one layer's 8-bit pixels when that layer is expanded ('requestLayer' → 'layerPixels').
+ * asks for each expanded layer's 8-bit pixels at the size its tiles have on screen ('requestLayer' →
+ * 'layerPixels'), and for the exact value of a unit the user clicks ('probe' → 'probeValue').
  */
 import type { SummaryNetwork } from '../../../server/src/analysis/summary.js';
 import type { DisplayLayout, FieldGeometry } from '../../../server/src/interpret.js';
@@ -71,7 +72,8 @@ export interface RunView {
   readonly weightsName?: string;
   readonly backend: 'simd' | 'typescript';
   readonly loadMs: number;
-  readonly runMs: number;
+  /** Milliseconds in the layers; absent while the run goes on (layers are shown as they finish). */
+  readonly runMs?: number;
   readonly paramsCached: boolean;
   readonly macs: number;
   readonly inputShape: readonly number[];
@@ -79,20 +81,31 @@ export interface RunView {
   readonly input: { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray };
   readonly layers: readonly LayerView[];
   readonly summary: SummaryNetwork;
-  /** The last layer's largest values. */
+  /** The last layer's largest values (empty until the run has finished). */
   readonly top: readonly TopEntry[];
   readonly cam?: CamView;
 }
 
 /** Extension → webview. */
 export type ToView =
-  /** Show a run (replacing whatever was shown). */
+  /** Show a run (replacing whatever was shown); a run still going gets its layers' pixels as they finish. */
   | { readonly type: 'show'; readonly run: RunView }
-  /** One layer's pixels: `pixels` holds layout.channels tiles of layout.plane bytes, each tile scaled from its own [min, max]. */
+  /** The run shown has finished: the same view with its time, largest outputs and class-activation maps. */
+  | { readonly type: 'finished'; readonly run: RunView }
+  /** The run shown stopped before its end (cancelled or failed): its unfinished layers will have no maps. */
+  | { readonly type: 'stopped'; readonly runId: number; readonly text: string }
+  /**
+   * One layer's pixels: `pixels` holds layout.channels tiles of tileHeight×tileWidth bytes (the map
+   * itself, or the map shrunk by averaging when it is larger than asked), each scaled from its own
+   * channel's [min, max]. A vector's tile is layout.plane bytes (its last row may be partly empty).
+   */
   | {
     readonly type: 'layerPixels'; readonly runId: number; readonly index: number; readonly layout: DisplayLayout;
+    readonly tileHeight: number; readonly tileWidth: number;
     readonly pixels: Uint8Array; readonly min: Float32Array; readonly max: Float32Array;
   }
+  /** The exact value of one unit, answering 'probe'; NaN when the unit does not exist. */
+  | { readonly type: 'probeValue'; readonly runId: number; readonly index: number; readonly channel: number; readonly flat: number; readonly value: number }
   /** The sum of a layer's channels, height×width floats, for the heatmap overlay. */
   | { readonly type: 'heatmap'; readonly runId: number; readonly index: number; readonly height: number; readonly width: number; readonly values: Float32Array }
   /** Nothing to show (yet): a restored panel waiting for its re-run, or a run that failed. */
@@ -102,15 +115,17 @@ export type ToView =
 export type FromView =
   /** The page loaded (or reloaded after being hidden) and wants the current run. */
   | { readonly type: 'ready' }
-  /** Send layer `index`'s pixels. */
-  | { readonly type: 'requestLayer'; readonly runId: number; readonly index: number }
+  /** Send layer `index`'s pixels, maps larger than `maxSide` pixels either way shrunk to it. */
+  | { readonly type: 'requestLayer'; readonly runId: number; readonly index: number; readonly maxSide: number }
+  /** Send the value of unit `flat` (y·W + x, or the vector index) of channel `channel` of layer `index`. */
+  | { readonly type: 'probe'; readonly runId: number; readonly index: number; readonly channel: number; readonly flat: number }
   /** Send layer `index`'s channel sum. */
   | { readonly type: 'requestHeatmap'; readonly runId: number; readonly index: number }
   /** Show a line (0-based) of the `.cnn` file. */
   | { readonly type: 'reveal'; readonly line: number }
   /** Run the same network on the same image again (after editing the file). */
   | { readonly type: 'rerun' }
-  /** A layer's visible tiles were drawn (for tests and timing). */
+  /** A layer's maps were drawn, `ms` after its pixels were asked for (for tests and timing). */
   | { readonly type: 'rendered'; readonly runId: number; readonly index: number; readonly tiles: number; readonly ms: number };
 
 const isInt = (v: unknown): v is number => Number.isInteger(v);
@@ -124,8 +139,11 @@ export function isFromView(m: unknown): m is FromView {
     case 'rerun':
       return true;
     case 'requestLayer':
+      return isInt(o.runId) && isInt(o.index) && isInt(o.maxSide) && (o.maxSide as number) > 0;
     case 'requestHeatmap':
       return isInt(o.runId) && isInt(o.index);
+    case 'probe':
+      return isInt(o.runId) && isInt(o.index) && isInt(o.channel) && isInt(o.flat);
     case 'reveal':
       return isInt(o.line);
     case 'rendered':

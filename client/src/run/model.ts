@@ -5,9 +5,9 @@
  */
 import type { Analysis, NetworkResult } from '../../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../../server/src/analysis/summary.js';
-import { displayLayout, quantizeChannels, sumChannels } from '../../../server/src/interpret.js';
+import { displayLayout, quantizeResized, sumChannels, tileSize } from '../../../server/src/interpret.js';
 import { DEFAULT_BUDGET, type Budget } from '../../../server/src/runner.js';
-import type { LayerMessage } from '../../../server/src/runMessages.js';
+import type { DoneMessage, LayerMessage, StartedMessage } from '../../../server/src/runMessages.js';
 import type { LayerView, RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './runClient.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
@@ -34,10 +34,13 @@ export function budgetFromSettings(maxGigaMacs: unknown, maxMemoryMB: unknown): 
   };
 }
 
-/** A run the panel shows: its description and every layer's output (kept here, sent to the webview on demand). */
+/**
+ * A run the panel shows: its description and every layer's output as it arrives (kept here and sent
+ * to the webview on demand). `view.runMs` is absent and `outputs` partly empty while the run goes on.
+ */
 export interface StoredRun {
-  readonly view: RunView;
-  readonly outputs: readonly LayerMessage[];
+  view: RunView;
+  readonly outputs: (LayerMessage | undefined)[];
 }
 
 /** What the panel needs besides the outcome: where the run came from. */
@@ -49,39 +52,85 @@ export interface RunContext {
   readonly weightsName?: string;
 }
 
-/** Joins the analysis of the text that ran with the worker's outcome. */
-export function buildRun(ctx: RunContext, a: Analysis, network: NetworkResult, outcome: RunOutcome): StoredRun {
-  const { started, done, layers: outputs } = outcome;
-  if (outputs.length !== network.layers.length || outputs.some((o) => !o)) {
-    throw new Error(`the run returned ${outputs.filter(Boolean).length} layers, the network has ${network.layers.length}`);
-  }
+/**
+ * A run as soon as the worker has started it: the analysis of the text that runs (layers, shapes,
+ * receptive fields, summary) and the worker's first message (the input picture). Layers are added
+ * with addLayer as they finish, and finishRun completes it.
+ */
+export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, started: StartedMessage): StoredRun {
   const layers: LayerView[] = network.layers.map((l, i) => {
-    const shape = outputs[i].shape;
+    if (!l.out) throw new Error(`layer ${i} (${l.decl.text}) has no output shape`);
     return {
       index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind,
-      line: a.lines.position(l.decl.stmt.span.start).line, shape, params: l.params, formula: l.formula, macs: l.macs,
+      line: a.lines.position(l.decl.stmt.span.start).line, shape: l.out, params: l.params, formula: l.formula, macs: l.macs,
       auto: !!l.decl.auto,
       ...(l.rf && l.jump && l.padding ? { field: { rf: l.rf, jump: l.jump, padding: l.padding, approximate: !!l.approximateField } } : {}),
-      layout: displayLayout(shape),
+      layout: displayLayout(l.out),
     };
   });
+  if (started.layerCount !== layers.length) {
+    throw new Error(`the worker runs ${started.layerCount} layers, the network has ${layers.length}`);
+  }
   const view: RunView = {
     runId: ctx.runId, origin: ctx.origin, network: started.network, sourceName: ctx.sourceName, imageName: ctx.imageName,
     ...(ctx.weightsName ? { weightsName: ctx.weightsName } : {}),
-    backend: started.backend, loadMs: started.loadMs, runMs: done.runMs, paramsCached: started.paramsCached, macs: started.macs,
-    inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: done.top,
-    ...(done.cam ? { cam: { featureLayer: done.cam.featureLayer, fcLayer: done.cam.fcLayer, height: done.cam.height, width: done.cam.width, classes: done.cam.classes } } : {}),
+    backend: started.backend, loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
+    inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: [],
   };
-  return { view, outputs };
+  return { view, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };
 }
 
-/** Layer `index`'s pixels for the webview: each tile scaled from its own range to 0..255. */
-export function layerPixels(run: StoredRun, index: number): Extract<ToView, { type: 'layerPixels' }> | undefined {
+/** Stores a layer's output, checking that it has the shape the analysis gave the panel. */
+export function addLayer(run: StoredRun, m: LayerMessage): void {
+  const layer = run.view.layers[m.index];
+  if (!layer) throw new Error(`the run sent layer ${m.index}; the network has ${run.view.layers.length}`);
+  if (layer.shape.join('x') !== m.shape.join('x')) {
+    throw new Error(`layer ${m.index} (${layer.text}) came out ${m.shape.join('×')}, the analysis says ${layer.shape.join('×')}`);
+  }
+  run.outputs[m.index] = m;
+}
+
+/** Completes a run with the worker's last message; every layer must have arrived. Returns the finished view. */
+export function finishRun(run: StoredRun, done: DoneMessage): RunView {
+  const got = run.outputs.filter(Boolean).length;
+  if (got !== run.view.layers.length) throw new Error(`the run returned ${got} layers, the network has ${run.view.layers.length}`);
+  run.view = {
+    ...run.view, runMs: done.runMs, top: done.top,
+    ...(done.cam ? { cam: { featureLayer: done.cam.featureLayer, fcLayer: done.cam.fcLayer, height: done.cam.height, width: done.cam.width, classes: done.cam.classes } } : {}),
+  };
+  return run.view;
+}
+
+/** A finished run in one step (tests and the benchmark): startRun, every layer, finishRun. */
+export function buildRun(ctx: RunContext, a: Analysis, network: NetworkResult, outcome: RunOutcome): StoredRun {
+  const run = startRun(ctx, a, network, outcome.started);
+  for (const m of outcome.layers) if (m) addLayer(run, m);
+  finishRun(run, outcome.done);
+  return run;
+}
+
+/**
+ * Layer `index`'s pixels for the webview: each tile shrunk to at most `maxSide` pixels either way
+ * (by averaging; see tileSize) and scaled from its own range to 0..255.
+ */
+export function layerPixels(run: StoredRun, index: number, maxSide = Infinity): Extract<ToView, { type: 'layerPixels' }> | undefined {
   const o = run.outputs[index];
   if (!o) return undefined;
   const layout = displayLayout(o.shape);
-  const pixels = quantizeChannels(o.data, layout.channels, layout.plane, o.min, o.max);
-  return { type: 'layerPixels', runId: run.view.runId, index, layout, pixels, min: o.min, max: o.max };
+  const { height, width } = tileSize(layout, maxSide);
+  const pixels = layout.vector
+    ? quantizeResized(o.data, 1, 1, layout.plane, 1, layout.plane, o.min, o.max)
+    : quantizeResized(o.data, layout.channels, layout.height, layout.width, height, width, o.min, o.max);
+  return { type: 'layerPixels', runId: run.view.runId, index, layout, tileHeight: height, tileWidth: width, pixels, min: o.min, max: o.max };
+}
+
+/** The value of unit `flat` of channel `channel` of layer `index` (NaN when there is no such unit). */
+export function probeValue(run: StoredRun, index: number, channel: number, flat: number): Extract<ToView, { type: 'probeValue' }> | undefined {
+  const o = run.outputs[index];
+  if (!o) return undefined;
+  const layout = displayLayout(o.shape);
+  const ok = channel >= 0 && channel < layout.channels && flat >= 0 && flat < layout.plane;
+  return { type: 'probeValue', runId: run.view.runId, index, channel, flat, value: ok ? o.data[channel * layout.plane + flat] : NaN };
 }
 
 /** The sum of layer `index`'s channels for the heatmap overlay; undefined for a vector. */

@@ -1,13 +1,17 @@
 /**
- * The feature-map panel (view type `cnnLab.featureMaps`): one webview showing the last run. The
- * extension keeps the run's float outputs and answers the webview's requests for one layer's 8-bit
- * pixels or channel sum, so a VGG16 run never posts its 114 MB of maps at once. The panel is reused
- * by every run, and a serializer brings it back after a reload by repeating the run it showed.
+ * The feature-map panel (view type `cnnLab.featureMaps`): one webview showing the last run. A run is
+ * shown as soon as the worker starts it and its layers' maps appear as they finish. The extension
+ * keeps the run's float outputs and answers the webview's requests for one layer's 8-bit pixels (at
+ * the size of its tiles on screen), channel sum or unit value, so a VGG16 run never posts its 114 MB of
+ * floats; a request for a layer still running is answered when it finishes. A cancelled or failed run
+ * gives the panel back to the run it showed before. The panel is reused by every run, and a serializer
+ * brings it back after a reload by repeating the run it showed.
  */
 import * as vscode from 'vscode';
 import { featureMapsHtml, makeNonce } from './html.js';
 import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
-import { layerHeatmap, layerPixels, type StoredRun } from './model.js';
+import type { DoneMessage, LayerMessage } from '../../../server/src/runMessages.js';
+import { addLayer, finishRun, layerHeatmap, layerPixels, probeValue, type StoredRun } from './model.js';
 
 /** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
 export const FEATURE_MAPS_VIEW_TYPE = 'cnnLab.featureMaps';
@@ -17,6 +21,13 @@ export class FeatureMapsPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private panelDisposables: vscode.Disposable[] = [];
   private run: StoredRun | undefined;
+  /** The finished run shown before the one in progress: shown again if that one is cancelled or fails. */
+  private previous: StoredRun | undefined;
+  /** Requests for layers of the run in progress that have not finished yet: layer → pixel size or 'heatmap'. */
+  private readonly pendingPixels = new Map<number, number>();
+  private readonly pendingHeatmaps = new Set<number>();
+  /** Why the run shown stopped early, said again when the page reloads. */
+  private stopped: Extract<ToView, { type: 'stopped' }> | undefined;
   /** What to show when there is no run (a restored panel waiting, a failed re-run). */
   private note: { text: string; origin?: RunOrigin } | undefined;
   /** True once the page said 'ready'; messages before that would be lost. */
@@ -52,15 +63,71 @@ export class FeatureMapsPanel implements vscode.Disposable {
     return this.run?.view.origin ?? this.note?.origin;
   }
 
-  /** Shows a run in the panel, creating it beside the editor or reusing it. */
+  /**
+   * Shows a run in the panel, creating it beside the editor or reusing it. A run still going (from
+   * RunCommands, at the worker's 'started') is completed with addLayer and finish, or dropped with abandon.
+   */
   show(run: StoredRun): void {
+    if (this.run && this.run.view.runMs !== undefined) this.previous = this.run;
     this.run = run;
+    if (run.view.runMs !== undefined) this.previous = undefined;
+    this.pendingPixels.clear();
+    this.pendingHeatmaps.clear();
+    this.stopped = undefined;
     this.note = undefined;
     this.stale = false;
     const panel = this.ensurePanel();
     panel.title = `Feature maps: ${run.view.network}`;
     if (!panel.visible) panel.reveal(undefined, true);
     if (this.ready) this.post({ type: 'show', run: run.view });
+  }
+
+  /** Stores a finished layer of the run in progress and answers the webview's requests that waited for it. */
+  addLayer(runId: number, m: LayerMessage): void {
+    const run = this.run;
+    if (!run || run.view.runId !== runId) return;
+    addLayer(run, m);
+    const side = this.pendingPixels.get(m.index);
+    if (side !== undefined) {
+      this.pendingPixels.delete(m.index);
+      const msg = layerPixels(run, m.index, side);
+      if (msg) this.post(msg);
+    }
+    if (this.pendingHeatmaps.delete(m.index)) {
+      const msg = layerHeatmap(run, m.index);
+      if (msg) this.post(msg);
+    }
+  }
+
+  /** Completes the run in progress (its time, largest outputs and class-activation maps). */
+  finish(runId: number, done: DoneMessage): void {
+    const run = this.run;
+    if (!run || run.view.runId !== runId) return;
+    const view = finishRun(run, done);
+    this.previous = undefined;
+    this.post({ type: 'finished', run: view });
+  }
+
+  /**
+   * Drops the run in progress (cancelled or failed): the panel shows the run it showed before; when
+   * there was none, it keeps the layers that finished and says why the others have no maps.
+   */
+  abandon(runId: number, text?: string): void {
+    const run = this.run;
+    if (!run || run.view.runId !== runId || run.view.runMs !== undefined) return;
+    this.pendingPixels.clear();
+    this.pendingHeatmaps.clear();
+    const previous = this.previous;
+    this.previous = undefined;
+    if (previous) {
+      this.run = previous;
+      if (this.panel) this.panel.title = `Feature maps: ${previous.view.network}`;
+      this.post({ type: 'show', run: previous.view });
+      if (text) this.post({ type: 'message', text, origin: previous.view.origin });
+    } else {
+      this.stopped = { type: 'stopped', runId, text: text ?? 'The run was cancelled: the layers it did not reach have no maps.' };
+      this.post(this.stopped);
+    }
   }
 
   /** Shows a message instead of (or above) the maps, e.g. why a re-run failed. */
@@ -117,6 +184,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
         if (this.panel !== panel) return;
         this.panel = undefined;
         this.run = undefined; // let the maps' memory go with the panel
+        this.previous = undefined;
         this.note = undefined;
         for (const d of this.panelDisposables) d.dispose();
         this.panelDisposables = [];
@@ -146,16 +214,31 @@ export class FeatureMapsPanel implements vscode.Disposable {
         this.ready = true;
         if (this.run) this.post({ type: 'show', run: this.run.view });
         else if (this.note) this.post({ type: 'message', text: this.note.text, origin: this.note.origin });
+        if (this.run && this.stopped) this.post(this.stopped);
         if (this.run && this.stale) this.post({ type: 'message', text: 'The file has changed since this run: press "Run again" to see the new network.', origin: this.origin });
         break;
       case 'requestLayer': {
         if (!this.run || m.runId !== this.run.view.runId) return;
-        const msg = layerPixels(this.run, m.index);
+        if (!this.run.outputs[m.index] && m.index < this.run.outputs.length) {
+          this.pendingPixels.set(m.index, m.maxSide); // answered by addLayer
+          return;
+        }
+        const msg = layerPixels(this.run, m.index, m.maxSide);
+        if (msg) this.post(msg);
+        break;
+      }
+      case 'probe': {
+        if (!this.run || m.runId !== this.run.view.runId) return;
+        const msg = probeValue(this.run, m.index, m.channel, m.flat);
         if (msg) this.post(msg);
         break;
       }
       case 'requestHeatmap': {
         if (!this.run || m.runId !== this.run.view.runId) return;
+        if (!this.run.outputs[m.index] && m.index < this.run.outputs.length) {
+          this.pendingHeatmaps.add(m.index);
+          return;
+        }
         const msg = layerHeatmap(this.run, m.index);
         if (msg) this.post(msg);
         break;

@@ -2,7 +2,7 @@
  * The extension host's side of the run worker (dist/worker.js): starts it on first use, sends one run
  * at a time, collects the layers it streams back and settles one promise per run. Cancelling asks the
  * worker to stop at the next layer; a worker that does not answer in time (it may be busy in a long
- * step such as initialising VGG's 138 million weights) is terminated and started afresh next time.
+ * step such as one large layer) is terminated and started afresh next time.
  * No `vscode` import, so tests drive it in plain Node.
  */
 import { Worker } from 'node:worker_threads';
@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onStarted?: (m: StartedMessage) => void;
   readonly onProgress?: (m: ProgressMessage) => void;
+  /** Each layer's output as it arrives (it is in the outcome too). */
+  readonly onLayer?: (m: LayerMessage) => void;
 }
 
 /** A run's parameters as the caller gives them (the client adds the type and the id). */
@@ -182,6 +184,7 @@ export class RunClient {
         break;
       case 'layer':
         a.layers[m.index] = m;
+        safe(() => a.opts.onLayer?.(m));
         break;
       case 'done': {
         const started = a.started;

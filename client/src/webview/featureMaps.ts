@@ -1,18 +1,20 @@
 /**
  * The feature-map webview's script (bundled to dist/webview.js). It draws what the extension sends and
  * nothing else: the input as the network saw it, a diagram and the summary table, and per layer a
- * collapsible grid with one canvas per channel. A layer's pixels are asked for when it is expanded
- * and each canvas is drawn when it comes near the view and released when far from it, so VGG16's ten
- * thousand maps cost little more than the screenful being looked at. Clicking a unit draws its
- * receptive field on the input; the overlay shows a layer's summed channels or a class-activation map,
+ * collapsible grid of its channels. Each open layer asks for its 8-bit pixels at the size its tiles
+ * have on screen and is drawn onto one canvas when they arrive, so all of VGG16's ten thousand maps
+ * are on the page within a second of the run. Clicking a unit draws its receptive field on the input
+ * and asks for its exact value; the overlay shows a layer's summed channels or a class-activation map,
  * placed by the receptive-field geometry.
  *
  * Stable hooks for tests: #input-canvas, #overlay-canvas[data-overlay], #rf-box[data-*],
- * details.layer[data-layer], canvas.map-canvas[data-layer][data-channel][data-drawn], #unit-marker.
+ * details.layer[data-layer], .maps[data-layer][data-state], canvas.layer-canvas[data-layer]
+ * [data-first-channel][data-channels][data-cols][data-tile-width][data-tile-height][data-gap],
+ * #layers[data-all-drawn][data-all-drawn-at], #unit-marker, #rf-info[data-value].
  */
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
-import { mapPlacement, receptiveFieldBox, type DisplayLayout } from '../../../server/src/interpret.js';
+import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
 import type { FromView, LayerView, RunView, ToView, ViewState } from '../run/messages.js';
 import { colormapLut } from './colormap.js';
 import { diagramSvg } from './diagram.js';
@@ -28,8 +30,8 @@ const vscode = acquireVsCodeApi();
 let state: ViewState = vscode.getState() ?? {};
 let run: RunView | undefined;
 
-/** Pixels of the layers received for the current run. */
-const pixels = new Map<number, { layout: DisplayLayout; pixels: Uint8Array; min: Float32Array; max: Float32Array }>();
+/** Pixels of the layers received for the current run: channels tiles of tileH×tileW bytes. */
+const pixels = new Map<number, { layout: DisplayLayout; tileH: number; tileW: number; pixels: Uint8Array }>();
 /** Channel sums received for the current run, for the overlay. */
 const heatmaps = new Map<number, { height: number; width: number; values: Float32Array }>();
 /** When each layer's pixels were asked for (to report how long drawing took). */
@@ -55,164 +57,227 @@ const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s
 
 // ---- drawing maps ------------------------------------------------------------------------------
 
-/** Draws channel `ch` of layer `index` into its canvas, through the chosen colour map. */
-function drawTile(canvas: HTMLCanvasElement, index: number, ch: number): boolean {
+/** CSS pixels between tiles, as near as whole pixels of the tiles allow. */
+const GAP = 4;
+/** A canvas taller than this (in pixels) is split: browsers refuse very tall canvases. */
+const MAX_CANVAS_HEIGHT = 8192;
+
+/** The tile size chosen with the slider, in CSS pixels. */
+const tileCss = (): number => state.tile ?? 72;
+
+/** Pixel size the extension is asked to send tiles at: the tiles' size on screen in device pixels. */
+const wantedSide = (): number => Math.ceil(tileCss() * Math.max(1, devicePixelRatio || 1));
+
+/**
+ * Where a layer's tiles sit. A layer's canvas holds its tiles at the size they arrived (tw×th pixels,
+ * gapPx apart) and CSS scales it by `scale`, so a 14×14 map costs 196 pixels however large its tile
+ * is shown, and the browser's pixelated scaling keeps each unit a crisp square.
+ */
+interface Geometry {
+  readonly cols: number;
+  readonly rows: number;
+  /** A tile's size and the gap between tiles in CSS pixels. */
+  readonly tileW: number;
+  readonly tileH: number;
+  readonly gap: number;
+  /** The gap in the canvas's pixels. */
+  readonly gapPx: number;
+  /** CSS pixels per canvas pixel. */
+  readonly scale: number;
+  /** Rows per canvas (a layer is drawn on one canvas, or several stacked when it would be too tall). */
+  readonly rowsPerCanvas: number;
+}
+
+function geometry(layout: DisplayLayout, tw: number, th: number, available: number): Geometry {
+  const avail = Math.max(40, available);
+  const tileW = layout.vector ? Math.min(avail, tileCss() * 3) : tileCss();
+  const scale = tileW / tw;
+  const gapPx = Math.max(1, Math.round(GAP / scale));
+  const gap = gapPx * scale;
+  const cols = layout.vector ? 1 : Math.max(1, Math.min(layout.channels, Math.floor((avail + gap) / (tileW + gap))));
+  const rows = Math.ceil(layout.channels / cols);
+  const rowsPerCanvas = Math.max(1, Math.floor((MAX_CANVAS_HEIGHT + gapPx) / (th + gapPx)));
+  return { cols, rows, tileW, tileH: th * scale, gap, gapPx, scale, rowsPerCanvas };
+}
+
+/** The channel and unit under a point of a layer canvas (CSS pixels from its top left), if on a tile. */
+function hit(canvas: HTMLCanvasElement, layout: DisplayLayout, x: number, y: number): { channel: number; y: number; x: number; flat: number } | undefined {
+  const d = canvas.dataset;
+  const cols = Number(d.cols), tileW = Number(d.tileWidth), tileH = Number(d.tileHeight), gap = Number(d.gap);
+  const col = Math.floor(x / (tileW + gap));
+  const row = Math.floor(y / (tileH + gap));
+  const fx = (x - col * (tileW + gap)) / tileW;
+  const fy = (y - row * (tileH + gap)) / tileH;
+  if (col < 0 || col >= cols || row < 0 || fx < 0 || fx >= 1 || fy < 0 || fy >= 1) return undefined;
+  const channel = Number(d.firstChannel) + row * cols + col;
+  if (channel >= Number(d.firstChannel) + Number(d.channels)) return undefined;
+  const ux = Math.min(layout.width - 1, Math.floor(fx * layout.width));
+  const uy = Math.min(layout.height - 1, Math.floor(fy * layout.height));
+  const flat = uy * layout.width + ux;
+  if (flat >= layout.plane) return undefined;
+  return { channel, y: uy, x: ux, flat };
+}
+
+/** Total milliseconds spent drawing layers for the current run (reported in #layers[data-draw-ms]). */
+let drawMs = 0;
+
+/**
+ * Draws all of layer `index`'s tiles: one canvas per layer (a few when it is very tall) holding every
+ * channel at the size it arrived, put through the colour map in one pass. A canvas per channel would
+ * make VGG16 ten thousand canvases, which a browser draws and scrolls slowly; drawing at the tiles'
+ * on-screen size would make its 512-channel 14×14 layers millions of pixels each.
+ */
+function drawLayer(index: number): boolean {
   const p = pixels.get(index);
-  if (!p) return false;
-  const { layout } = p;
-  // Sizing the canvas allocates its backing store (release() gives it back).
-  if (canvas.width !== layout.width || canvas.height !== layout.height) {
-    canvas.width = layout.width;
-    canvas.height = layout.height;
-  }
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return false;
-  const img = ctx.createImageData(layout.width, layout.height);
-  const out = new Uint32Array(img.data.buffer);
+  const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
+  const details = grid?.parentElement as HTMLDetailsElement | null;
+  if (!p || !grid || !details?.open) return false;
+  const started = performance.now();
+  const { layout, tileH: th, tileW: tw } = p;
+  const style = getComputedStyle(grid);
+  const g = geometry(layout, tw, th, grid.clientWidth - (parseFloat(style.paddingLeft) || 0) - (parseFloat(style.paddingRight) || 0));
   const lut = colormapLut(state.colormap === 'viridis' ? 'viridis' : 'grey');
   const src = p.pixels;
-  const off = ch * layout.plane;
-  // A vector's last row may be partly empty: those cells stay transparent.
-  for (let i = 0; i < layout.plane; i++) out[i] = lut[src[off + i]];
-  ctx.putImageData(img, 0, 0);
-  canvas.dataset.drawn = 'true';
+  const plane = th * tw;
+  // A vector's last row may be partly empty: its cells stay transparent.
+  const filled = layout.vector ? layout.plane : plane;
+  const canvases: HTMLCanvasElement[] = [];
+  for (let first = 0; first < layout.channels; first += g.rowsPerCanvas * g.cols) {
+    const count = Math.min(layout.channels - first, g.rowsPerCanvas * g.cols);
+    const rows = Math.ceil(count / g.cols);
+    const cols = Math.min(g.cols, count);
+    const W = cols * tw + (cols - 1) * g.gapPx;
+    const H = rows * th + (rows - 1) * g.gapPx;
+    const canvas = el('canvas', {
+      class: layout.vector ? 'layer-canvas vector-canvas' : 'layer-canvas',
+      'data-layer': String(index), 'data-first-channel': String(first), 'data-channels': String(count),
+      'data-cols': String(cols), 'data-tile-width': String(g.tileW), 'data-tile-height': String(g.tileH), 'data-gap': String(g.gap),
+      'data-drawn': 'true',
+    });
+    canvas.width = W;
+    canvas.height = H;
+    canvas.style.width = `${W * g.scale}px`;
+    canvas.style.height = `${H * g.scale}px`;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return false;
+    const img = ctx.createImageData(W, H);
+    const out = new Uint32Array(img.data.buffer);
+    for (let k = 0; k < count; k++) {
+      const off = (first + k) * plane;
+      const x0 = (k % cols) * (tw + g.gapPx);
+      const y0 = Math.floor(k / cols) * (th + g.gapPx);
+      for (let y = 0; y < th; y++) {
+        const drow = (y0 + y) * W + x0;
+        const end = Math.min(tw, filled - y * tw);
+        for (let x = 0; x < end; x++) out[drow + x] = lut[src[off + y * tw + x]];
+      }
+    }
+    ctx.putImageData(img, 0, 0);
+    canvases.push(canvas);
+  }
+  grid.style.setProperty('--grid-height', `${g.rows * (g.tileH + g.gap)}px`);
+  grid.replaceChildren(...canvases);
+  grid.dataset.state = 'drawn';
+  document.getElementById('unit-marker')?.remove();
+  drawMs += performance.now() - started;
+  $('layers').dataset.drawMs = drawMs.toFixed(0);
   return true;
 }
 
-/**
- * Gives a canvas's pixels back by putting a fresh, empty canvas in its place. A canvas that ever had a
- * context stays a compositor layer even when shrunk to nothing, and every layer costs on every frame:
- * with VGG16's ten thousand maps drawn, scrolling slows five-fold. Only tiles near the view are drawn.
- */
-function release(canvas: HTMLCanvasElement): void {
-  const fresh = canvas.cloneNode(false) as HTMLCanvasElement;
-  fresh.width = 0;
-  fresh.height = 0;
-  fresh.dataset.drawn = 'false';
-  canvas.replaceWith(fresh);
-}
-
-/** The drawn canvases of each layer, so those far from the view can be released. */
-const live = new Map<number, Set<HTMLCanvasElement>>();
+/** Layers whose pixels arrived (or whose geometry changed) and wait for the next frame to be drawn. */
+const dirty = new Set<number>();
 let drawQueued = false;
-/** How far beyond the view (in screens) tiles are drawn ahead of scrolling. */
-const BAND = 0.75;
 
-/** Draws (soon) what has come near the view; cheap to call often. */
-function scheduleDraw(): void {
+/**
+ * Layers arriving within this many milliseconds are drawn together: while a run streams VGG16's 39
+ * layers in, one frame per layer would keep the browser repainting the whole workbench.
+ */
+const DRAW_BATCH_MS = 150;
+
+/** Draws the dirty layers soon (at a frame after DRAW_BATCH_MS); cheap to call often. */
+function scheduleDraw(index?: number): void {
+  if (index !== undefined) dirty.add(index);
   if (drawQueued) return;
   drawQueued = true;
-  requestAnimationFrame(() => {
+  setTimeout(() => requestAnimationFrame(() => {
     drawQueued = false;
-    drawNearView();
-  });
+    const todo = [...dirty];
+    dirty.clear();
+    for (const i of todo) {
+      if (!drawLayer(i) || !run) continue;
+      if (!reported.has(i)) {
+        reported.add(i);
+        const tiles = run.layers[i]?.layout.channels ?? 0;
+        vscode.postMessage({ type: 'rendered', runId: run.runId, index: i, tiles, ms: performance.now() - (requestedAt.get(i) ?? performance.now()) });
+      }
+    }
+    markAllDrawn();
+  }), DRAW_BATCH_MS);
 }
 
 /**
- * Draws the tiles within a screen of the view and releases the others. Tiles sit in a CSS grid of
- * equal cells, so the rows in view follow from the grid's position and its first cell's size: no
- * per-tile geometry (an IntersectionObserver on ten thousand canvases costs more per frame than the
- * drawing itself).
+ * Marks #layers with data-all-drawn once every expanded layer of the run is drawn, with the time
+ * (Date.now()) in data-all-drawn-at, and the time the first layer was drawn in data-first-drawn-at:
+ * what the end-to-end benchmark waits for.
  */
-function drawNearView(): void {
-  const top = -BAND * innerHeight;
-  const bottom = (1 + BAND) * innerHeight;
-  // Measure every grid first, then draw and release: interleaving would force a layout per grid.
-  const plans: { index: number; grid: HTMLElement; first: number; last: number }[] = [];
-  document.querySelectorAll<HTMLElement>('.maps[data-state="ready"]').forEach((grid) => {
-    const index = Number(grid.dataset.layer);
-    const cells = grid.children;
-    const open = (grid.parentElement as HTMLDetailsElement | null)?.open ?? false;
-    let first = 0;
-    let last = -1;
-    if (open && cells.length) {
-      const rect = grid.getBoundingClientRect();
-      if (rect.bottom >= top && rect.top <= bottom) {
-        const cell = (cells[0] as HTMLElement).getBoundingClientRect();
-        const style = getComputedStyle(grid);
-        const cols = Math.max(1, style.gridTemplateColumns.split(' ').filter(Boolean).length);
-        const pitch = cell.height + (parseFloat(style.rowGap) || 0);
-        const r0 = Math.max(0, Math.floor((top - cell.top) / pitch));
-        const r1 = Math.floor((bottom - cell.top) / pitch);
-        first = r0 * cols;
-        last = Math.min(cells.length - 1, (r1 + 1) * cols - 1);
-      }
-    }
-    if (last >= first || live.get(index)?.size) plans.push({ index, grid, first, last });
-  });
-  const drawnPerLayer = new Map<number, number>();
-  for (const { index, grid, first, last } of plans) {
-    const set = live.get(index) ?? new Set<HTMLCanvasElement>();
-    live.set(index, set);
-    for (const c of set) {
-      const ch = Number(c.dataset.channel);
-      if (ch < first || ch > last || !c.isConnected) {
-        release(c);
-        set.delete(c);
-      }
-    }
-    const cells = grid.children;
-    for (let ch = first; ch <= last; ch++) {
-      const c = cells[ch]?.firstElementChild as HTMLCanvasElement | null;
-      if (!c || c.dataset.drawn === 'true') continue;
-      if (drawTile(c, index, ch)) {
-        set.add(c);
-        drawnPerLayer.set(index, (drawnPerLayer.get(index) ?? 0) + 1);
-      }
-    }
-  }
-  for (const [index, tiles] of drawnPerLayer) {
-    if (reported.has(index) || !run) continue;
-    reported.add(index);
-    vscode.postMessage({ type: 'rendered', runId: run.runId, index, tiles, ms: performance.now() - (requestedAt.get(index) ?? performance.now()) });
+function markAllDrawn(): void {
+  const list = $('layers');
+  const open = Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer')).filter((d) => d.open);
+  const drawn = open.filter((d) => d.querySelector('.maps')?.getAttribute('data-state') === 'drawn');
+  if (drawn.length && !list.dataset.firstDrawnAt) list.dataset.firstDrawnAt = String(Date.now());
+  const all = open.length > 0 && drawn.length === open.length;
+  if (all && list.dataset.allDrawn !== 'true') {
+    list.dataset.allDrawn = 'true';
+    list.dataset.allDrawnAt = String(Date.now());
+  } else if (!all) {
+    list.dataset.allDrawn = 'false';
   }
 }
 
-/** Builds a layer's grid (once) and asks for its pixels (once per run). */
-function openLayer(index: number): void {
+/** Asks for layer `index`'s pixels at the size its tiles have on screen (once per run and size). */
+function requestLayer(index: number): void {
   if (!run) return;
   const layer = run.layers[index];
+  if (!layer) return;
+  const side = wantedSide();
+  const have = pixels.get(index);
+  // Pixels sent whole, or at least as large as wanted, are good for any smaller tile.
+  if (have && (have.tileH === layer.layout.height && have.tileW === layer.layout.width || Math.max(have.tileH, have.tileW) >= side)) return;
+  if (requestedAt.has(index) && (requestedSide.get(index) ?? 0) >= side) return;
+  requestedAt.set(index, performance.now());
+  requestedSide.set(index, side);
+  vscode.postMessage({ type: 'requestLayer', runId: run.runId, index, maxSide: side });
+}
+
+/** The side each layer's pixels were last asked for at. */
+const requestedSide = new Map<number, number>();
+
+/** Opens a layer: draws it if its pixels are here, else asks for them. */
+function openLayer(index: number): void {
   const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
-  if (!grid || !layer) return;
-  if (grid.dataset.state === 'empty') {
-    buildGrid(grid, layer);
-    grid.dataset.state = pixels.has(index) ? 'ready' : 'loading';
-  }
-  if (!pixels.has(index) && !requestedAt.has(index)) {
-    requestedAt.set(index, performance.now());
-    vscode.postMessage({ type: 'requestLayer', runId: run.runId, index });
-  }
-  scheduleDraw();
+  if (!grid || !run) return;
+  if (pixels.has(index)) scheduleDraw(index);
+  else grid.dataset.state = 'loading';
+  requestLayer(index);
 }
 
-function buildGrid(grid: HTMLElement, layer: LayerView): void {
-  const { layout } = layer;
-  const frag = document.createDocumentFragment();
-  grid.classList.toggle('vector', layout.vector);
-  // Every cell has the same size, fixed from outside, so drawing a tile never re-lays out the page.
-  grid.style.setProperty('--aspect', String(layout.height / layout.width));
-  // A first guess of the grid's height for an off-screen grid (content-visibility: auto) until laid out.
-  const perRow = Math.max(1, Math.floor((grid.clientWidth || 600) / ((state.tile ?? 72) + 4)));
-  const rows = layout.vector ? 1 : Math.ceil(layout.channels / perRow);
-  grid.style.setProperty('--grid-height', `${Math.round(rows * (((state.tile ?? 72) * layout.height) / layout.width + 18))}px`);
-  for (let ch = 0; ch < layout.channels; ch++) {
-    const fig = el('figure', { class: layout.vector ? 'map vector' : 'map', 'data-layer': String(layer.index), 'data-channel': String(ch) });
-    // No pixels until drawn: the aspect ratio holds the tile's place.
-    const canvas = el('canvas', {
-      class: layout.vector ? 'map-canvas vector-canvas' : 'map-canvas', width: '0', height: '0',
-      'data-layer': String(layer.index), 'data-channel': String(ch), 'data-drawn': 'false',
-      title: layout.vector ? `${fmtInt(layout.plane)} values` : `channel ${ch}`,
-    });
-    canvas.style.aspectRatio = `${layout.width} / ${layout.height}`;
-    fig.append(canvas, el('figcaption', {}, layout.vector ? `${fmtInt(layout.plane)} values` : String(ch)));
-    frag.append(fig);
-  }
-  grid.replaceChildren(frag);
+/** Closes a layer: its canvases go (the pixels stay, so reopening it is instant). */
+function closeLayer(index: number): void {
+  const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
+  if (!grid) return;
+  grid.replaceChildren();
+  grid.dataset.state = pixels.has(index) ? 'ready' : 'empty';
+  markAllDrawn();
 }
 
-/** Redraws every drawn canvas (after a colour-map change). */
+/** Redraws every open layer (after a change of colour map, tile size or width). */
 function redrawAll(): void {
-  for (const [index, set] of live) for (const c of set) drawTile(c, index, Number(c.dataset.channel));
+  for (const d of Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer'))) {
+    if (!d.open) continue;
+    const index = Number(d.dataset.layer);
+    requestLayer(index); // larger tiles may want larger pixels
+    if (pixels.has(index)) scheduleDraw(index);
+  }
 }
 
 // ---- the input, the receptive field and the overlay --------------------------------------------
@@ -231,33 +296,26 @@ function drawInput(r: RunView): void {
   view.dataset.height = String(r.input.height);
 }
 
-/** The unit a click on a map canvas landed on. */
-function unitAt(canvas: HTMLCanvasElement, ev: MouseEvent, layout: DisplayLayout): { y: number; x: number; flat: number } | undefined {
-  const rect = canvas.getBoundingClientRect();
-  const x = Math.min(layout.width - 1, Math.max(0, Math.floor(((ev.clientX - rect.left) / rect.width) * layout.width)));
-  const y = Math.min(layout.height - 1, Math.max(0, Math.floor(((ev.clientY - rect.top) / rect.height) * layout.height)));
-  const flat = y * layout.width + x;
-  if (flat >= layout.plane) return undefined;
-  return { y, x, flat };
-}
-
 /** Shows the receptive field of a unit: a box on the input and a sentence saying what it covers. */
-function selectUnit(layer: LayerView, channel: number, unit: { y: number; x: number; flat: number }, figure: HTMLElement): void {
+function selectUnit(layer: LayerView, canvas: HTMLCanvasElement, unit: { channel: number; y: number; x: number; flat: number }): void {
   if (!run) return;
   const { layout } = layer;
+  const { channel } = unit;
   const box = $('rf-box');
   const info = $('rf-info');
-  const p = pixels.get(layer.index);
-  const q = p ? p.pixels[channel * layout.plane + unit.flat] : undefined;
-  const value = p && q !== undefined ? p.min[channel] + (q / 255) * (p.max[channel] - p.min[channel]) : undefined;
   // In a vector every unit sees the same patch (the whole map it was computed from): use unit (0, 0).
   const [uy, ux] = layout.vector ? [0, 0] : [unit.y, unit.x];
   const where = layout.vector ? `unit ${fmtInt(unit.flat)}` : `channel ${channel}, unit (row ${uy}, column ${ux})`;
-  const valueText = value !== undefined ? `, value ≈ ${value.toPrecision(4)}` : '';
-  placeMarker(figure, layout, unit);
+  // The exact value comes from the extension, which keeps the floats; it is filled in when it arrives.
+  const head = `Layer ${layer.index} (${layer.text}), ${where}`;
+  const say = (tail: string): void => info.replaceChildren(head, el('span', { id: 'rf-value' }), tail);
+  probing = { runId: run.runId, index: layer.index, channel, flat: unit.flat };
+  delete info.dataset.value;
+  vscode.postMessage({ type: 'probe', ...probing });
+  placeMarker(canvas, layout, unit);
   if (!layer.field) {
     box.hidden = true;
-    info.textContent = `Layer ${layer.index} (${layer.text}), ${where}${valueText}: its receptive field is unknown.`;
+    say(': its receptive field is unknown.');
     return;
   }
   const [H, W] = [run.input.height, run.input.width];
@@ -279,26 +337,46 @@ function selectUnit(layer: LayerView, channel: number, unit: { y: number; x: num
   box.hidden = !v;
   const rows = `rows ${b.y0} to ${b.y1 - 1}`;
   const cols = `columns ${b.x0} to ${b.x1 - 1}`;
-  let text = `Layer ${layer.index} (${layer.text}), ${where}${valueText}: sees input ${rows} and ${cols}, a ${b.height}×${b.width} patch`;
+  let text = `: sees input ${rows} and ${cols}, a ${b.height}×${b.width} patch`;
   if (layer.field.approximate) text += ' (approximately: an upsampling makes the field inexact)';
   if (b.coversPadding) {
     const outside = v ? `; ${b.height * b.width - v.height * v.width} of its ${b.height * b.width} pixels are zero padding outside the image` : ', all of it padding outside the image';
     text += `${outside}`;
   }
-  info.textContent = `${text}.`;
+  say(`${text}.`);
 }
 
-function placeMarker(figure: HTMLElement, layout: DisplayLayout, unit: { y: number; x: number }): void {
+/** The unit whose value was asked for last (an older answer is ignored). */
+let probing: { runId: number; index: number; channel: number; flat: number } | undefined;
+
+/** Puts a probed value into the sentence about the selected unit. */
+function showValue(m: { runId: number; index: number; channel: number; flat: number; value: number }): void {
+  const p = probing;
+  if (!p || p.runId !== m.runId || p.index !== m.index || p.channel !== m.channel || p.flat !== m.flat) return;
+  const info = $('rf-info');
+  info.dataset.value = String(m.value);
+  const span = document.getElementById('rf-value');
+  if (span) span.textContent = Number.isFinite(m.value) ? `, value ${m.value.toPrecision(4)}` : '';
+}
+
+/** Outlines the clicked unit on its tile. */
+function placeMarker(canvas: HTMLCanvasElement, layout: DisplayLayout, unit: { channel: number; y: number; x: number }): void {
   let marker = document.getElementById('unit-marker');
   if (!marker) marker = el('div', { id: 'unit-marker', class: 'unit-marker' });
-  figure.append(marker);
-  const canvas = figure.querySelector('canvas');
-  const top = canvas ? canvas.offsetTop : 0;
-  marker.style.left = `${(100 * unit.x) / layout.width}%`;
-  marker.style.width = `${100 / layout.width}%`;
-  marker.style.top = `${top + ((canvas?.clientHeight ?? 0) * unit.y) / layout.height}px`;
-  marker.style.height = `${(canvas?.clientHeight ?? 0) / layout.height}px`;
-  Object.assign(marker.dataset, { layer: figure.dataset.layer ?? '', channel: figure.dataset.channel ?? '', unitY: String(unit.y), unitX: String(unit.x) });
+  const grid = canvas.parentElement;
+  if (!grid) return;
+  grid.append(marker);
+  const d = canvas.dataset;
+  const cols = Number(d.cols), tileW = Number(d.tileWidth), tileH = Number(d.tileHeight), gap = Number(d.gap);
+  const k = unit.channel - Number(d.firstChannel);
+  const left = canvas.offsetLeft + (k % cols) * (tileW + gap);
+  const top = canvas.offsetTop + Math.floor(k / cols) * (tileH + gap);
+  const uw = tileW / layout.width, uh = tileH / layout.height;
+  marker.style.left = `${left + unit.x * uw}px`;
+  marker.style.top = `${top + unit.y * uh}px`;
+  marker.style.width = `${uw}px`;
+  marker.style.height = `${uh}px`;
+  Object.assign(marker.dataset, { layer: d.layer ?? '', channel: String(unit.channel), unitY: String(unit.y), unitX: String(unit.x) });
 }
 
 /** Draws or hides the overlay chosen in the select: '' (none), 'sum:<layer>' or 'cam:<rank>'. */
@@ -376,14 +454,15 @@ function show(r: RunView): void {
   pixels.clear();
   heatmaps.clear();
   requestedAt.clear();
+  requestedSide.clear();
+  drawMs = 0;
   reported.clear();
-  live.clear();
+  dirty.clear();
+  probing = undefined;
   $('message').hidden = true;
   $('content').hidden = false;
   $('title').textContent = `${r.network}`;
-  const weights = r.weightsName ?? `He-initialised weights (seed ${r.origin.seed})`;
-  $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs in ${fmtMs(r.runMs)} `
-    + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
+  renderRunInfo(r);
   drawInput(r);
   $('rf-box').hidden = true;
   $('rf-info').textContent = 'Click a unit in a feature map to see the patch of the input it sees.';
@@ -396,6 +475,32 @@ function show(r: RunView): void {
   setState({ expandedFor: key });
   setState({ origin: r.origin });
   applyOverlay();
+}
+
+function renderRunInfo(r: RunView): void {
+  const weights = r.weightsName ?? `He-initialised weights (seed ${r.origin.seed})`;
+  const time = r.runMs === undefined ? 'running…' : `in ${fmtMs(r.runMs)}`;
+  $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs ${time} `
+    + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
+  $('content').dataset.running = String(r.runMs === undefined);
+}
+
+/** The run shown has finished: its time, its largest outputs and its class-activation maps. */
+function finished(r: RunView): void {
+  if (!run || r.runId !== run.runId) return;
+  run = r;
+  renderRunInfo(r);
+  renderTop(r);
+  renderOverlayChoices(r);
+  applyOverlay();
+}
+
+/** The run shown stopped early: layers still waiting will get no pixels. */
+function stopped(runId: number, text: string): void {
+  if (!run || runId !== run.runId) return;
+  showMessage(text);
+  document.querySelectorAll<HTMLElement>('.maps[data-state="loading"]').forEach((g) => { g.dataset.state = 'stopped'; });
+  $('content').dataset.running = 'false';
 }
 
 function renderTop(r: RunView): void {
@@ -446,10 +551,15 @@ function renderSummary(r: RunView): void {
 
 function renderLayers(r: RunView, keepExpanded: boolean): void {
   const list = $('layers');
-  const total = r.layers.reduce((s, l) => s + l.layout.channels * l.layout.plane, 0);
+  // The device pixels every tile would take on screen: VGG16 at the default size needs about 12 million.
+  const side = wantedSide();
+  const total = r.layers.reduce((s, l) => {
+    const t = tileSize(l.layout, side);
+    return s + l.layout.channels * t.height * t.width;
+  }, 0);
   const expanded = new Set(keepExpanded && state.expanded ? state.expanded
-    // A small network opens whole; a big one opens its first layer only.
-    : total <= 2e6 ? r.layers.map((l) => l.index) : r.layers.slice(0, 1).map((l) => l.index));
+    // A network opens whole unless its maps would take hundreds of megabytes; then its first layer only.
+    : total <= 40e6 ? r.layers.map((l) => l.index) : r.layers.slice(0, 1).map((l) => l.index));
   const frag = document.createDocumentFragment();
   for (const l of r.layers) {
     const d = el('details', { class: 'layer', id: `layer-${l.index}`, 'data-layer': String(l.index), 'data-kind': l.kind, 'data-shape': l.shape.join('x') });
@@ -467,13 +577,17 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
     if (expanded.has(l.index)) d.open = true;
     d.addEventListener('toggle', () => {
       if (d.open) openLayer(l.index);
-      else scheduleDraw(); // releases the closed layer's canvases
+      else closeLayer(l.index);
       saveExpanded();
     });
     frag.append(d);
   }
   list.replaceChildren(frag);
-  for (const i of expanded) openLayer(i);
+  list.dataset.allDrawn = 'false';
+  delete list.dataset.allDrawnAt;
+  delete list.dataset.firstDrawnAt;
+  // In order, so the layers at the top of the page (in view) arrive first.
+  for (const i of [...expanded].sort((a, b) => a - b)) openLayer(i);
   saveExpanded();
 }
 
@@ -499,14 +613,19 @@ window.addEventListener('message', (ev: MessageEvent<ToView>) => {
       break;
     case 'layerPixels': {
       if (!run || m.runId !== run.runId) return;
-      pixels.set(m.index, { layout: m.layout, pixels: m.pixels, min: m.min, max: m.max });
-      const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${m.index}"]`);
-      if (grid && grid.dataset.state !== 'empty') {
-        grid.dataset.state = 'ready';
-        scheduleDraw();
-      }
+      pixels.set(m.index, { layout: m.layout, tileH: m.tileHeight, tileW: m.tileWidth, pixels: m.pixels });
+      scheduleDraw(m.index);
       break;
     }
+    case 'probeValue':
+      showValue(m);
+      break;
+    case 'finished':
+      finished(m.run);
+      break;
+    case 'stopped':
+      stopped(m.runId, m.text);
+      break;
     case 'heatmap':
       if (!run || m.runId !== run.runId) return;
       heatmaps.set(m.index, { height: m.height, width: m.width, values: m.values });
@@ -526,11 +645,21 @@ $('layers').addEventListener('click', (ev) => {
     vscode.postMessage({ type: 'reveal', line: Number(target.dataset.line) });
     return;
   }
-  if (!(target instanceof HTMLCanvasElement) || !target.classList.contains('map-canvas') || !run) return;
+  if (!(target instanceof HTMLCanvasElement) || !target.classList.contains('layer-canvas') || !run) return;
   const layer = run.layers[Number(target.dataset.layer)];
   if (!layer) return;
-  const unit = unitAt(target, ev, layer.layout);
-  if (unit) selectUnit(layer, Number(target.dataset.channel), unit, target.parentElement as HTMLElement);
+  const unit = hit(target, layer.layout, ev.offsetX, ev.offsetY);
+  if (unit) selectUnit(layer, target, unit);
+});
+
+// The tile under the pointer is named in the canvas's tooltip (tiles have no captions).
+$('layers').addEventListener('mousemove', (ev) => {
+  const target = ev.target as HTMLElement;
+  if (!(target instanceof HTMLCanvasElement) || !target.classList.contains('layer-canvas') || !run) return;
+  const layer = run.layers[Number(target.dataset.layer)];
+  const unit = layer && hit(target, layer.layout, ev.offsetX, ev.offsetY);
+  const title = !unit ? '' : layer.layout.vector ? `unit ${fmtInt(unit.flat)}` : `channel ${unit.channel}, row ${unit.y}, column ${unit.x}`;
+  if (target.title !== title) target.title = title;
 });
 
 /** Opens a layer and scrolls to it (from the diagram or the summary table). */
@@ -561,13 +690,19 @@ $<HTMLInputElement>('tile-size').addEventListener('input', (ev) => {
   const v = Number((ev.target as HTMLInputElement).value);
   setState({ tile: v });
   $('layers').style.setProperty('--tile', `${v}px`);
-  scheduleDraw();
+  redrawAll();
 });
 $('expand-all').addEventListener('click', () => document.querySelectorAll<HTMLDetailsElement>('details.layer').forEach((d) => { d.open = true; }));
 $('collapse-all').addEventListener('click', () => document.querySelectorAll<HTMLDetailsElement>('details.layer').forEach((d) => { d.open = false; }));
 $('overlay-select').addEventListener('change', () => applyOverlay());
-window.addEventListener('scroll', scheduleDraw, { passive: true });
-window.addEventListener('resize', scheduleDraw);
+// A change of width changes how many tiles fit in a row.
+let lastWidth = 0;
+new ResizeObserver(() => {
+  const w = $('layers').clientWidth;
+  if (w === lastWidth) return;
+  lastWidth = w;
+  redrawAll();
+}).observe($('layers'));
 $<HTMLInputElement>('overlay-opacity').addEventListener('input', (ev) => {
   setState({ opacity: Number((ev.target as HTMLInputElement).value) });
   $('overlay-canvas').style.opacity = String((state.opacity ?? 55) / 100);
