@@ -4,7 +4,11 @@
  * streams each layer's output back; every reply carries the `id` of the run it belongs to, so a late
  * message from a cancelled run can be told apart from the next run's.
  *
- * Typed arrays travel by transfer (the worker gives its buffers away), never as JSON.
+ * The worker keeps every layer's float output of the run in progress and of the last finished run
+ * (a VGG16 run is 114 MB of floats, which would otherwise churn the extension host's heap): it
+ * streams each layer's 8-bit pixels for display, and answers queries ('query' → 'answer') for other
+ * sizes, exact values and channel sums. Typed arrays travel by transfer (the worker gives its buffers
+ * away), never as JSON.
  */
 import type { Budget } from './runner.js';
 
@@ -39,6 +43,8 @@ export interface RunRequest {
   readonly backend?: 'auto' | 'typescript';
   /** Class-activation maps for this many of the top classes when the network ends in gap + fc (default 5). */
   readonly camClasses?: number;
+  /** Each layer's pixels are sent with maps larger than this many pixels either way shrunk to it (default: whole). */
+  readonly maxSide?: number;
 }
 
 /**
@@ -62,8 +68,29 @@ export interface CancelRequest {
   readonly id: number;
 }
 
+/** What can be asked about a layer of a run the worker keeps. */
+export type LayerQuery =
+  /** The layer's pixels, maps larger than `maxSide` either way shrunk to it (as in LayerMessage). */
+  | { readonly kind: 'pixels'; readonly index: number; readonly maxSide: number }
+  /** The exact value of unit `flat` (y·W + x, or the vector index) of channel `channel`. */
+  | { readonly kind: 'value'; readonly index: number; readonly channel: number; readonly flat: number }
+  /** The sum of a (C, H, W) map's channels: H×W values. */
+  | { readonly kind: 'sum'; readonly index: number }
+  /** A copy of the layer's whole float output. */
+  | { readonly kind: 'floats'; readonly index: number };
+
+/** Extension → worker: a question about layer `query.index` of run `run`, answered by 'answer' with the same `id`. */
+export interface QueryRequest {
+  readonly type: 'query';
+  /** Chosen by the sender (its own sequence, apart from run ids). */
+  readonly id: number;
+  /** The run whose outputs are asked about (its RunRequest id). */
+  readonly run: number;
+  readonly query: LayerQuery;
+}
+
 /** Everything the worker accepts. */
-export type ToWorker = RunRequest | PrepareRequest | CancelRequest;
+export type ToWorker = RunRequest | PrepareRequest | CancelRequest | QueryRequest;
 
 /** An 8-bit RGBA picture, row-major (H, W, 4): the input as the network sees it. */
 export interface RgbaImage {
@@ -104,18 +131,40 @@ export interface ProgressMessage {
 }
 
 /**
- * Worker → extension: one layer's output. `data` is transferred; `min`/`max` hold the finite range of
- * each tile of `displayLayout(shape)` (one per channel of a map, a single one for a vector or a C×1×1
- * map), so the extension can scale to 8 bits without another pass. A constant tile has min = max.
+ * A layer's output as the panel shows it: the tiles of `displayLayout(shape)` (one per channel of a
+ * map, one for a vector or a C×1×1 map), each tileHeight×tileWidth bytes (the map itself, or shrunk
+ * by averaging), scaled from the tile's finite range [min, max] to 0..255. A constant tile has min = max
+ * and is all 0. A vector's tile is its `plane` values (its last row may be partly empty).
  */
-export interface LayerMessage {
-  readonly type: 'layer';
-  readonly id: number;
+export interface LayerPixels {
   readonly index: number;
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  readonly tileHeight: number;
+  readonly tileWidth: number;
+  readonly pixels: Uint8Array;
   readonly min: Float32Array;
   readonly max: Float32Array;
+}
+
+/** Worker → extension: layer `index` has finished; its pixels at the request's maxSide (the floats stay in the worker). */
+export interface LayerMessage extends LayerPixels {
+  readonly type: 'layer';
+  readonly id: number;
+}
+
+/** The answer to each kind of LayerQuery. */
+export type QueryResult =
+  | ({ readonly kind: 'pixels' } & LayerPixels)
+  | { readonly kind: 'value'; readonly value: number }
+  | { readonly kind: 'sum'; readonly height: number; readonly width: number; readonly values: Float32Array }
+  | { readonly kind: 'floats'; readonly shape: readonly number[]; readonly data: Float32Array };
+
+/** Worker → extension: the answer to query `id`, or why there is none (an unknown run or layer). */
+export interface AnswerMessage {
+  readonly type: 'answer';
+  readonly id: number;
+  readonly result?: QueryResult;
+  readonly error?: string;
 }
 
 /** One entry of the last layer's largest values. */
@@ -174,12 +223,12 @@ export interface ErrorMessage {
 }
 
 /** Everything the worker sends. */
-export type FromWorker = StartedMessage | ProgressMessage | LayerMessage | DoneMessage | CancelledMessage | ErrorMessage;
+export type FromWorker = StartedMessage | ProgressMessage | LayerMessage | DoneMessage | CancelledMessage | ErrorMessage | AnswerMessage;
 
 /** True when a value received from a port is a worker message (a cheap guard against stray posts). */
 export function isFromWorker(m: unknown): m is FromWorker {
   if (!m || typeof m !== 'object') return false;
   const { type, id } = m as { type?: unknown; id?: unknown };
   return typeof id === 'number' && (type === 'started' || type === 'progress' || type === 'layer' || type === 'done' ||
-    type === 'cancelled' || type === 'error');
+    type === 'cancelled' || type === 'error' || type === 'answer');
 }

@@ -1,18 +1,22 @@
 /**
  * The run worker (bundled to dist/worker.js and started by the VS Code extension with worker_threads):
  * runs one network of a `.cnn` text on one image off the extension host's thread, so the editor and
- * the language server stay responsive. It reports each layer as it finishes, streams every layer's
- * output back by transferring its buffer, stops at the next layer boundary when cancelled, and answers
- * every failure with a typed 'error' message instead of dying. The messages are in runMessages.ts.
+ * the language server stay responsive. It reports each layer as it finishes and streams its 8-bit
+ * pixels for display, keeps the float outputs (of the run in progress and the last finished one) to
+ * answer queries about them, stops at the next layer boundary when cancelled, and answers every
+ * failure with a typed 'error' message instead of dying. The messages are in runMessages.ts.
  */
 import { parentPort } from 'node:worker_threads';
 import { analyze } from './analysis/analyze.js';
 import { abortError, IMAGENET_MEAN, IMAGENET_STD, runNetwork, tsBackend, type ConvBackend, type LayerParams, type Tensor } from './engine/index.js';
 import { createSimdBackend } from './engine/simd/simd-backend.js';
 import {
-  channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, topValues, type InputScaling,
+  channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, quantizeResized, sumChannels, tileSize, topValues,
+  type InputScaling,
 } from './interpret.js';
-import type { CamResult, ErrorMessage, FromWorker, RgbaImage, RunErrorKind, RunRequest, ToWorker } from './runMessages.js';
+import type {
+  CamResult, ErrorMessage, FromWorker, LayerPixels, LayerQuery, QueryRequest, QueryResult, RgbaImage, RunErrorKind, RunRequest, ToWorker,
+} from './runMessages.js';
 import { loadInput, loadParams, planRun, type RunPlan } from './runner.js';
 
 /** An Error that already knows which kind of failure it reports. */
@@ -66,18 +70,93 @@ async function chooseBackend(req: RunRequest): Promise<{ backend: ConvBackend; n
   return b ? { backend: b, name: 'simd' } : { backend: tsBackend, name: 'typescript' };
 }
 
-/** A copy of a tensor's data when its buffer cannot be given away as it is (shared, a view, or a SharedArrayBuffer). */
-function ownedData(data: Float32Array, mustCopy: boolean): Float32Array {
-  const whole = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  return mustCopy || !whole ? data.slice() : data;
+/** A layer's pixels: each tile shrunk to at most `maxSide` either way and scaled to 8 bits from its own range. */
+function layerPixels(index: number, t: Tensor, maxSide: number): LayerPixels {
+  const layout = displayLayout(t.shape);
+  const { min, max } = channelRanges(t.data, layout.channels, layout.plane);
+  const { height, width } = tileSize(layout, maxSide);
+  const pixels = layout.vector
+    ? quantizeResized(t.data, 1, 1, layout.plane, 1, layout.plane, min, max)
+    : quantizeResized(t.data, layout.channels, layout.height, layout.width, height, width, min, max);
+  return { index, shape: [...t.shape], tileHeight: height, tileWidth: width, pixels, min, max };
 }
 
-/** Posts one layer's output, giving its buffer away. */
-function sendLayer(id: number, index: number, t: Tensor, mustCopy: boolean): void {
-  const data = ownedData(t.data, mustCopy);
+/** Posts one layer's pixels (the floats stay here). */
+function sendLayer(id: number, index: number, t: Tensor, maxSide: number): void {
+  const p = layerPixels(index, t, maxSide);
+  post({ type: 'layer', id, ...p }, [p.pixels.buffer, p.min.buffer, p.max.buffer]);
+}
+
+/**
+ * Float outputs by run id: the run in progress and the last finished one (a panel goes back to it
+ * when the newer run is cancelled). A run's outputs may share buffers (flatten, dropout).
+ */
+const kept = new Map<number, Tensor[]>();
+/** The last run that finished. */
+let lastFinished: number | undefined;
+/** Buffers of runs no longer kept, by length, for the outputs of the next run (see RunOptions.alloc). */
+const pool = new Map<number, Float32Array[]>();
+/** At most this many bytes wait in the pool; the rest is left to the garbage collector. */
+const POOL_BYTES = 1 << 30;
+let pooled = 0;
+
+/** Forgets run `id`'s outputs, keeping their buffers for the next run. */
+function forget(id: number): void {
+  const outputs = kept.get(id);
+  kept.delete(id);
+  if (!outputs) return;
+  const seen = new Set<ArrayBufferLike>();
+  for (const t of outputs) {
+    const b = t.data;
+    if (seen.has(b.buffer) || b.byteOffset !== 0 || b.byteLength !== b.buffer.byteLength || pooled + b.byteLength > POOL_BYTES) continue;
+    seen.add(b.buffer);
+    const list = pool.get(b.length) ?? [];
+    list.push(b);
+    pool.set(b.length, list);
+    pooled += b.byteLength;
+  }
+}
+
+/** A zero-filled buffer of `n` floats, from the pool when one of that size waits there. */
+function alloc(n: number): Float32Array {
+  const b = pool.get(n)?.pop();
+  if (!b) return new Float32Array(n);
+  pooled -= b.byteLength;
+  return b.fill(0);
+}
+
+/** Answers a query about a kept run's layer. */
+function answer(q: LayerQuery, outputs: readonly Tensor[] | undefined): QueryResult {
+  const t = outputs?.[q.index];
+  if (!t) throw new Error(outputs ? `layer ${q.index} has not run` : 'the run is no longer kept');
   const layout = displayLayout(t.shape);
-  const { min, max } = channelRanges(data, layout.channels, layout.plane);
-  post({ type: 'layer', id, index, shape: [...t.shape], data, min, max }, [data.buffer, min.buffer, max.buffer]);
+  switch (q.kind) {
+    case 'pixels':
+      return { kind: 'pixels', ...layerPixels(q.index, t, q.maxSide) };
+    case 'value': {
+      const ok = q.channel >= 0 && q.channel < layout.channels && q.flat >= 0 && q.flat < layout.plane;
+      return { kind: 'value', value: ok ? t.data[q.channel * layout.plane + q.flat] : NaN };
+    }
+    case 'sum': {
+      if (t.shape.length !== 3) throw new Error(`layer ${q.index} is not a map`);
+      const [c, h, w] = t.shape;
+      return { kind: 'sum', height: h, width: w, values: sumChannels(t.data, c, h * w) };
+    }
+    case 'floats':
+      return { kind: 'floats', shape: [...t.shape], data: t.data.slice() };
+  }
+}
+
+/** Answers a QueryRequest (between layers when a run is going). */
+function handleQuery(m: QueryRequest): void {
+  try {
+    const result = answer(m.query, kept.get(m.run));
+    const buffers = result.kind === 'pixels' ? [result.pixels.buffer, result.min.buffer, result.max.buffer]
+      : result.kind === 'sum' ? [result.values.buffer] : result.kind === 'floats' ? [result.data.buffer] : [];
+    post({ type: 'answer', id: m.id, result }, buffers);
+  } catch (e) {
+    post({ type: 'answer', id: m.id, error: e instanceof Error ? e.message : String(e) });
+  }
 }
 
 /** He-initialised parameters for a plan, from the cache when the same layers, input shape and seed ran last. */
@@ -135,27 +214,34 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   }, [picture.rgba.buffer]);
 
   const cam = findCamLayers(p.layers.map((l) => l.kind));
-  let camFeatures: Tensor | undefined;
-  // Each output is sent one layer late: by then the next layer has read it, so its buffer can be given
-  // away. An output sharing its buffer with the next one (flatten, dropout) is copied instead.
-  let pending: { index: number; t: Tensor } | undefined;
+  // Only the last finished run is kept besides this one; the others' buffers go to the pool.
+  for (const old of [...kept.keys()]) if (old !== lastFinished) forget(old);
+  const outputs: Tensor[] = [];
+  kept.set(id, outputs);
+  const maxSide = req.maxSide ?? Infinity;
   const runStart = performance.now();
-  const outputs = await runNetwork(input, p.layers, params, {
-    backend,
-    signal,
-    keep: 'last',
-    onLayer: (i, out) => {
-      post({ type: 'progress', id, index: i, count: layers.length, text: layers[i].decl.text });
-      if (pending) sendLayer(id, pending.index, pending.t, pending.t.data.buffer === out.data.buffer);
-      if (cam && i === cam.feature) camFeatures = { shape: [...out.shape], data: out.data.slice() };
-      pending = { index: i, t: out };
-    },
-  }).catch((e: unknown) => failure('run', e));
+  try {
+    await runNetwork(input, p.layers, params, {
+      backend,
+      signal,
+      keep: 'last',
+      alloc,
+      onLayer: (i, out) => {
+        outputs.push(out);
+        post({ type: 'progress', id, index: i, count: layers.length, text: layers[i].decl.text });
+        sendLayer(id, i, out, maxSide);
+      },
+    });
+  } catch (e) {
+    forget(id);
+    failure('run', e);
+  }
   const runMs = performance.now() - runStart;
-  const last = layers.length ? outputs[outputs.length - 1] : undefined;
+  if (lastFinished !== undefined && lastFinished !== id) forget(lastFinished);
+  lastFinished = id;
+  const last = outputs[outputs.length - 1];
   const top = last ? topValues(last.data, 5) : [];
-  const camResult = cam && camFeatures && last ? camMaps(camFeatures, params[cam.fc].weight!, last, cam, req.camClasses ?? 5) : undefined;
-  if (pending) sendLayer(id, pending.index, pending.t, false);
+  const camResult = cam && last ? camMaps(outputs[cam.feature], params[cam.fc].weight!, last, cam, req.camClasses ?? 5) : undefined;
   post({ type: 'done', id, runMs, top, ...(camResult ? { cam: camResult } : {}) }, camResult ? camResult.classes.map((c) => c.map.buffer) : []);
 }
 
@@ -199,7 +285,9 @@ async function handleRun(req: RunRequest): Promise<void> {
 }
 
 function onMessage(m: ToWorker): void {
-  if (m?.type === 'cancel') {
+  if (m?.type === 'query') {
+    handleQuery(m);
+  } else if (m?.type === 'cancel') {
     if (current?.id === m.id) current.controller.abort();
     else cancelledEarly.add(m.id);
   } else if (m?.type === 'run') {

@@ -21,16 +21,25 @@ try {
   const view = wb.webview();
   const layers = view.locator('#layers');
 
-  /** Waits for a run that started at `t0` (ms) to have every map drawn; returns its timings. */
+  /** The panel page's frame (inside the webview's host frame). */
+  async function panelFrame() {
+    await view.locator('#layers').waitFor({ state: 'attached', timeout: 120_000 });
+    const host = await (await wb.page.locator('iframe.webview.ready:visible').elementHandle()).contentFrame();
+    return await (await host.locator('#active-frame').elementHandle()).contentFrame();
+  }
+
+  /**
+   * Waits for a run that started at `t0` (ms) to have every map drawn; returns its timings. It polls
+   * every 100 ms with a timer: Playwright's locator waits poll on animation frames, which would make
+   * the page repaint sixty times a second and slow what is measured.
+   */
   async function drawnSince(t0) {
-    await view.locator('#layers[data-all-drawn="true"]').waitFor({ timeout: 120_000 });
-    let at = Number(await layers.getAttribute('data-all-drawn-at'));
-    // The previous run's marks are replaced when the new run is shown: wait for marks newer than t0.
-    while (!(at > t0)) {
-      await view.locator('#layers[data-all-drawn="false"]').waitFor({ timeout: 120_000 }).catch(() => undefined);
-      await view.locator('#layers[data-all-drawn="true"]').waitFor({ timeout: 120_000 });
-      at = Number(await layers.getAttribute('data-all-drawn-at'));
-    }
+    const frame = await panelFrame();
+    await frame.waitForFunction((t) => {
+      const l = document.getElementById('layers');
+      return l?.dataset.allDrawn === 'true' && Number(l.dataset.allDrawnAt) > t;
+    }, t0, { polling: 100, timeout: 120_000 });
+    const at = Number(await layers.getAttribute('data-all-drawn-at'));
     const first = Number(await layers.getAttribute('data-first-drawn-at'));
     const tiles = await view.locator('canvas.layer-canvas').evaluateAll((cs) => cs.reduce((s, c) => s + Number(c.dataset.channels), 0));
     const info = (await view.locator('#run-info').innerText()).replace(/\s+/g, ' ');

@@ -12,9 +12,7 @@ import {
 } from '../../server/src/interpret.js';
 import { DEFAULT_BUDGET } from '../../server/src/runner.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
-import {
-  addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerHeatmap, layerPixels, pickNetwork, probeValue, startRun,
-} from '../../client/src/run/model.js';
+import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView } from '../../client/src/run/messages.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
@@ -190,85 +188,76 @@ test('pickNetwork: by name, by the cursor, else the first; defaultNetworkName is
   assert.deepEqual(budgetFromSettings(undefined, -1), DEFAULT_BUDGET);
 });
 
-test('buildRun joins the analysis with the outcome; the panel gets 8-bit pixels and channel sums on request', () => {
-  const text = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
-  const a = analyze(text);
+/** A worker's layer message for `data`: its pixels shrunk to `maxSide`, as dist/worker.js sends them. */
+function layerMessage(index: number, shape: number[], data: Float32Array, maxSide = Infinity): LayerMessage {
+  const l = displayLayout(shape);
+  const { min, max } = channelRanges(data, l.channels, l.plane);
+  const t = tileSize(l, maxSide);
+  const pixels = l.vector ? quantizeResized(data, 1, 1, l.plane, 1, l.plane, min, max) : quantizeResized(data, l.channels, l.height, l.width, t.height, t.width, min, max);
+  return { type: 'layer', id: 1, index, shape, tileHeight: t.height, tileWidth: t.width, pixels, min, max };
+}
+
+const TINY = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
+
+function started(layerCount: number) {
+  return {
+    type: 'started' as const, id: 1, network: 't', layerCount, inputShape: [1, 4, 4], macs: 1, memoryBytes: 1,
+    backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
+  };
+}
+
+test('buildRun joins the analysis with the outcome; the panel gets the pixels the run sent, or must ask for another size', () => {
+  const a = analyze(TINY);
   const n = a.networks[0];
   const out0 = new Float32Array(32).map((_, i) => i);
-  const layer = (index: number, shape: number[], data: Float32Array): LayerMessage => {
-    const l = displayLayout(shape);
-    return { type: 'layer', id: 1, index, shape, data, ...channelRanges(data, l.channels, l.plane) };
-  };
   const outcome = {
-    started: {
-      type: 'started' as const, id: 1, network: 't', layerCount: 2, inputShape: [1, 4, 4], macs: n.totals.macs, memoryBytes: 1,
-      backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
-    },
-    layers: [layer(0, [2, 4, 4], out0), layer(1, [3], new Float32Array([1, 2, 3]))],
+    started: started(2),
+    layers: [layerMessage(0, [2, 4, 4], out0, 72), layerMessage(1, [3], new Float32Array([1, 2, 3]), 72)],
     done: { type: 'done' as const, id: 1, runMs: 2, top: [{ index: 2, value: 3 }] },
   };
   const origin = { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 };
   const run = buildRun({ runId: 4, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, outcome);
   assert.equal(run.view.layers.length, 2);
+  assert.equal(run.workerRun, 1);
   assert.deepEqual(run.view.layers[0].field, { rf: [3, 3], jump: [1, 1], padding: [1, 1], approximate: false });
   assert.equal(run.view.layers[0].line, 2);
   assert.equal(run.view.summary.layers.length, 2);
-  const px = layerPixels(run, 0)!;
+  const px = layerPixels(run, 0, 72)!;
   assert.equal(px.runId, 4);
   assert.deepEqual([px.tileHeight, px.tileWidth, px.pixels.length], [4, 4, 32]);
   assert.deepEqual([px.pixels[0], px.pixels[15], px.pixels[16], px.pixels[31]], [0, 255, 0, 255]);
-  // Asked for tiles of 2 pixels, each channel's 4×4 map is averaged in 2×2 blocks: channel 0 holds
-  // 0..15, so its blocks average 2.5, 4.5, 10.5, 12.5 of the range [0, 15].
-  const small = layerPixels(run, 0, 2)!;
-  assert.deepEqual([small.tileHeight, small.tileWidth], [2, 2]);
-  assert.deepEqual([...small.pixels.subarray(0, 4)], [2.5, 4.5, 10.5, 12.5].map((v) => Math.round((v / 15) * 255)));
+  // A 4×4 map fits any tile of 4 pixels or more; a 2-pixel tile must be asked of the worker.
+  assert.ok(layerPixels(run, 0, 4));
+  assert.equal(layerPixels(run, 0, 2), undefined);
   // A vector is never shrunk.
   const vec = layerPixels(run, 1, 1)!;
   assert.deepEqual([vec.tileHeight, vec.tileWidth, vec.pixels.length], [2, 2, 3]);
   assert.deepEqual([...vec.pixels], [0, 128, 255]);
-  // The exact value of a unit; NaN outside the layer.
-  assert.equal(probeValue(run, 0, 1, 5)!.value, 21);
-  assert.equal(probeValue(run, 1, 0, 2)!.value, 3);
-  assert.ok(Number.isNaN(probeValue(run, 0, 2, 0)!.value));
-  assert.ok(Number.isNaN(probeValue(run, 0, 0, 16)!.value));
-  assert.equal(probeValue(run, 7, 0, 0), undefined);
-  const hm = layerHeatmap(run, 0)!;
-  assert.deepEqual([hm.height, hm.width, hm.values[0], hm.values[15]], [4, 4, 16, 46]);
-  assert.equal(layerHeatmap(run, 1), undefined);
   assert.throws(() => buildRun({ runId: 5, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, { ...outcome, layers: outcome.layers.slice(0, 1) }), /returned 1 layers/);
 });
 
 test('a run is shown as it goes: started from the analysis, layers checked as they arrive, finished by done', () => {
-  const text = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
-  const a = analyze(text);
+  const a = analyze(TINY);
   const n = a.networks[0];
-  const started = {
-    type: 'started' as const, id: 1, network: 't', layerCount: 2, inputShape: [1, 4, 4], macs: n.totals.macs, memoryBytes: 1,
-    backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
-  };
   const ctx = { runId: 9, origin: { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 }, sourceName: 't.cnn', imageName: 'i.png' };
-  const run = startRun(ctx, a, n, started);
+  const run = startRun(ctx, a, n, started(2));
   // Shapes come from the analysis before any layer has run; no time and no top values yet.
   assert.deepEqual(run.view.layers.map((l) => l.shape), [[2, 4, 4], [3]]);
   assert.equal(run.view.runMs, undefined);
   assert.deepEqual(run.view.top, []);
   assert.equal(layerPixels(run, 0, 72), undefined);
-  const msg = (index: number, shape: number[], data: Float32Array): LayerMessage => {
-    const l = displayLayout(shape);
-    return { type: 'layer', id: 1, index, shape, data, ...channelRanges(data, l.channels, l.plane) };
-  };
-  assert.throws(() => addLayer(run, msg(0, [2, 2, 2], new Float32Array(8))), /layer 0 \(conv3-2 pad1\) came out 2×2×2, the analysis says 2×4×4/);
-  assert.throws(() => addLayer(run, msg(2, [3], new Float32Array(3))), /sent layer 2; the network has 2/);
-  addLayer(run, msg(0, [2, 4, 4], new Float32Array(32).fill(1)));
+  assert.throws(() => addLayer(run, layerMessage(0, [2, 2, 2], new Float32Array(8))), /layer 0 \(conv3-2 pad1\) came out 2×2×2, the analysis says 2×4×4/);
+  assert.throws(() => addLayer(run, layerMessage(2, [3], new Float32Array(3))), /sent layer 2; the network has 2/);
+  addLayer(run, layerMessage(0, [2, 4, 4], new Float32Array(32).fill(1)));
   assert.equal(layerPixels(run, 0, 72)?.pixels.length, 32);
   const done = { type: 'done' as const, id: 1, runMs: 5, top: [{ index: 0, value: 1 }] };
   assert.throws(() => finishRun(run, done), /returned 1 layers, the network has 2/);
-  addLayer(run, msg(1, [3], new Float32Array([1, 0, 0])));
+  addLayer(run, layerMessage(1, [3], new Float32Array([1, 0, 0])));
   const view = finishRun(run, done);
   assert.equal(view.runMs, 5);
   assert.deepEqual(view.top, [{ index: 0, value: 1 }]);
   assert.equal(run.view, view);
-  assert.throws(() => startRun(ctx, a, n, { ...started, layerCount: 3 }), /runs 3 layers, the network has 2/);
+  assert.throws(() => startRun(ctx, a, n, started(3)), /runs 3 layers, the network has 2/);
 });
 
 test('the page allows only its nonce\'d script and the extension\'s stylesheet, and loads nothing remote', () => {

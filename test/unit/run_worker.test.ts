@@ -1,6 +1,7 @@
 /**
  * The built run worker (dist/worker.js, what the extension starts) end to end over its typed messages:
- * progress per layer, every layer's output streamed back, the Sobel edge map bright on the edge,
+ * progress per layer, every layer's pixels streamed back and its floats kept for queries, the Sobel
+ * edge map bright on the edge,
  * cancellation, clear errors for a corrupt image, bad weights and an over-budget run, and
  * class-activation maps for a gap + fc network. Build first (`node esbuild.js`; `npm test` does).
  */
@@ -9,10 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { channelRanges, displayLayout, quantizeChannels } from '../../server/src/interpret.js';
+import { channelRanges, displayLayout, quantizeChannels, quantizeResized, sumChannels } from '../../server/src/interpret.js';
 import { writeNpy } from '../../server/src/engine/index.js';
 import { DEFAULT_BUDGET } from '../../server/src/runner.js';
-import type { FromWorker, LayerMessage, RunRequest, ToWorker } from '../../server/src/runMessages.js';
+import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
 import { RunClient, RunError } from '../../client/src/run/runClient.js';
 import { repoPath, readRepo } from '../helpers/core.js';
 
@@ -51,7 +52,23 @@ class RawWorker {
   }
 
   of(id: number): FromWorker[] {
-    return this.messages.filter((m) => m.id === id);
+    return this.messages.filter((m) => m.id === id && m.type !== 'answer');
+  }
+
+  private queries = 1000;
+
+  /** Asks about a layer of run `run`; resolves with the answer message. */
+  async ask(run: number, query: LayerQuery): Promise<AnswerMessage> {
+    const id = this.queries++;
+    this.send({ type: 'query', id, run, query });
+    return await this.next((m) => m.type === 'answer' && m.id === id) as AnswerMessage;
+  }
+
+  /** Layer `index`'s floats from run `run`. */
+  async floats(run: number, index: number): Promise<Float32Array> {
+    const a = await this.ask(run, { kind: 'floats', index });
+    assert.ok(a.result?.kind === 'floats', JSON.stringify(a));
+    return a.result.data;
   }
 
   close(): Promise<number> {
@@ -81,18 +98,28 @@ test('sobel-x on edge.png: started, progress, the layer, done, in that order; th
     assert.deepEqual([started.input.rgba[0], started.input.rgba[4 * 100]], [40, 215]);
     assert.deepEqual({ ...progress }, { type: 'progress', id: 1, index: 0, count: 1, text: 'conv3-1 pad1 sobelx' });
     assert.deepEqual(layer.shape, [1, 128, 128]);
-    assert.ok(layer.data instanceof Float32Array && layer.data.length === 128 * 128);
-    const ranges = channelRanges(layer.data, 1, 128 * 128);
+    // The floats stay in the worker; asked for, they arrive whole.
+    const data = await w.floats(1, 0);
+    assert.ok(data instanceof Float32Array && data.length === 128 * 128);
+    const ranges = channelRanges(data, 1, 128 * 128);
     assert.deepEqual([layer.min[0], layer.max[0]], [ranges.min[0], ranges.max[0]]);
     // Dark (40) left half, bright (215) right half: Sobel x sees the step at columns 63 and 64 only.
     const step = (215 - 40) / 255;
-    const at = (y: number, x: number) => layer.data[y * 128 + x];
+    const at = (y: number, x: number) => data[y * 128 + x];
     for (const y of [1, 40, 126]) {
       assert.ok(Math.abs(at(y, 63) - 4 * step) < 1e-5 && Math.abs(at(y, 64) - 4 * step) < 1e-5, `row ${y}: ${at(y, 63)}, ${at(y, 64)}`);
       for (const x of [1, 30, 62, 65, 100, 126]) assert.ok(Math.abs(at(y, x)) < 1e-6, `row ${y} column ${x}: ${at(y, x)}`);
     }
-    // As the panel draws it (8 bits, scaled per channel), the edge columns are white in every inner row.
-    const q = quantizeChannels(layer.data, 1, 128 * 128, layer.min, layer.max);
+    // One unit's exact value, and none outside the map.
+    const value = await w.ask(1, { kind: 'value', index: 0, channel: 0, flat: 40 * 128 + 63 });
+    assert.deepEqual(value.result, { kind: 'value', value: at(40, 63) });
+    const outside = await w.ask(1, { kind: 'value', index: 0, channel: 1, flat: 0 });
+    assert.ok(outside.result?.kind === 'value' && Number.isNaN(outside.result.value));
+    // As the panel draws it (8 bits, scaled per channel), the edge columns are white in every inner row:
+    // the pixels sent (the whole map, no size was asked) are the floats scaled.
+    assert.deepEqual([layer.tileHeight, layer.tileWidth], [128, 128]);
+    const q = layer.pixels;
+    assert.deepEqual([...q], [...quantizeChannels(data, 1, 128 * 128, layer.min, layer.max)]);
     for (let y = 1; y < 127; y++) {
       assert.equal(q[y * 128 + 63], 255);
       assert.equal(q[y * 128 + 64], 255);
@@ -119,11 +146,13 @@ test('a deeper network: one progress message per layer in order, each layer sent
     assert.deepEqual(progress.map((m) => m.text), layers.map((l) => l.decl.text));
     const sent = msgs.filter((m): m is LayerMessage => m.type === 'layer');
     assert.deepEqual(sent.map((m) => m.index), layers.map((_, i) => i));
-    sent.forEach((m, i) => {
+    for (const [i, m] of sent.entries()) {
       assert.deepEqual(m.shape, layers[i].out, `layer ${i}`);
-      assert.equal(m.data.length, layers[i].activations);
-      assert.equal(m.min.length, displayLayout(m.shape).channels);
-    });
+      assert.equal((await w.floats(7, i)).length, layers[i].activations);
+      const l = displayLayout(m.shape);
+      assert.equal(m.min.length, l.channels);
+      assert.equal(m.pixels.length, l.vector ? l.plane : l.channels * m.tileHeight * m.tileWidth);
+    }
     // Each layer's data follows its progress message (streamed, not all at the end).
     for (let i = 0; i < layers.length; i++) {
       assert.ok(msgs.findIndex((m) => m.type === 'progress' && m.index === i) < msgs.findIndex((m) => m.type === 'layer' && m.index === i));
@@ -142,9 +171,10 @@ test('layers sharing a buffer (flatten, dropout) arrive intact', async () => {
     assert.equal((await w.end(2)).type, 'done');
     const layers = w.of(2).filter((m): m is LayerMessage => m.type === 'layer');
     assert.deepEqual(layers.map((l) => l.shape), [[2, 8, 8], [128], [128], [3]]);
-    assert.ok(layers[0].data.some((v) => v !== 0));
-    assert.deepEqual(layers[1].data, layers[0].data);
-    assert.deepEqual(layers[2].data, layers[0].data);
+    const [conv, flat, drop] = [await w.floats(2, 0), await w.floats(2, 1), await w.floats(2, 2)];
+    assert.ok(conv.some((v) => v !== 0));
+    assert.deepEqual(flat, conv);
+    assert.deepEqual(drop, conv);
   } finally {
     await w.close();
   }
@@ -239,13 +269,12 @@ test('a network ending in gap + fc gets class-activation maps whose means are th
     const end = await w.end(13);
     assert.equal(end.type, 'done', JSON.stringify(end));
     if (end.type !== 'done') return;
-    const layers = w.of(13).filter((m): m is LayerMessage => m.type === 'layer');
     const kinds = analyze(text).networks[0].layers.map((l) => l.decl.spec.kind);
     const cam = end.cam!;
     assert.ok(cam, 'cam present');
     assert.deepEqual([cam.featureLayer, cam.gapLayer, cam.fcLayer], [kinds.indexOf('gap') - 1, kinds.indexOf('gap'), kinds.indexOf('fc')]);
     assert.deepEqual([cam.height, cam.width], [16, 16]);
-    const logits = layers[cam.fcLayer].data;
+    const logits = await w.floats(13, cam.fcLayer);
     const best = [...logits].map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i);
     assert.deepEqual(cam.classes.map((c) => c.index), best);
     for (const c of cam.classes) {
@@ -255,6 +284,47 @@ test('a network ending in gap + fc gets class-activation maps whose means are th
       assert.equal(c.score, logits[c.index]);
     }
     assert.equal(end.top[0].index, best[0]);
+  } finally {
+    await w.close();
+  }
+});
+
+test('the worker keeps the last finished run and the one going; queries give other sizes and channel sums, and say when a run is gone', async () => {
+  const text = 'network q\ninput 1x16x16\nconv3-4 pad1\nmaxpool\n';
+  const img = { bytes: EDGE_PNG, fileName: 'edge.png' };
+  const w = new RawWorker();
+  try {
+    w.send(request(21, { text, network: 'q', image: img, maxSide: 8 }));
+    assert.equal((await w.end(21)).type, 'done');
+    const [conv, pool] = w.of(21).filter((m): m is LayerMessage => m.type === 'layer');
+    // Sent at the size asked: the 16×16 maps shrunk to 8×8, the 8×8 pool maps as they are.
+    assert.deepEqual([conv.tileHeight, conv.tileWidth, conv.pixels.length], [8, 8, 4 * 64]);
+    assert.deepEqual([pool.tileHeight, pool.tileWidth], [8, 8]);
+    const data = await w.floats(21, 0);
+    assert.deepEqual([...conv.pixels], [...quantizeResized(data, 4, 16, 16, 8, 8, conv.min, conv.max)]);
+    const small = await w.ask(21, { kind: 'pixels', index: 0, maxSide: 4 });
+    assert.ok(small.result?.kind === 'pixels');
+    assert.deepEqual([small.result.tileHeight, small.result.tileWidth], [4, 4]);
+    assert.deepEqual([...small.result.pixels], [...quantizeResized(data, 4, 16, 16, 4, 4, conv.min, conv.max)]);
+    const sum = await w.ask(21, { kind: 'sum', index: 0 });
+    assert.ok(sum.result?.kind === 'sum');
+    assert.deepEqual([...sum.result.values], [...sumChannels(data, 4, 256)]);
+    assert.match((await w.ask(21, { kind: 'pixels', index: 5, maxSide: 4 })).error ?? '', /layer 5 has not run/);
+
+    // A second run: while it goes and after it, the first stays asked about until the second has finished.
+    w.send(request(22, { text, network: 'q', image: img }));
+    assert.equal((await w.end(22)).type, 'done');
+    assert.match((await w.ask(21, { kind: 'floats', index: 0 })).error ?? '', /no longer kept/);
+    // Its buffers were reused for the second run's outputs, zeroed first: the same image gives the same maps.
+    assert.deepEqual(await w.floats(22, 0), data);
+
+    // A cancelled run is dropped; the last finished one is still there.
+    w.send(request(23, { text: SLOW, network: 'slow', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' }, backend: 'typescript' }));
+    await w.next((m) => m.id === 23 && m.type === 'progress');
+    w.send({ type: 'cancel', id: 23 });
+    assert.equal((await w.end(23)).type, 'cancelled');
+    assert.match((await w.ask(23, { kind: 'value', index: 0, channel: 0, flat: 0 })).error ?? '', /no longer kept/);
+    assert.deepEqual(await w.floats(22, 0), data);
   } finally {
     await w.close();
   }
@@ -309,7 +379,8 @@ test('RunClient: a second run cancels the first; the first rejects as cancelled,
     const o = await second;
     assert.equal(o.started.network, 'sobel-y');
     // A vertical edge has no horizontal gradient: sobel-y is zero everywhere except at the padded borders.
-    assert.equal(o.layers[0].data[40 * 128 + 63], 0);
+    const v = await client.query(o.started.id, { kind: 'value', index: 0, channel: 0, flat: 40 * 128 + 63 });
+    assert.deepEqual(v, { kind: 'value', value: 0 });
   } finally {
     client.dispose();
   }

@@ -107,6 +107,8 @@ export class RunCommands {
     if (!image) return;
     const weights = t.weights === 'ask' ? await this.pickWeights() : t.weights ?? settingWeights;
     if (t.weights === 'ask' && !weights) return;
+    // The panel's page loads while the image is read and the network runs.
+    this.panel.prepare(`Running ${network.name} on ${baseName(image)}…`);
     const [imageBytes, weightBytes] = await Promise.all([
       vscode.workspace.fs.readFile(image),
       weights ? vscode.workspace.fs.readFile(weights) : Promise.resolve(undefined),
@@ -142,7 +144,7 @@ export class RunCommands {
         text, network: network.name, defaultName,
         image: { bytes: imageBytes, fileName: baseName(image) },
         ...(weightBytes && weights ? { weights: { bytes: weightBytes, fileName: baseName(weights) } } : {}),
-        seed, budget, threads,
+        seed, budget, threads, maxSide: this.panel.displaySide,
       }, hooks);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);

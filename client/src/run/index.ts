@@ -20,7 +20,7 @@ export function registerRunCommands(context: vscode.ExtensionContext): void {
   // The panel and the commands refer to each other: the panel's "Run again" goes through the commands.
   let commands: RunCommands | undefined;
   // Closing the panel lets the idle worker go with the parameters it caches.
-  const panel = new FeatureMapsPanel(context.extensionUri, (origin) => void commands?.rerun(origin), () => client.release());
+  const panel = new FeatureMapsPanel(context.extensionUri, (origin) => void commands?.rerun(origin), (run, q) => client.query(run, q), () => client.release());
   commands = new RunCommands(context, client, panel);
   const c = commands;
   context.subscriptions.push(

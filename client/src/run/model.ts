@@ -5,9 +5,9 @@
  */
 import type { Analysis, NetworkResult } from '../../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../../server/src/analysis/summary.js';
-import { displayLayout, quantizeResized, sumChannels, tileSize } from '../../../server/src/interpret.js';
+import { displayLayout, tileSize } from '../../../server/src/interpret.js';
 import { DEFAULT_BUDGET, type Budget } from '../../../server/src/runner.js';
-import type { DoneMessage, LayerMessage, StartedMessage } from '../../../server/src/runMessages.js';
+import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/runMessages.js';
 import type { LayerView, RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './runClient.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
@@ -35,11 +35,14 @@ export function budgetFromSettings(maxGigaMacs: unknown, maxMemoryMB: unknown): 
 }
 
 /**
- * A run the panel shows: its description and every layer's output as it arrives (kept here and sent
- * to the webview on demand). `view.runMs` is absent and `outputs` partly empty while the run goes on.
+ * A run the panel shows: its description and each layer's pixels as they arrive (at the size the run
+ * was asked to send; other sizes, values and sums are asked of the worker, which keeps the floats).
+ * `view.runMs` is absent and `outputs` partly empty while the run goes on.
  */
 export interface StoredRun {
   view: RunView;
+  /** The worker's id of the run, for its queries. */
+  readonly workerRun: number;
   readonly outputs: (LayerMessage | undefined)[];
 }
 
@@ -77,7 +80,7 @@ export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, s
     backend: started.backend, loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
     inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: [],
   };
-  return { view, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };
+  return { view, workerRun: started.id, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };
 }
 
 /** Stores a layer's output, checking that it has the shape the analysis gave the panel. */
@@ -110,33 +113,22 @@ export function buildRun(ctx: RunContext, a: Analysis, network: NetworkResult, o
 }
 
 /**
- * Layer `index`'s pixels for the webview: each tile shrunk to at most `maxSide` pixels either way
- * (by averaging; see tileSize) and scaled from its own range to 0..255.
+ * Layer `index`'s pixels for the webview with tiles at most `maxSide` either way, when the pixels the
+ * run sent are those (undefined when the layer has not arrived or another size must be asked for).
  */
-export function layerPixels(run: StoredRun, index: number, maxSide = Infinity): Extract<ToView, { type: 'layerPixels' }> | undefined {
+export function layerPixels(run: StoredRun, index: number, maxSide: number): Extract<ToView, { type: 'layerPixels' }> | undefined {
   const o = run.outputs[index];
   if (!o) return undefined;
   const layout = displayLayout(o.shape);
-  const { height, width } = tileSize(layout, maxSide);
-  const pixels = layout.vector
-    ? quantizeResized(o.data, 1, 1, layout.plane, 1, layout.plane, o.min, o.max)
-    : quantizeResized(o.data, layout.channels, layout.height, layout.width, height, width, o.min, o.max);
-  return { type: 'layerPixels', runId: run.view.runId, index, layout, tileHeight: height, tileWidth: width, pixels, min: o.min, max: o.max };
+  const want = tileSize(layout, maxSide);
+  if (want.height !== o.tileHeight || want.width !== o.tileWidth) return undefined;
+  return pixelsMessage(run, o);
 }
 
-/** The value of unit `flat` of channel `channel` of layer `index` (NaN when there is no such unit). */
-export function probeValue(run: StoredRun, index: number, channel: number, flat: number): Extract<ToView, { type: 'probeValue' }> | undefined {
-  const o = run.outputs[index];
-  if (!o) return undefined;
-  const layout = displayLayout(o.shape);
-  const ok = channel >= 0 && channel < layout.channels && flat >= 0 && flat < layout.plane;
-  return { type: 'probeValue', runId: run.view.runId, index, channel, flat, value: ok ? o.data[channel * layout.plane + flat] : NaN };
-}
-
-/** The sum of layer `index`'s channels for the heatmap overlay; undefined for a vector. */
-export function layerHeatmap(run: StoredRun, index: number): Extract<ToView, { type: 'heatmap' }> | undefined {
-  const o = run.outputs[index];
-  if (!o || o.shape.length !== 3) return undefined;
-  const [c, h, w] = o.shape;
-  return { type: 'heatmap', runId: run.view.runId, index, height: h, width: w, values: sumChannels(o.data, c, h * w) };
+/** The webview's message for a layer's pixels (as the run sent them, or as a query answered). */
+export function pixelsMessage(run: StoredRun, p: LayerPixels): Extract<ToView, { type: 'layerPixels' }> {
+  return {
+    type: 'layerPixels', runId: run.view.runId, index: p.index, layout: displayLayout(p.shape),
+    tileHeight: p.tileHeight, tileWidth: p.tileWidth, pixels: p.pixels, min: p.min, max: p.max,
+  };
 }

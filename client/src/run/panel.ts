@@ -1,17 +1,17 @@
 /**
  * The feature-map panel (view type `cnnLab.featureMaps`): one webview showing the last run. A run is
  * shown as soon as the worker starts it and its layers' maps appear as they finish. The extension
- * keeps the run's float outputs and answers the webview's requests for one layer's 8-bit pixels (at
- * the size of its tiles on screen), channel sum or unit value, so a VGG16 run never posts its 114 MB of
- * floats; a request for a layer still running is answered when it finishes. A cancelled or failed run
+ * answers the webview's requests for one layer's 8-bit pixels (at the size of its tiles on screen),
+ * channel sum or unit value from what the run sent or by asking the run worker, which keeps the floats
+ * (VGG16's are 114 MB); a request for a layer still running is answered when it finishes. A cancelled or failed run
  * gives the panel back to the run it showed before. The panel is reused by every run, and a serializer
  * brings it back after a reload by repeating the run it showed.
  */
 import * as vscode from 'vscode';
 import { featureMapsHtml, makeNonce } from './html.js';
 import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
-import type { DoneMessage, LayerMessage } from '../../../server/src/runMessages.js';
-import { addLayer, finishRun, layerHeatmap, layerPixels, probeValue, type StoredRun } from './model.js';
+import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
+import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
 
 /** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
 export const FEATURE_MAPS_VIEW_TYPE = 'cnnLab.featureMaps';
@@ -26,6 +26,8 @@ export class FeatureMapsPanel implements vscode.Disposable {
   /** Requests for layers of the run in progress that have not finished yet: layer → pixel size or 'heatmap'. */
   private readonly pendingPixels = new Map<number, number>();
   private readonly pendingHeatmaps = new Set<number>();
+  /** The tile size (pixels) the webview asked for last: what the next run sends its layers at. */
+  private side = 72;
   /** Why the run shown stopped early, said again when the page reloads. */
   private stopped: Extract<ToView, { type: 'stopped' }> | undefined;
   /** What to show when there is no run (a restored panel waiting, a failed re-run). */
@@ -42,11 +44,13 @@ export class FeatureMapsPanel implements vscode.Disposable {
   /**
    * @param extensionUri the extension's root (dist/ holds webview.js and webview.css)
    * @param rerun called when the webview asks to run again, or a restored panel needs its run
+   * @param query asks the run worker about a layer of one of its runs (RunClient.query)
    * @param closed called when the user closes the panel
    */
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly rerun: (origin: RunOrigin) => void,
+    private readonly query: (run: number, q: LayerQuery) => Promise<QueryResult>,
     private readonly closed: () => void = () => undefined,
   ) {
     this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
@@ -56,6 +60,11 @@ export class FeatureMapsPanel implements vscode.Disposable {
         this.post({ type: 'message', text: 'The file has changed since this run: press "Run again" to see the new network.', origin });
       }
     }));
+  }
+
+  /** The largest tile side (pixels) the webview wants, for the next run to send its layers at. */
+  get displaySide(): number {
+    return this.side;
   }
 
   /** The run shown (or about to be re-run), if any. */
@@ -82,6 +91,16 @@ export class FeatureMapsPanel implements vscode.Disposable {
     if (this.ready) this.post({ type: 'show', run: run.view });
   }
 
+  /**
+   * Opens the panel (if it is not open) while a run is being prepared, so the page loads while the
+   * network runs; it says what is coming until the run starts.
+   */
+  prepare(text: string): void {
+    if (this.panel) return;
+    this.note = { text };
+    this.ensurePanel();
+  }
+
   /** Stores a finished layer of the run in progress and answers the webview's requests that waited for it. */
   addLayer(runId: number, m: LayerMessage): void {
     const run = this.run;
@@ -90,13 +109,30 @@ export class FeatureMapsPanel implements vscode.Disposable {
     const side = this.pendingPixels.get(m.index);
     if (side !== undefined) {
       this.pendingPixels.delete(m.index);
-      const msg = layerPixels(run, m.index, side);
-      if (msg) this.post(msg);
+      this.sendPixels(run, m.index, side);
     }
-    if (this.pendingHeatmaps.delete(m.index)) {
-      const msg = layerHeatmap(run, m.index);
-      if (msg) this.post(msg);
-    }
+    if (this.pendingHeatmaps.delete(m.index)) this.sendHeatmap(run, m.index);
+  }
+
+  /** Posts a layer's pixels at `maxSide`: those the run sent, or asked of the worker at that size. */
+  private sendPixels(run: StoredRun, index: number, maxSide: number): void {
+    const msg = layerPixels(run, index, maxSide);
+    if (msg) this.post(msg);
+    else this.ask(run, { kind: 'pixels', index, maxSide }, (r) => r.kind === 'pixels' && this.post(pixelsMessage(run, r)));
+  }
+
+  /** Posts the sum of a layer's channels, for the heatmap overlay. */
+  private sendHeatmap(run: StoredRun, index: number): void {
+    this.ask(run, { kind: 'sum', index }, (r) => {
+      if (r.kind === 'sum') this.post({ type: 'heatmap', runId: run.view.runId, index, height: r.height, width: r.width, values: r.values });
+    });
+  }
+
+  /** Asks the worker about a layer of `run`; the answer is used only if that run is still shown. */
+  private ask(run: StoredRun, q: LayerQuery, then: (r: QueryResult) => void): void {
+    this.query(run.workerRun, q).then((r) => {
+      if (this.run === run) then(r);
+    }, (e: unknown) => console.warn(`CNN Lab feature maps: layer ${q.index}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** Completes the run in progress (its time, largest outputs and class-activation maps). */
@@ -219,18 +255,20 @@ export class FeatureMapsPanel implements vscode.Disposable {
         break;
       case 'requestLayer': {
         if (!this.run || m.runId !== this.run.view.runId) return;
+        this.side = m.maxSide;
         if (!this.run.outputs[m.index] && m.index < this.run.outputs.length) {
           this.pendingPixels.set(m.index, m.maxSide); // answered by addLayer
           return;
         }
-        const msg = layerPixels(this.run, m.index, m.maxSide);
-        if (msg) this.post(msg);
+        this.sendPixels(this.run, m.index, m.maxSide);
         break;
       }
       case 'probe': {
-        if (!this.run || m.runId !== this.run.view.runId) return;
-        const msg = probeValue(this.run, m.index, m.channel, m.flat);
-        if (msg) this.post(msg);
+        const run = this.run;
+        if (!run || m.runId !== run.view.runId) return;
+        this.ask(run, { kind: 'value', index: m.index, channel: m.channel, flat: m.flat }, (r) => {
+          if (r.kind === 'value') this.post({ type: 'probeValue', runId: m.runId, index: m.index, channel: m.channel, flat: m.flat, value: r.value });
+        });
         break;
       }
       case 'requestHeatmap': {
@@ -239,8 +277,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
           this.pendingHeatmaps.add(m.index);
           return;
         }
-        const msg = layerHeatmap(this.run, m.index);
-        if (msg) this.post(msg);
+        this.sendHeatmap(this.run, m.index);
         break;
       }
       case 'reveal': {

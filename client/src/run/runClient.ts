@@ -7,7 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type {
-  DoneMessage, ErrorMessage, FromWorker, LayerMessage, PrepareRequest, ProgressMessage, RunErrorKind, RunRequest, StartedMessage,
+  DoneMessage, ErrorMessage, FromWorker, LayerMessage, LayerQuery, PrepareRequest, ProgressMessage, QueryRequest, QueryResult, RunErrorKind,
+  RunRequest, StartedMessage,
 } from '../../../server/src/runMessages.js';
 import { isFromWorker } from '../../../server/src/runMessages.js';
 
@@ -54,6 +55,9 @@ export class RunClient {
   private active: Active | undefined;
   private settled: Promise<unknown> = Promise.resolve();
   private nextId = 1;
+  private nextQuery = 1;
+  /** Queries sent and not answered yet. */
+  private readonly queries = new Map<number, { resolve: (r: QueryResult) => void; reject: (e: Error) => void }>();
 
   /**
    * @param workerPath dist/worker.js
@@ -92,17 +96,42 @@ export class RunClient {
   }
 
   /**
-   * Stops an idle worker, freeing what it holds (the cached parameters of the last run: 553 MB for
-   * VGG16); the next run starts a new one. Does nothing while a run is in progress.
+   * Asks about a layer of run `run` (the `id` of its 'started' message), which the worker keeps while
+   * it is the run in progress or the last one finished. Rejects when the worker no longer has it.
+   */
+  query(run: number, query: LayerQuery): Promise<QueryResult> {
+    return new Promise<QueryResult>((resolve, reject) => {
+      const w = this.worker;
+      if (!w) {
+        reject(new Error('the run worker has stopped since that run'));
+        return;
+      }
+      const id = this.nextQuery++;
+      this.queries.set(id, { resolve, reject });
+      w.postMessage({ type: 'query', id, run, query } satisfies QueryRequest);
+    });
+  }
+
+  /**
+   * Stops an idle worker, freeing what it holds (the cached parameters of the last run, 553 MB for
+   * VGG16, and the outputs of its last runs); the next run starts a new one. Does nothing while a run is in progress.
    */
   release(): void {
     if (this.active || !this.worker) return;
     void this.worker.terminate();
     this.worker = undefined;
+    this.failQueries('the run worker was stopped');
+  }
+
+  /** Rejects every query waiting for an answer. */
+  private failQueries(why: string): void {
+    for (const q of this.queries.values()) q.reject(new Error(why));
+    this.queries.clear();
   }
 
   /** Stops the worker; a run in progress fails as cancelled. */
   dispose(): void {
+    this.failQueries('the run worker was stopped');
     this.finish(this.active?.id, (a) => a.reject(new RunError('cancelled', 'the run was cancelled')));
     void this.worker?.terminate();
     this.worker = undefined;
@@ -140,6 +169,7 @@ export class RunClient {
   private onWorkerGone(w: Worker, why: string): void {
     if (this.worker !== w) return;
     this.worker = undefined;
+    this.failQueries(why);
     this.finish(this.active?.id, (a) => a.reject(new RunError('internal', why)));
   }
 
@@ -153,6 +183,7 @@ export class RunClient {
       const w = this.worker;
       this.worker = undefined;
       void w?.terminate();
+      this.failQueries('the run worker was stopped');
       this.finish(a.id, (x) => x.reject(new RunError('cancelled', 'the run was cancelled')));
     }, this.cancelGraceMs);
   }
@@ -169,6 +200,12 @@ export class RunClient {
   private onMessage(raw: unknown): void {
     if (!isFromWorker(raw)) return;
     const m: FromWorker = raw;
+    if (m.type === 'answer') {
+      const q = this.queries.get(m.id);
+      this.queries.delete(m.id);
+      if (q) (m.result ? q.resolve(m.result) : q.reject(new Error(m.error ?? 'no answer')));
+      return;
+    }
     const a = this.active;
     if (!a || m.id !== a.id) {
       // A message without a run (a malformed request) or from a run already given up: nothing waits for it.

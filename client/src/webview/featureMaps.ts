@@ -118,6 +118,17 @@ function hit(canvas: HTMLCanvasElement, layout: DisplayLayout, x: number, y: num
   return { channel, y: uy, x: ux, flat };
 }
 
+/** One picture reused for every layer's pixels, grown as needed: a new one per layer is garbage by the megabyte. */
+let scratch: ImageData | undefined;
+
+/** The scratch picture, at least w×h. */
+function scratchImage(ctx: CanvasRenderingContext2D, w: number, h: number): ImageData {
+  if (!scratch || scratch.width < w || scratch.height < h) {
+    scratch = ctx.createImageData(Math.max(w, scratch?.width ?? 0), Math.max(h, scratch?.height ?? 0));
+  }
+  return scratch;
+}
+
 /** Total milliseconds spent drawing layers for the current run (reported in #layers[data-draw-ms]). */
 let drawMs = 0;
 
@@ -160,19 +171,22 @@ function drawLayer(index: number): boolean {
     canvas.style.height = `${H * g.scale}px`;
     const ctx = canvas.getContext('2d');
     if (!ctx) return false;
-    const img = ctx.createImageData(W, H);
+    const img = scratchImage(ctx, W, H);
+    const stride = img.width;
     const out = new Uint32Array(img.data.buffer);
+    // The scratch picture holds an older layer's pixels: clear the rectangle used, gaps included.
+    for (let y = 0; y < H; y++) out.fill(0, y * stride, y * stride + W);
     for (let k = 0; k < count; k++) {
       const off = (first + k) * plane;
       const x0 = (k % cols) * (tw + g.gapPx);
       const y0 = Math.floor(k / cols) * (th + g.gapPx);
       for (let y = 0; y < th; y++) {
-        const drow = (y0 + y) * W + x0;
+        const drow = (y0 + y) * stride + x0;
         const end = Math.min(tw, filled - y * tw);
         for (let x = 0; x < end; x++) out[drow + x] = lut[src[off + y * tw + x]];
       }
     }
-    ctx.putImageData(img, 0, 0);
+    ctx.putImageData(img, 0, 0, 0, 0, W, H);
     canvases.push(canvas);
   }
   grid.style.setProperty('--grid-height', `${g.rows * (g.tileH + g.gap)}px`);
