@@ -14,6 +14,8 @@ import type { FeatureMapsPanel } from './panel.js';
 import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
 
 const LAST_IMAGE_KEY = 'cnnLab.run.lastImage';
+/** The run's notification is updated at most this often (milliseconds). */
+const PROGRESS_EVERY_MS = 250;
 const LAST_WEIGHTS_KEY = 'cnnLab.run.lastWeights';
 
 /** What one run needs, however it was asked for. */
@@ -192,11 +194,11 @@ export class RunCommands {
           },
           onLayer: hooks.onLayer,
           onProgress: (m) => {
-            // At most ten updates a second: VGG16's small layers end every few milliseconds, and each
-            // update repaints the workbench while the panel is drawing maps.
+            // At most four updates a second: VGG16's small layers end every few milliseconds, and each
+            // update animates the notification's progress bar for 100 ms, repainting the workbench.
             owed += 100 / Math.max(1, m.count);
             const now = Date.now();
-            if (now - lastReport < 100 && m.index + 1 < count) return;
+            if (now - lastReport < PROGRESS_EVERY_MS && m.index + 1 < count) return;
             lastReport = now;
             progress.report({ increment: owed, message: running(m.index + 1) });
             owed = 0;
