@@ -107,6 +107,19 @@ function columnMean(img, x, y0 = 0, y1 = img.height) {
   return s / (y1 - y0);
 }
 
+it('5. the panel opens with the image picker, and closes again when the picker is dismissed', async () => {
+  await wb.openFile('lecture/09-edges.cnn');
+  await wb.waitForLine(/^conv3-1 pad1 sobelx\s*→\s*1×128×128/);
+  await wb.clickToken('conv3-1 pad1 sobelx', 'conv3-1 pad1 sobelx', 0.5);
+  await wb.command('CNN Lab: Run on Image');
+  await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor();
+  const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Feature maps' });
+  // The page loads while the user picks (it takes seconds in a browser-hosted editor).
+  await tab.first().waitFor();
+  await wb.page.keyboard.press('Escape');
+  await tab.first().waitFor({ state: 'detached' });
+});
+
 it('5a. Run on Image: 09-edges.cnn on edge.png shows the input and a Sobel map bright on the edge', async () => {
   await wb.openFile('lecture/09-edges.cnn');
   await wb.waitForLine(/^conv3-1 pad1 sobelx\s*→\s*1×128×128/);
@@ -222,6 +235,8 @@ it('5d. a unit deeper in the network sees a larger patch: 8×8 after conv3, maxp
   // The README's picture of the panel: the colour map on, the editor group maximized.
   await view.locator('#colormap-toggle').check();
   await wb.command('View: Toggle Maximize Editor Group');
+  // Both redraw the maps (new colours, more tiles per row): wait until no redraw is queued.
+  await view.locator('#layers[data-draw-queued="false"]').waitFor();
   await view.locator('.maps[data-layer="4"][data-state="drawn"]').waitFor();
   await view.locator('.maps[data-layer="4"] canvas.layer-canvas').first().scrollIntoViewIfNeeded();
   const shot = await wb.screenshot('readme-feature-maps');

@@ -105,12 +105,14 @@ export class RunCommands {
     const settingWeights = t.weights === undefined ? this.weightsSetting(config, document.uri) : undefined;
     // While the user picks the image, the worker starts and He-initialises the weights it will need.
     this.client.warm(t.weights || settingWeights ? undefined : { text, network: network.name, defaultName, seed, budget });
+    const opened = this.panel.prepare(t.image ? `Running ${network.name}…` : `Pick an image to run ${network.name} on.`);
     const image = t.image ?? await this.pickImage();
-    if (!image) return;
-    const weights = t.weights === 'ask' ? await this.pickWeights() : t.weights ?? settingWeights;
-    if (t.weights === 'ask' && !weights) return;
-    // The panel's page loads while the image is read and the network runs.
-    this.panel.prepare(`Running ${network.name} on ${baseName(image)}…`);
+    const weights = !image ? undefined : t.weights === 'ask' ? await this.pickWeights() : t.weights ?? settingWeights;
+    if (!image || (t.weights === 'ask' && !weights)) {
+      if (opened) this.panel.closeIfEmpty();
+      return;
+    }
+    this.panel.showMessage(`Running ${network.name} on ${baseName(image)}…`);
     const [imageBytes, weightBytes] = await Promise.all([
       vscode.workspace.fs.readFile(image),
       weights ? vscode.workspace.fs.readFile(weights) : Promise.resolve(undefined),

@@ -92,13 +92,20 @@ export class FeatureMapsPanel implements vscode.Disposable {
   }
 
   /**
-   * Opens the panel (if it is not open) while a run is being prepared, so the page loads while the
-   * network runs; it says what is coming until the run starts.
+   * Opens the panel (if it is not open) while a run is being prepared: in a browser-hosted editor the
+   * first webview page takes seconds to load, which then passes while the user picks the image and
+   * the network runs. It says what is coming until the run starts. True when it opened the panel.
    */
-  prepare(text: string): void {
-    if (this.panel) return;
+  prepare(text: string): boolean {
+    if (this.panel) return false;
     this.note = { text };
     this.ensurePanel();
+    return true;
+  }
+
+  /** Closes the panel if it has shown nothing yet (the user gave up picking an image). */
+  closeIfEmpty(): void {
+    if (!this.run) this.panel?.dispose();
   }
 
   /** Stores a finished layer of the run in progress and answers the webview's requests that waited for it. */

@@ -10,7 +10,7 @@
  * Stable hooks for tests: #input-canvas, #overlay-canvas[data-overlay], #rf-box[data-*],
  * details.layer[data-layer], .maps[data-layer][data-state], canvas.layer-canvas[data-layer]
  * [data-first-channel][data-channels][data-cols][data-tile-width][data-tile-height][data-gap],
- * #layers[data-all-drawn][data-all-drawn-at], #unit-marker, #rf-info[data-value].
+ * #layers[data-all-drawn][data-all-drawn-at][data-draw-queued], #unit-marker, #rf-info[data-value].
  */
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
@@ -213,8 +213,10 @@ function scheduleDraw(index?: number): void {
   if (index !== undefined) dirty.add(index);
   if (drawQueued) return;
   drawQueued = true;
+  $('layers').dataset.drawQueued = 'true';
   setTimeout(() => requestAnimationFrame(() => {
     drawQueued = false;
+    $('layers').dataset.drawQueued = 'false';
     const todo = [...dirty];
     dirty.clear();
     for (const i of todo) {
