@@ -234,10 +234,14 @@ it('5d. a unit deeper in the network sees a larger patch: 8×8 after conv3, maxp
 
   // The README's picture of the panel: the colour map on, the editor group maximized.
   await view.locator('#colormap-toggle').check();
+  // Maximize the panel's group, whichever group has the focus now: its tab makes it the active one.
+  await wb.page.locator('.tabs-container .tab', { hasText: 'Feature maps' }).first().click();
   await wb.command('View: Toggle Maximize Editor Group');
   // Both redraw the maps (new colours, more tiles per row): wait until no redraw is queued.
   await view.locator('#layers[data-draw-queued="false"]').waitFor();
   await view.locator('.maps[data-layer="4"][data-state="drawn"]').waitFor();
+  // The clicked unit is still outlined after the redraws.
+  await view.locator('.maps[data-layer="4"] #unit-marker[data-channel="1"]').waitFor();
   await view.locator('.maps[data-layer="4"] canvas.layer-canvas').first().scrollIntoViewIfNeeded();
   const shot = await wb.screenshot('readme-feature-maps');
   await wb.command('View: Toggle Maximize Editor Group');

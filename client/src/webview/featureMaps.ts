@@ -192,7 +192,11 @@ function drawLayer(index: number): boolean {
   grid.style.setProperty('--grid-height', `${g.rows * (g.tileH + g.gap)}px`);
   grid.replaceChildren(...canvases);
   grid.dataset.state = 'drawn';
-  document.getElementById('unit-marker')?.remove();
+  // The selected unit keeps its outline when its layer is drawn again (new colours, a new width).
+  if (selected?.layer === index) {
+    const at = canvases.find((c) => selected && selected.channel >= Number(c.dataset.firstChannel) && selected.channel < Number(c.dataset.firstChannel) + Number(c.dataset.channels));
+    if (at) placeMarker(at, layout, selected);
+  }
   drawMs += performance.now() - started;
   $('layers').dataset.drawMs = drawMs.toFixed(0);
   return true;
@@ -328,6 +332,7 @@ function selectUnit(layer: LayerView, canvas: HTMLCanvasElement, unit: { channel
   probing = { runId: run.runId, index: layer.index, channel, flat: unit.flat };
   delete info.dataset.value;
   vscode.postMessage({ type: 'probe', ...probing });
+  selected = { layer: layer.index, ...unit };
   placeMarker(canvas, layout, unit);
   if (!layer.field) {
     box.hidden = true;
@@ -361,6 +366,9 @@ function selectUnit(layer: LayerView, canvas: HTMLCanvasElement, unit: { channel
   }
   say(`${text}.`);
 }
+
+/** The unit clicked last, outlined on its tile. */
+let selected: { layer: number; channel: number; y: number; x: number } | undefined;
 
 /** The unit whose value was asked for last (an older answer is ignored). */
 let probing: { runId: number; index: number; channel: number; flat: number } | undefined;
@@ -475,6 +483,7 @@ function show(r: RunView): void {
   reported.clear();
   dirty.clear();
   probing = undefined;
+  selected = undefined;
   $('message').hidden = true;
   $('content').hidden = false;
   $('title').textContent = `${r.network}`;
