@@ -10,7 +10,8 @@ import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
-import { DEFAULT_BUDGET, loadInput, loadParams, planRun, topK } from './runner.js';
+import { DEFAULT_BUDGET, planRun } from './plan.js';
+import { loadInput, loadParams, topK } from './runner.js';
 import { tuneYoungGeneration } from './heap.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */

@@ -10,7 +10,7 @@
  * sizes, exact values and channel sums. Typed arrays travel by transfer (the worker gives its buffers
  * away), never as JSON.
  */
-import type { Budget } from './runner.js';
+import type { Budget } from './plan.js';
 
 /** A file's bytes and its name (the name picks the format: `.npy`, else PNG/JPEG by magic bytes). */
 export interface FileBytes {

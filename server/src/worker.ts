@@ -17,7 +17,8 @@ import {
 import type {
   CamResult, ErrorMessage, FromWorker, LayerPixels, LayerQuery, QueryRequest, QueryResult, RgbaImage, RunErrorKind, RunRequest, ToWorker,
 } from './runMessages.js';
-import { loadInput, loadParams, planRun, type RunPlan } from './runner.js';
+import { planRun, type RunPlan } from './plan.js';
+import { loadInput, loadParams } from './runner.js';
 
 /** An Error that already knows which kind of failure it reports. */
 class RunFailure extends Error {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import { buildRun, layerPixels } from '../../client/src/run/model.js';
 import { RunClient, type RunOutcome } from '../../client/src/run/runClient.js';
 import { colormapLut } from '../../client/src/webview/colormap.js';

@@ -10,7 +10,7 @@ import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels, quantizeResized, tileSize,
   receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
 } from '../../server/src/interpret.js';
-import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { channelRanges, displayLayout, quantizeChannels, quantizeResized, sumChannels } from '../../server/src/interpret.js';
 import { writeNpy } from '../../server/src/engine/index.js';
-import { DEFAULT_BUDGET } from '../../server/src/runner.js';
+import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
 import { RunClient, RunError } from '../../client/src/run/runClient.js';
 import { repoPath, readRepo } from '../helpers/core.js';

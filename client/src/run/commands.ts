@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { analyze } from '../../../server/src/analysis/analyze.js';
-import { planRun } from '../../../server/src/runner.js';
+import { planRun } from '../../../server/src/plan.js';
 import type { RunOrigin } from './messages.js';
 import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork, startRun } from './model.js';
 import type { FeatureMapsPanel } from './panel.js';

@@ -6,7 +6,7 @@
 import type { Analysis, NetworkResult } from '../../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../../server/src/analysis/summary.js';
 import { displayLayout, tileSize } from '../../../server/src/interpret.js';
-import { DEFAULT_BUDGET, type Budget } from '../../../server/src/runner.js';
+import { DEFAULT_BUDGET, type Budget } from '../../../server/src/plan.js';
 import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/runMessages.js';
 import type { LayerView, RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './runClient.js';
