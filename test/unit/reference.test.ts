@@ -6,12 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { receptiveFieldBox } from '../../server/src/interpret.js';
 import { analyze, type NetworkResult } from '../../server/src/analysis/analyze.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
 
 interface TorchLayer { module: string; type: string; out: number[]; params: number; macs: number }
 interface TorchRf { module: string; rf: number[]; jump: number[]; padding: number[] }
-interface TorchModel { input: number[]; num_params_meta: number | null; totals: { params: number; macs: number }; layers: TorchLayer[]; rf?: TorchRf[] }
+/** The input rows and columns (first, last) whose gradient reaches unit 0 of a gap or fc module. */
+interface TorchCoverage { module: string; rows: [number, number]; columns: [number, number] }
+interface TorchModel {
+  input: number[]; num_params_meta: number | null; totals: { params: number; macs: number }; layers: TorchLayer[]; rf?: TorchRf[]; coverage?: TorchCoverage[];
+}
 const reference = JSON.parse(readRepo('test/fixtures/torch/reference.json')) as { models: Record<string, TorchModel> };
 const ours = analyze(readRepo('test/fixtures/torch/torchvision.cnn'), 'torchvision');
 
@@ -66,6 +71,27 @@ test('receptive field, jump and effective padding equal the ones measured with a
     }
   }
   assert.ok(checked >= 30, `only ${checked} receptive fields checked`);
+});
+
+test('what a gap or fc unit sees (its field clipped to the image) equals the pixels whose gradient reaches it in PyTorch', () => {
+  let checked = 0;
+  for (const [name, m] of Object.entries(reference.models)) {
+    if (!m.coverage) continue;
+    const mine = net(ours, name).layers.filter((l) => l.decl.spec.kind !== 'flatten');
+    const theirs = torchLayers(m);
+    const [, h, w] = m.input;
+    for (const c of m.coverage) {
+      const i = theirs.findIndex((t) => t.module === c.module);
+      const l = mine[i];
+      assert.ok(l?.rf && l.jump && l.padding, `${name} ${c.module}: no receptive field`);
+      const box = receptiveFieldBox({ rf: l.rf, jump: l.jump, padding: l.padding }, 0, 0, h, w).visible;
+      assert.ok(box, `${name} ${c.module}: sees nothing of the image`);
+      assert.deepEqual({ rows: [box.y0, box.y1 - 1], columns: [box.x0, box.x1 - 1] }, { rows: c.rows, columns: c.columns },
+        `${name} ${c.module} (${l.decl.text}): rf ${l.rf} jump ${l.jump} padding ${l.padding}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 8, `only ${checked} gap/fc layers checked`);
 });
 
 test('VGG16 receptive fields match the Distill table (Araujo et al. 2019): pool5 = 212 / 32 / 90', () => {
