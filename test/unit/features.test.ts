@@ -19,6 +19,7 @@ import { namedAt, invalidName } from '../../server/src/features/names.js';
 import { semanticTokens, LEGEND } from '../../server/src/features/semanticTokens.js';
 import { levelOf, readSettings, DEFAULT_SETTINGS } from '../../server/src/features/settings.js';
 import { documentSymbols } from '../../server/src/features/symbols.js';
+import { diagnostics, MAX_DIAGNOSTICS } from '../../server/src/features/diagnostics.js';
 import { isFromSummaryView } from '../../client/src/summaryMessages.js';
 import { makeNonce, statusText, summaryHtml } from '../../client/src/summaryHtml.js';
 import { readRepo } from '../helpers/core.js';
@@ -250,4 +251,24 @@ test('runSafe: a result, an exception turned into the empty result and logged, c
   const invalid = await runSafe(console, 'rename', live, null, () => { throw new ResponseError(-32602, 'bad name'); });
   assert.ok(invalid instanceof ResponseError && invalid.message === 'bad name');
   assert.equal(logged.length, 2, 'cancellation and deliberate errors are not logged as failures');
+});
+
+test('a file with thousands of problems publishes the first thousand in order and one note saying how many more', () => {
+  const text = ['network g', 'input 3x32x32', ...Array.from({ length: 1500 }, (_, i) => `conv3-8 padd${i}`)].join('\n');
+  const a = analyze(text);
+  assert.ok(a.diagnostics.length > MAX_DIAGNOSTICS + 100, `only ${a.diagnostics.length} problems`);
+  const d = diagnostics(a, 'file:///g.cnn', DEFAULT_SETTINGS);
+  assert.equal(d.length, MAX_DIAGNOSTICS + 1);
+  for (let i = 1; i < MAX_DIAGNOSTICS; i++) {
+    const [p, q] = [d[i - 1].range.start, d[i].range.start];
+    assert.ok(p.line < q.line || (p.line === q.line && p.character <= q.character), `diagnostic ${i} is out of order`);
+  }
+  const note = d[MAX_DIAGNOSTICS];
+  assert.equal(note.code, 'too-many-problems');
+  assert.equal(note.severity, 3); // Information
+  assert.match(note.message, new RegExp(`^${(a.diagnostics.length - MAX_DIAGNOSTICS).toLocaleString('en-US')} more problems from here on`));
+  assert.ok(note.range.start.line >= d[MAX_DIAGNOSTICS - 1].range.start.line);
+  // A file under the cap is published whole, without the note.
+  const small = analyze('network s\ninput 3x8x8\nconv3-8 padd1\n');
+  assert.deepEqual(diagnostics(small, 'file:///s.cnn', DEFAULT_SETTINGS).map((x) => x.code), small.diagnostics.map((x) => x.code));
 });

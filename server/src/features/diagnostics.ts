@@ -15,7 +15,26 @@ export function visibleDiagnostics(a: Analysis, settings: Settings): { diagnosti
   return out;
 }
 
-/** The LSP diagnostics of a document. */
-export function diagnostics(a: Analysis, uri: string, settings: Settings): LspDiagnostic[] {
-  return visibleDiagnostics(a, settings).map(({ diagnostic, level }) => toLspDiagnostic(a.lines, uri, diagnostic, level));
+/**
+ * At most this many problems are published for one file: VS Code takes seconds to lay out thousands of
+ * squiggles (a pasted binary file gave 7,728), and nobody reads past the first screens of them.
+ */
+export const MAX_DIAGNOSTICS = 1000;
+
+/**
+ * The LSP diagnostics of a document: the first MAX_DIAGNOSTICS in document order and, when there
+ * are more, one `too-many-problems` note where the first one left out is, saying how many.
+ */
+export function diagnostics(a: Analysis, uri: string, settings: Settings, max = MAX_DIAGNOSTICS): LspDiagnostic[] {
+  const visible = visibleDiagnostics(a, settings);
+  if (visible.length <= max) return visible.map(({ diagnostic, level }) => toLspDiagnostic(a.lines, uri, diagnostic, level));
+  visible.sort((x, y) => x.diagnostic.span.start - y.diagnostic.span.start);
+  const shown = visible.slice(0, max).map(({ diagnostic, level }) => toLspDiagnostic(a.lines, uri, diagnostic, level));
+  const next = visible[max].diagnostic;
+  const more = visible.length - max;
+  const note: Diagnostic = {
+    code: 'too-many-problems', severity: 'information', span: next.span,
+    message: `${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'} from here on are not shown: CNN Lab reports the first ${max.toLocaleString('en-US')} of a file`,
+  };
+  return [...shown, toLspDiagnostic(a.lines, uri, note)];
 }
