@@ -3,18 +3,9 @@
  * MACs, activations and receptive field. Pure (no `vscode` import) so it can be unit-tested; the tiny
  * script only sorts rows and posts messages, and runs under a content security policy with a nonce.
  */
+import { esc } from './webviewHtml.js';
 import type { SummaryNetwork } from '../../server/src/analysis/summary.js';
 import { fmtInt, fmtShape, fmtSi, totalLines } from '../../server/src/analysis/summary.js';
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A fresh nonce for the script tag. */
-export function makeNonce(random: () => number = Math.random): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(random() * chars.length)];
-  return s;
-}
 
 /** The page for one network. `cspSource` is the webview's `cspSource`. */
 export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string): string {

@@ -7,7 +7,8 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { formatMarkdown, type SummaryNetwork } from '../../server/src/analysis/summary.js';
 import { summaryRequest, type ResultOf, type SummaryParams } from '../../server/src/protocol.js';
 import { isFromSummaryView } from './summaryMessages.js';
-import { makeNonce, summaryHtml } from './summaryHtml.js';
+import { summaryHtml } from './summaryHtml.js';
+import { makeNonce } from './webviewHtml.js';
 
 /** Asks the server for one network's summary: by name, else the one at the position. */
 export async function fetchNetwork(client: LanguageClient, params: SummaryParams): Promise<SummaryNetwork | undefined> {

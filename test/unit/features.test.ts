@@ -21,7 +21,8 @@ import { levelOf, readSettings, DEFAULT_SETTINGS } from '../../server/src/featur
 import { documentSymbols } from '../../server/src/features/symbols.js';
 import { diagnostics, MAX_DIAGNOSTICS } from '../../server/src/features/diagnostics.js';
 import { isFromSummaryView } from '../../client/src/summaryMessages.js';
-import { makeNonce, statusText, summaryHtml } from '../../client/src/summaryHtml.js';
+import { statusText, summaryHtml } from '../../client/src/summaryHtml.js';
+import { makeNonce } from '../../client/src/webviewHtml.js';
 import { readRepo } from '../helpers/core.js';
 import { applyEdits } from '../helpers/edits.js';
 import { rng } from '../helpers/random.js';

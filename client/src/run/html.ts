@@ -3,14 +3,7 @@
  * runs under a content security policy that allows only the nonce'd script and the extension's own
  * stylesheet; nothing is loaded from the network. Pure, so tests can check the policy.
  */
-
-/** A fresh nonce for the script tag. */
-export function makeNonce(random: () => number = Math.random): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(random() * chars.length)];
-  return s;
-}
+import { esc } from '../webviewHtml.js';
 
 /** Where the page's resources are, as webview URIs, and the webview's CSP source. */
 export interface PageResources {
@@ -19,8 +12,6 @@ export interface PageResources {
   readonly cspSource: string;
   readonly nonce: string;
 }
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The page. Every picture is a canvas the script draws, so the policy allows no images at all. */
 export function featureMapsHtml(r: PageResources): string {

@@ -8,7 +8,8 @@
  * brings it back after a reload by repeating the run it showed.
  */
 import * as vscode from 'vscode';
-import { featureMapsHtml, makeNonce } from './html.js';
+import { makeNonce } from '../webviewHtml.js';
+import { featureMapsHtml } from './html.js';
 import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
 import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
