@@ -4,7 +4,7 @@
  * checks before asking for an image; no engine here, so the extension's bundle carries no decoders.
  */
 import type { Analysis, NetworkResult } from './analysis/analyze.js';
-import type { LayerSpec } from './analysis/types.js';
+import type { LayerSpec } from './language/types.js';
 import { fmtInt, fmtBytes, fmtSi } from './analysis/summary.js';
 
 /** A network ready to run, with what it will cost. */
@@ -40,6 +40,9 @@ export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUD
     const first = errors[0];
     const where = first ? ` (line ${a.lines.position(first.span.start).line + 1}: ${first.message})` : '';
     throw new Error(`network '${network.name}' has ${errors.length || 'some'} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before running${where}`);
+  }
+  if (network.decl.branching) {
+    throw new Error(`network '${network.name}' branches (residual, parallel or merge lines); the engine runs straight chains only so far — its shapes, parameters and MACs are all analysed`);
   }
   const t = network.totals;
   const memoryBytes = t.activationBytes + t.paramBytes + 4 * input.shape.reduce((x, y) => x * y, 1);

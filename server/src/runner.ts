@@ -2,7 +2,7 @@
  * What a run needs besides the kernels, shared by `cnnlab run` and the VS Code worker: turn an image
  * or .npy into the input tensor, and load or initialise the parameters (planning is in plan.ts).
  */
-import type { Shape } from './analysis/types.js';
+import type { Shape } from './language/types.js';
 import type { RunPlan } from './plan.js';
 import {
   IMAGENET_MEAN, IMAGENET_STD, initParams, loadImageTensor, paramsFromSafetensors, readNpy, tensor, type LayerParams, type Tensor,

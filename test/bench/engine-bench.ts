@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConvSpec } from '../../server/src/analysis/types.js';
+import type { ConvSpec } from '../../server/src/language/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
 import { rng } from '../helpers/random.js';
 

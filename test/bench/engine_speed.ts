@@ -3,7 +3,7 @@
  * 224×224) and a whole VGG16 forward pass with He weights, reported in ms and GFLOP/s (2·MACs/s).
  * Run: node --import tsx test/bench/engine_speed.ts [--conv-only]
  */
-import type { ConvSpec, LayerSpec } from '../../server/src/analysis/types.js';
+import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import { conv2d_forward } from '../../server/src/engine/kernels.js';
 import { runNetwork } from '../../server/src/engine/run.js';
 import { inferShapes } from '../../server/src/engine/shapes.js';

@@ -1,5 +1,5 @@
 /** Applies offset edits to a text, as an editor would. */
-import type { Edit } from '../../server/src/analysis/types.js';
+import type { Edit } from '../../server/src/language/types.js';
 
 /** Applies non-overlapping edits (any order) and returns the new text. */
 export function applyEdits(text: string, edits: readonly Edit[]): string {

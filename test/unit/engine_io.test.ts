@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { ConvSpec, LayerSpec } from '../../server/src/analysis/types.js';
+import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import { featureGrid, featureGridPng } from '../../server/src/engine/featuremaps.js';
 import { IMAGENET_MEAN, IMAGENET_STD, decodeImage, imageToTensor, loadImageTensor } from '../../server/src/engine/image.js';
 import { naturalCompare, paramsFromSafetensors, paramsFromTensors } from '../../server/src/engine/loadweights.js';

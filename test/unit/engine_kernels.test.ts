@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { LrnSpec } from '../../server/src/analysis/types.js';
+import type { LrnSpec } from '../../server/src/language/types.js';
 import {
   avgpool2d_forward, conv2d_forward, linear_forward, lrn_forward, maxpool2d_forward, relu_forward,
 } from '../../server/src/engine/kernels.js';

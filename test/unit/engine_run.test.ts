@@ -4,7 +4,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { ConvSpec, LayerSpec } from '../../server/src/analysis/types.js';
+import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
 import { tsBackend } from '../../server/src/engine/kernels.js';
 import { runNetwork } from '../../server/src/engine/run.js';
@@ -204,7 +204,7 @@ describe('runNetwork', () => {
     const params = initParams(INPUT, NET);
     // Conv weights do not depend on the map size, so the 16×16 parameters fit a 1×1 input too.
     await assert.rejects(runNetwork(tensor([3, 1, 1]), NET, params),
-      /layer 3 \(maxpool\) on input \[8, 1, 1\]: output would be 0×0; the window does not fit/);
+      /layer 3 \(maxpool\) on input \[8, 1, 1\]: the 2×2 window is larger than its padded 1×1 input/);
     const bad = params.map((p) => ({ ...p }));
     bad[4].weight = new Float32Array(10);
     await assert.rejects(runNetwork(tensor(INPUT), NET, bad), /layer 4 \(conv\): weight has 10 values, shape \[16, 8, 3, 3\] needs 1152/);
@@ -213,7 +213,7 @@ describe('runNetwork', () => {
   });
 
   it('passes unknown, dropout and flatten through and flattens before fc', async () => {
-    const layers: LayerSpec[] = [{ kind: 'unknown' }, { kind: 'dropout', p: 0.5 }, { kind: 'fc', outFeatures: 2, bias: false }, { kind: 'leakyrelu' }];
+    const layers: LayerSpec[] = [{ kind: 'unknown' }, { kind: 'dropout', p: 0.5 }, { kind: 'fc', outFeatures: 2, bias: false }, { kind: 'leakyrelu', slope: 0.01 }];
     const params = initParams([2, 2, 2], layers);
     params[2].weight = new Float32Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]);
     const input = tensor([2, 2, 2], new Float32Array([3, 0, 0, 0, 0, 0, 0, 5]));

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { LayerSpec } from '../../server/src/analysis/types.js';
+import type { LayerSpec } from '../../server/src/language/types.js';
 import { resizeBilinear } from '../../server/src/engine/image.js';
 import { paramsFromSafetensors } from '../../server/src/engine/loadweights.js';
 import { readNpy } from '../../server/src/engine/npy.js';

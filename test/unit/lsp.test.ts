@@ -138,7 +138,7 @@ describe('language server over stdio', () => {
     for (const o of ['padP', 'same', 'strideS', 'dilationD', 'groupsG', 'nobias', 'sobelx']) assert.ok(convOpts.includes(o), o);
     assert.ok(!convOpts.includes('slopeS') && !convOpts.includes('conv'), 'only conv options');
     const poolOpts = (await s.conn.sendRequest<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 4, character: 8 } })).map((i) => i.label);
-    assert.deepEqual(poolOpts.sort(), ['padP', 'same', 'strideS', 'xN'].sort());
+    assert.deepEqual(poolOpts.sort(), ['ceil', 'padP', 'same', 'strideS', 'xN'].sort());
     const afterPad = (await s.conn.sendRequest<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 5, character: 13 } })).map((i) => i.label);
     assert.ok(!afterPad.includes('padP') && !afterPad.includes('same') && afterPad.includes('strideS'), 'padding already written');
   });

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConvSpec } from '../../server/src/analysis/types.js';
+import type { ConvSpec } from '../../server/src/language/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
 import { createSimdBackend, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
 import { rng } from '../helpers/random.js';

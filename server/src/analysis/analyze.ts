@@ -8,13 +8,20 @@ import { lower, type LayerDecl, type NetworkDecl, type Program } from '../langua
 import { LineIndex } from '../language/lines.js';
 import type { ParseResult } from '../language/ast.js';
 import { applyLayer, inputField, type Field } from './layer.js';
+import { isMerge } from '../language/kinds.js';
 import { checkLayer, checkNetwork, type CheckContext } from './checks.js';
-import type { Diagnostic, Pair, Shape } from './types.js';
+import type { Diagnostic, Pair, Shape } from '../language/types.js';
 
 /** One layer's figures. `in`/`out` are undefined when the shape is unknown (missing input, earlier error). */
 export interface LayerResult {
   readonly index: number;
   readonly decl: LayerDecl;
+  /** The layers it reads (−1: the network input), as in the declaration. */
+  readonly inputs: readonly number[];
+  /** Input shapes of a merge, in input order (undefined where unknown). */
+  readonly ins?: readonly (Shape | undefined)[];
+  /** For a merge: which input's field the output takes (the largest). */
+  readonly fieldFrom?: number;
   readonly in?: Shape;
   readonly out?: Shape;
   readonly weights: number;
@@ -80,41 +87,60 @@ export function analyze(text: string, defaultName = 'network'): Analysis {
       diagnostics.push(d);
     }
   };
-  const networks = program.networks.map((n) => analyzeNetwork(n, { text, lines, report }));
+  const networks = program.networks.map((n) => analyzeNetwork(n, { text, lines, report, constructs: program.constructs }));
   diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   return { text, lines, parsed, program, networks, diagnostics };
 }
 
-/** Walks a network's layers, carrying the shape and receptive field, and runs the checks. */
+/** Walks a network's graph in execution order, carrying shapes and receptive fields, and runs the checks. */
 function analyzeNetwork(net: NetworkDecl, ctx: Omit<CheckContext, 'net'>): NetworkResult {
   const layers: LayerResult[] = [];
   const input = net.input?.shape;
-  let shape: Shape | undefined = input;
-  let field: Field | undefined = input ? inputField(input) : undefined;
+  const inField = input ? inputField(input) : undefined;
+  /** Output shape and field of each layer, undefined when unknown. */
+  const shapes: (Shape | undefined)[] = [];
+  const fields: (Field | undefined)[] = [];
   let complete = !!input;
-  const cctx: CheckContext = { text: ctx.text, lines: ctx.lines, report: ctx.report, net };
-  net.layers.forEach((decl, index) => {
-    const prev = layers[index - 1];
-    if (!shape || !field) {
-      complete = false;
-      layers.push({ index, decl, weights: 0, biases: 0, params: 0, macs: 0, activations: 0, formula: '?' });
-      return;
+  const cctx: CheckContext = { text: ctx.text, lines: ctx.lines, report: ctx.report, net, constructs: ctx.constructs };
+  const decls = net.layers;
+  for (let index = 0; index < decls.length; index++) {
+    const decl = decls[index];
+    const ids = decl.inputs;
+    const ins: (Shape | undefined)[] = [];
+    const fs: (Field | undefined)[] = [];
+    let known = true;
+    for (const j of ids) {
+      const sh = j < 0 ? input : shapes[j];
+      const f = j < 0 ? inField : fields[j];
+      ins.push(sh);
+      fs.push(f);
+      if (!sh || !f) known = false;
     }
-    const o = applyLayer(decl.spec, shape, field);
+    const merge = isMerge(decl.spec);
+    if (!known) {
+      complete = false;
+      layers.push({ index, decl, inputs: ids, ins: merge ? ins : undefined, weights: 0, biases: 0, params: 0, macs: 0, activations: 0, formula: '?' });
+      shapes.push(undefined);
+      fields.push(undefined);
+      continue;
+    }
+    const o = applyLayer(decl.spec, ins as Shape[], fs as Field[]);
     const params = o.weights + o.biases;
     const activations = o.out ? o.out.reduce((a, b) => a * b, 1) : 0;
     const r: LayerResult = {
-      index, decl, in: shape, out: o.out, weights: o.weights, biases: o.biases, params, macs: o.macs, activations,
+      index, decl, inputs: ids, ins: merge ? ins : undefined, fieldFrom: o.fieldFrom, in: ins[o.fieldFrom ?? 0], out: o.out,
+      weights: o.weights, biases: o.biases, params, macs: o.macs, activations,
       formula: o.formula, rf: o.field.rf, jump: o.field.jump, padding: o.field.padding,
       approximateField: o.field.approximate || undefined, implicitFlatten: o.implicitFlatten || undefined,
     };
-    const ok = checkLayer(r, prev, o.error, cctx);
+    const prev = ids.length === 1 && ids[0] >= 0 ? layers[ids[0]] : undefined;
+    const ok = checkLayer(r, prev, o.error, cctx, merge ? (fs as Field[]) : undefined);
     if (!ok) (r as { out?: Shape }).out = undefined;
     layers.push(r);
-    shape = ok ? o.out : undefined;
-    field = ok ? o.field : undefined;
+    shapes.push(ok ? o.out : undefined);
+    fields.push(ok ? o.field : undefined);
     if (!ok) complete = false;
-  });
+  }
   let params = 0, macs = 0, activations = 0, fcParams = 0, convParams = 0;
   for (const l of layers) {
     params += l.params;

@@ -2,11 +2,13 @@
  * The diagnostics that judge shapes and costs. Each check is one small function with a stable code;
  * the codes are listed in the README and asserted by the tests.
  */
-import type { LayerDecl, NetworkDecl } from '../language/program.js';
+import type { Construct, LayerDecl, NetworkDecl } from '../language/program.js';
+import type { Field } from '../language/kinds.js';
+import { slide } from '../language/kinds.js';
 import type { Statement } from '../language/ast.js';
 import type { LineIndex } from '../language/lines.js';
 import type { LayerResult, NetworkResult } from './analyze.js';
-import type { Diagnostic, Fix, Severity, Shape, Span } from './types.js';
+import type { Diagnostic, Fix, Severity, Shape, Span } from '../language/types.js';
 
 /** What a check needs besides the layer: the text (for fixes), where to report, the network. */
 export interface CheckContext {
@@ -14,6 +16,8 @@ export interface CheckContext {
   readonly lines: LineIndex;
   readonly report: (d: Diagnostic) => void;
   readonly net: NetworkDecl;
+  /** The file's constructs, to report a merge on its opening line. */
+  readonly constructs: readonly Construct[];
 }
 
 import { fmtInt as fmt } from './format.js';
@@ -41,9 +45,16 @@ function optionSpan(decl: LayerDecl, prefix: RegExp): Span | undefined {
 }
 
 /** Runs the per-layer checks; false when the layer's output shape is unusable. */
-export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext): boolean {
+export function checkLayer(
+  r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext, mergeFields?: readonly Field[],
+): boolean {
   const d = r.decl;
   poolOn1x1(r, ctx);
+  if (error?.code === 'merge-mismatch') {
+    mergeMismatch(r, ctx);
+    return false;
+  }
+  if (mergeFields) misalignedPaths(r, mergeFields, ctx);
   if (error) {
     const span = error.code === 'groups-mismatch' ? optionSpan(d, /^groups?\d/) : undefined;
     say(ctx, d, error.code, 'error', error.message, span);
@@ -54,6 +65,71 @@ export function checkLayer(r: LayerResult, prev: LayerResult | undefined, error:
   largeKernel(r, ctx);
   doubleActivation(r, prev, ctx);
   return true;
+}
+
+/** Where a merge is reported: the `residual`/`parallel` line it closes, or its own merge line. */
+function mergeSpan(r: LayerResult, ctx: CheckContext): { span: Span; construct?: Construct } {
+  const c = r.decl.construct !== undefined ? ctx.constructs[r.decl.construct] : undefined;
+  if (c && (c.kind === 'residual' || c.kind === 'parallel') && (c.end === r.decl.stmt || c.open === r.decl.stmt)) return { span: c.open.head.span, construct: c };
+  return { span: r.decl.stmt.head.span };
+}
+
+/** `merge-mismatch`: the tensors a merge joins do not fit (add/mul need equal shapes, concat equal H×W). */
+function mergeMismatch(r: LayerResult, ctx: CheckContext): void {
+  const names = r.decl.inputNames ?? r.inputs.map((_, i) => `input ${i + 1}`);
+  const shapes = r.ins ?? [];
+  const parts = names.map((nm, i) => `${nm} ${i === 0 ? 'gives ' : ''}${shapes[i] ? dims(shapes[i]!) : '?'}`);
+  const kind = r.decl.spec.kind;
+  const why = kind === 'concat' ? 'concat needs the same height and width on every input' : kind === 'mul' ? 'mul needs equal shapes, or a C×1×1 side' : 'add needs equal shapes';
+  const { span, construct } = mergeSpan(r, ctx);
+  say(ctx, r.decl, 'merge-mismatch', 'error', `${kind}: ${parts.join(', ')} — ${why}`, span, projectionFix(r, construct, ctx));
+}
+
+/**
+ * The quick fix for a residual `add` whose body changes channels or stride: a projection shortcut
+ * `conv1-C strideS nobias` + `bn`, as ResNet's downsampling blocks have.
+ */
+function projectionFix(r: LayerResult, c: Construct | undefined, ctx: CheckContext): Fix[] | undefined {
+  if (!c || c.kind !== 'residual' || c.sections.length || !c.end || r.decl.spec.kind !== 'add') return undefined;
+  const [x, body] = r.ins ?? [];
+  if (!x || !body || x.length !== 3 || body.length !== 3) return undefined;
+  const stride = [Math.max(1, Math.round(x[1] / body[1])), Math.max(1, Math.round(x[2] / body[2]))];
+  if (slide(x[1], 1, stride[0], 0) !== body[1] || slide(x[2], 1, stride[1], 0) !== body[2]) return undefined;
+  const { line: endLine } = ctx.lines.position(c.end.span.start);
+  const { line: openLine } = ctx.lines.position(c.open.span.start);
+  const outer = ctx.lines.indentation(endLine);
+  const first = ctx.net.layers.find((l) => l.construct !== undefined && ctx.constructs[l.construct] === c && l.stmt !== c.end);
+  const inner = first ? ctx.lines.indentation(ctx.lines.position(first.stmt.span.start).line) : outer + '  ';
+  const s = stride[0] === stride[1] ? String(stride[0]) : stride.join('x');
+  const conv = `conv1-${body[0]}${stride[0] > 1 || stride[1] > 1 ? ` stride${s}` : ''} nobias`;
+  void openLine;
+  const at = ctx.lines.lineStart(endLine);
+  return [{
+    title: `Add a projection shortcut: \`${conv}\` + \`bn\` (${dims(x)} → ${dims(body)})`,
+    edits: [{ span: { start: at, end: at }, text: `${outer}shortcut\n${inner}${conv}\n${inner}bn\n` }],
+    preferred: true,
+  }];
+}
+
+/** `misaligned-paths`: paths into a merge whose units are spaced or centred differently on the input. */
+function misalignedPaths(r: LayerResult, fields: readonly Field[], ctx: CheckContext): void {
+  if (!r.out || r.out.length !== 3 || fields.some((f) => f.approximate)) return;
+  const centre = (f: Field, i: 0 | 1) => (f.rf[i] - 1) / 2 - f.padding[i];
+  const names = r.decl.inputNames ?? r.inputs.map((_, i) => `input ${i + 1}`);
+  for (let a = 0; a < fields.length; a++) {
+    for (let b = a + 1; b < fields.length; b++) {
+      const fa = fields[a];
+      const fb = fields[b];
+      const jumpDiff = fa.jump[0] !== fb.jump[0] || fa.jump[1] !== fb.jump[1];
+      const centreDiff = centre(fa, 0) !== centre(fb, 0) || centre(fa, 1) !== centre(fb, 1);
+      if (!jumpDiff && !centreDiff) continue;
+      const what = (f: Field) => `units ${f.jump[0] === f.jump[1] ? f.jump[0] : f.jump.join('×')} px apart, unit 0 centred at ${centre(f, 0) === centre(f, 1) ? centre(f, 0) : `${centre(f, 0)}×${centre(f, 1)}`}`;
+      say(ctx, r.decl, 'misaligned-paths', 'information',
+        `${r.decl.spec.kind}: the ${names[a]} and the ${names[b]} do not line up on the input (${names[a]}: ${what(fa)}; ${names[b]}: ${what(fb)}), so each output unit mixes features of different places; the receptive field shown is the ${names[r.fieldFrom ?? 0]}'s (the largest)`,
+        mergeSpan(r, ctx).span);
+      return;
+    }
+  }
 }
 
 /** `too-large`: numbers past 2^53 cannot be counted exactly; stop before they turn into nonsense. */
@@ -69,6 +145,8 @@ function tooLarge(r: LayerResult, ctx: CheckContext): boolean {
 function droppedPixels(r: LayerResult, ctx: CheckContext): void {
   const s = r.decl.spec;
   if ((s.kind !== 'conv' && s.kind !== 'maxpool' && s.kind !== 'avgpool') || !r.in || r.in.length !== 3) return;
+  // A window smaller than its stride skips pixels all over the map by design (ResNet's 1×1 stride-2 projection), not just at the end.
+  if (s.kernel[0] < s.stride[0] || s.kernel[1] < s.stride[1]) return;
   const dil = s.kind === 'conv' ? s.dilation : [1, 1] as const;
   // Rows past the last window are unused; those that are padding zeros lose nothing.
   const unused = (i: 0 | 1) => Math.max(0, ((r.in![i + 1] + 2 * s.padding[i] - dil[i] * (s.kernel[i] - 1) - 1) % s.stride[i]) - s.padding[i]);

@@ -3,11 +3,12 @@
  * --json`, the `cnnLab/summary` request) and a torchinfo-style table (CLI, Markdown, the summary view).
  */
 import type { Analysis, NetworkResult } from './analyze.js';
-import type { Shape } from './types.js';
+import type { Shape } from '../language/types.js';
 
 /** One layer in the JSON contract. Lines are 1-based. */
 export interface SummaryLayer {
-  index: number; line: number; text: string; kind: string; name?: string; auto?: boolean;
+  /** `inputs`: indices of the layers this one reads, −1 for the network input (a chain has [index − 1]). */
+  index: number; line: number; text: string; kind: string; name?: string; auto?: boolean; inputs: number[];
   in: Shape | null; out: Shape | null; params: number; macs: number; activations: number;
   rf: number[] | null; jump: number[] | null; padding: number[] | null; formula: string; implicitFlatten?: boolean;
 }
@@ -45,7 +46,7 @@ export function networkSummary(a: Analysis, n: NetworkResult): SummaryNetwork {
     line: a.lines.position(n.decl.span.start).line + 1,
     input: n.input ?? null,
     layers: n.layers.map((l) => ({
-      index: l.index, line: a.lines.position(l.decl.stmt.span.start).line + 1, text: l.decl.text, kind: l.decl.keyword,
+      index: l.index, line: a.lines.position(l.decl.stmt.span.start).line + 1, text: l.decl.text, kind: l.decl.keyword, inputs: [...l.inputs],
       ...(l.decl.label ? { name: l.decl.label } : {}), ...(l.decl.auto ? { auto: true } : {}),
       in: l.in ?? null, out: l.out ?? null, params: l.params, macs: l.macs, activations: l.activations,
       rf: l.rf ? [...l.rf] : null, jump: l.jump ? [...l.jump] : null, padding: l.padding ? [...l.padding] : null, formula: l.formula,

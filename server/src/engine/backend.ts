@@ -2,7 +2,7 @@
  * The seam where a faster convolution and fully connected implementation (the WebAssembly SIMD one)
  * plugs into the runner. Everything else the runner does is cheap next to these two.
  */
-import type { ConvSpec } from '../analysis/types.js';
+import type { ConvSpec } from '../language/types.js';
 
 /**
  * A provider of the two heavy kernels. Both must overwrite every element of `out` (it may hold stale

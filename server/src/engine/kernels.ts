@@ -3,7 +3,7 @@
  * kernels_naive.ts (the tests hold them to it); the speed comes from memory order, not from cleverness
  * in the arithmetic. All buffers are row-major float32; accumulation happens in float64 JS numbers.
  */
-import type { ConvSpec, LrnSpec } from '../analysis/types.js';
+import type { ConvSpec, LrnSpec } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
 import type { ConvGeometry, PoolGeometry } from './kernels_naive.js';
 import { assert, shapeStr, type MapShape } from './tensor.js';

@@ -2,7 +2,7 @@
  * Reference kernels: loops that follow the textbook formulas one term at a time. They are slow on
  * purpose and exist so the fast kernels in kernels.ts have something independent to be tested against.
  */
-import type { ConvSpec, LrnSpec, PoolSpec } from '../analysis/types.js';
+import type { ConvSpec, LrnSpec, PoolSpec } from '../language/types.js';
 import { assert, shapeStr, type MapShape } from './tensor.js';
 
 /** The geometry of a convolution, as the kernels read it from a ConvSpec. */

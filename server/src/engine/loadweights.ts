@@ -10,7 +10,7 @@
  * start with two to five distinct non-numeric containers, every order of those containers is tried and
  * the single one whose shapes all fit is used.
  */
-import type { LayerSpec } from '../analysis/types.js';
+import type { LayerSpec } from '../language/types.js';
 import { parseSafetensors, type SafeTensor } from './safetensors.js';
 import { hasParams, inferShapes, layerName, layerParamShapes } from './shapes.js';
 import { sameShape, shapeStr } from './tensor.js';

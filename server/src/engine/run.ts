@@ -2,7 +2,7 @@
  * Runs a network forward one layer at a time, for one image (no batch axis), checking every shape and
  * parameter before a kernel sees it and giving the caller a chance to look at (or cancel after) each layer.
  */
-import type { LayerSpec } from '../analysis/types.js';
+import type { LayerSpec } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
 import {
   avgpool2d_forward, batchnorm_forward, gap_forward, leakyrelu_forward, lrn_forward, maxpool2d_forward,
@@ -134,10 +134,13 @@ export function runLayer(
       return out;
     }
     case 'upsample': {
+      if (spec.mode === 'bilinear') throw new Error(`${where}: the engine cannot run bilinear upsampling yet`);
       const out = fresh(outShape);
       const up = spec.mode === 'nearest' ? upsample_nearest_forward : upsample_zeros_forward;
       up(out.data, x.data, mapShape(x.shape, where), spec.factor);
       return out;
     }
+    default:
+      throw new Error(`${where}: the engine cannot run ${spec.kind} layers yet`);
   }
 }

@@ -3,7 +3,7 @@
  * edge detector or a blur does to a picture. All are written for cross-correlation, which is what
  * PyTorch's conv (and this engine's) computes: out[y, x] = Σ k[i, j] · in[y + i − c, x + j − c].
  */
-import type { TeachingKernel } from '../analysis/types.js';
+import type { TeachingKernel } from '../language/types.js';
 
 const FIXED_3X3: Partial<Record<TeachingKernel, readonly number[]>> = {
   // Positive on a dark-to-bright edge from left to right.

@@ -2,7 +2,7 @@
  * Per-layer parameters and the deterministic initialisation that gives every network the same
  * pictures every time it runs without a weights file.
  */
-import type { LayerSpec } from '../analysis/types.js';
+import type { LayerSpec } from '../language/types.js';
 import { inferShapes, layerName, layerParamShapes, type ParamShapes } from './shapes.js';
 import { teachingWeight } from './teaching.js';
 import { numel, shapeStr } from './tensor.js';

@@ -6,7 +6,7 @@
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
 import { fmtShape } from '../analysis/summary.js';
-import type { Edit, Span } from '../analysis/types.js';
+import type { Edit, Span } from '../language/types.js';
 import type { Statement } from '../language/ast.js';
 import { overlaps, toLspDiagnostic, toRange } from './convert.js';
 import { visibleDiagnostics } from './diagnostics.js';

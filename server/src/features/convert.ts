@@ -3,7 +3,7 @@ import {
   DiagnosticSeverity, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation, type Position, type Range,
 } from 'vscode-languageserver';
 import type { LineIndex } from '../language/lines.js';
-import type { Diagnostic, Severity, Span } from '../analysis/types.js';
+import type { Diagnostic, Severity, Span } from '../language/types.js';
 
 /** The LSP range of an offset span. */
 export function toRange(lines: LineIndex, span: Span): Range {

@@ -1,7 +1,7 @@
 /** Diagnostics: every problem the analysis found, at the level the settings ask for. */
 import type { Diagnostic as LspDiagnostic } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
-import type { Diagnostic } from '../analysis/types.js';
+import type { Diagnostic } from '../language/types.js';
 import { toLspDiagnostic } from './convert.js';
 import { levelOf, type Settings } from './settings.js';
 

@@ -6,7 +6,7 @@
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis, NetworkResult } from '../analysis/analyze.js';
 import { fmtBytes, fmtInt, fmtShape, fmtSi } from '../analysis/summary.js';
-import type { Pair } from '../analysis/types.js';
+import type { Pair } from '../language/types.js';
 import type { Statement } from '../language/ast.js';
 import { OPTION_DOCS, parseOption, STATEMENT_DOCS, type OptionDoc } from '../language/layers.js';
 import { toRange } from './convert.js';

@@ -8,7 +8,7 @@ import { ErrorCodes, ResponseError, type Location, type Range, type WorkspaceEdi
 import type { Analysis } from '../analysis/analyze.js';
 import type { Token } from '../language/ast.js';
 import { matchLayer, STATEMENT_KEYWORDS } from '../language/layers.js';
-import type { Edit } from '../analysis/types.js';
+import type { Edit } from '../language/types.js';
 import { toRange } from './convert.js';
 import { indexOf } from './locate.js';
 import { workspaceEdit, type EditTarget } from './codeActions.js';

@@ -4,7 +4,7 @@
  */
 import { SemanticTokensBuilder, type CancellationToken, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
-import type { Span } from '../analysis/types.js';
+import type { Span } from '../language/types.js';
 import type { Statement, Token } from '../language/ast.js';
 import { indexOf, type DocIndex } from './locate.js';
 import { checkCancelled } from './runSafe.js';

@@ -3,7 +3,7 @@
  * supports it, else taken from `initializationOptions` and `workspace/didChangeConfiguration`.
  */
 import type { Connection } from 'vscode-languageserver';
-import type { Severity } from '../analysis/types.js';
+import type { Severity } from '../language/types.js';
 
 /** A diagnostic's level as a user may set it: a severity, or `off` to hide it. */
 export type Level = Severity | 'off';

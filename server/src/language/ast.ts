@@ -1,5 +1,5 @@
 /** The syntax tree of a .cnn file: a flat list of line statements with source spans. */
-import type { Span } from '../analysis/types.js';
+import type { Span } from './types.js';
 
 /** One token of a statement: a word (`conv3-64`, `pad1`), a number (`0.5`) or dimensions (`3x224x224`). */
 export interface Token {

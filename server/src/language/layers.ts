@@ -3,12 +3,13 @@
  * snippet and a short explanation. The parser's statements are interpreted against this table, and
  * completion, hover and "did you mean" read the same table, so a layer is described in one place.
  */
-import type { LayerSpec, Pair, TeachingKernel } from '../analysis/types.js';
+import { DEFAULTS } from './kinds.js';
+import type { ActivationKind, LayerSpec, Pair, TeachingKernel } from './types.js';
 
 /** The option families a layer may accept. */
 export type OptionKind =
   | 'pad' | 'stride' | 'dilation' | 'groups' | 'nobias' | 'teaching' | 'noact' | 'repeat'
-  | 'lrn' | 'eps' | 'mode' | 'slope' | 'p';
+  | 'lrn' | 'eps' | 'mode' | 'slope' | 'p' | 'outpad' | 'ceil';
 
 /** One option's documentation, for completion and the README. */
 export interface OptionDoc {
@@ -51,7 +52,13 @@ function re(r: RegExp, f: (m: RegExpExecArray) => HeadNumbers): (h: string) => H
 }
 
 const CONV_OPTIONS: readonly OptionKind[] = ['pad', 'stride', 'dilation', 'groups', 'nobias', 'teaching', 'noact', 'repeat'];
-const POOL_OPTIONS: readonly OptionKind[] = ['stride', 'pad', 'repeat'];
+const POOL_OPTIONS: readonly OptionKind[] = ['stride', 'pad', 'ceil', 'repeat'];
+
+/** A parameterless activation written as its own name. */
+function activation(keyword: ActivationKind, doc: string, aliases: readonly string[] = []): LayerKeyword {
+  const names = new Set([keyword, ...aliases]);
+  return { keyword, synopsis: keyword, snippet: keyword, doc, options: ['repeat'], match: (h) => (names.has(h) ? {} : undefined) };
+}
 
 /** The table of every layer keyword. */
 export const LAYER_KEYWORDS: readonly LayerKeyword[] = [
@@ -66,6 +73,12 @@ export const LAYER_KEYWORDS: readonly LayerKeyword[] = [
     doc: 'Depthwise convolution: one K×K filter per input channel (groups = channels), so channels are filtered separately and the output has as many channels as the input.',
     options: CONV_OPTIONS.filter((o) => o !== 'groups'),
     match: re(/^dwconv(\d+)(?:x(\d+))?$/, (m) => ({ kernel: [Number(m[1]), int(m[2]) ?? Number(m[1])] })),
+  },
+  {
+    keyword: 'deconv', synopsis: 'deconvK-N', snippet: 'deconv${1:2}-${2:64} stride${3:2}',
+    doc: 'Transposed convolution with N filters of size K×K, exactly as nn.ConvTranspose2d: each input unit stamps the kernel onto the output, S pixels apart, so `deconv2-64 stride2` doubles the map (U-Net\'s up-convolution). Options: strideS, padP, outpadP, groupsG, dilationD, nobias.',
+    options: ['pad', 'stride', 'dilation', 'groups', 'nobias', 'outpad', 'noact', 'repeat'],
+    match: re(/^deconv(\d+)(?:x(\d+))?-(\d+)$/, (m) => ({ kernel: [Number(m[1]), int(m[2]) ?? Number(m[1])], count: Number(m[3]) })),
   },
   {
     keyword: 'maxpool', synopsis: 'maxpool[K]', snippet: 'maxpool',
@@ -95,14 +108,18 @@ export const LAYER_KEYWORDS: readonly LayerKeyword[] = [
     options: ['nobias', 'noact', 'repeat'],
     match: re(/^(?:fc|linear)-(\d+)$/, (m) => ({ count: Number(m[1]) })),
   },
-  { keyword: 'relu', synopsis: 'relu', snippet: 'relu', doc: 'Rectified linear unit max(0, x): the usual nonlinearity between layers.', options: ['repeat'], match: re(/^relu$/, () => ({})) },
+  activation('relu', 'Rectified linear unit max(0, x): the usual nonlinearity between layers.'),
+  activation('relu6', 'ReLU capped at 6, min(max(0, x), 6): MobileNet\'s activation, robust in low precision.'),
+  activation('silu', 'SiLU (swish) x·sigmoid(x): a smooth ReLU (EfficientNet). Also written `swish`.', ['swish']),
+  activation('hardswish', 'Hard swish x·relu6(x + 3)/6: a cheap swish (MobileNetV3).'),
+  activation('hardsigmoid', 'Hard sigmoid relu6(x + 3)/6: a cheap sigmoid (MobileNetV3\'s squeeze-and-excitation).'),
   {
     keyword: 'leakyrelu', synopsis: 'leakyrelu[SLOPE]', snippet: 'leakyrelu',
     doc: 'Leaky ReLU: x for x > 0, slope·x otherwise (slope 0.01 unless written, e.g. `leakyrelu0.2`).',
     options: ['slope', 'repeat'], match: re(/^leakyrelu(\d*\.?\d+)?$/, (m) => ({ value: m[1] === undefined ? undefined : Number(m[1]) })),
   },
-  { keyword: 'sigmoid', synopsis: 'sigmoid', snippet: 'sigmoid', doc: 'Logistic sigmoid 1/(1+e^−x), squashing to (0, 1).', options: ['repeat'], match: re(/^sigmoid$/, () => ({})) },
-  { keyword: 'tanh', synopsis: 'tanh', snippet: 'tanh', doc: 'Hyperbolic tangent, squashing to (−1, 1).', options: ['repeat'], match: re(/^tanh$/, () => ({})) },
+  activation('sigmoid', 'Logistic sigmoid 1/(1+e^−x), squashing to (0, 1).'),
+  activation('tanh', 'Hyperbolic tangent, squashing to (−1, 1).'),
   {
     keyword: 'softmax', synopsis: 'softmax', snippet: 'softmax',
     doc: 'Softmax: turns scores into probabilities that sum to 1 (over the vector, or over channels at each position of a map). The paper writes `soft-max`.',
@@ -125,13 +142,13 @@ export const LAYER_KEYWORDS: readonly LayerKeyword[] = [
   },
   {
     keyword: 'upsample', synopsis: 'upsampleF', snippet: 'upsample${1:2} ${2|nearest,zeros|}',
-    doc: 'Upsampling by F to H·F × W·F: `nearest` repeats each value F×F times; `zeros` inserts zeros between samples (zero insertion, smoothed by the conv that follows).',
+    doc: 'Upsampling by F to H·F × W·F: `nearest` repeats each value F×F times; `zeros` inserts zeros between samples (zero insertion, smoothed by the conv that follows); `bilinear` interpolates as PyTorch with align_corners=False.',
     options: ['mode', 'repeat'], match: re(/^upsample(\d+)$/, (m) => ({ value: Number(m[1]) })),
   },
 ];
 
 /** Words that start statements other than layers. */
-export const STATEMENT_KEYWORDS = ['network', 'input', 'auto', 'block', 'repeat', 'end'] as const;
+export const STATEMENT_KEYWORDS = ['network', 'input', 'auto', 'block', 'repeat', 'residual', 'shortcut', 'parallel', 'branch', 'add', 'concat', 'mul', 'end'] as const;
 
 /** Documentation of statements other than layers, for hover and completion. */
 export const STATEMENT_DOCS: Readonly<Record<(typeof STATEMENT_KEYWORDS)[number], { snippet: string; doc: string }>> = {
@@ -140,7 +157,14 @@ export const STATEMENT_DOCS: Readonly<Record<(typeof STATEMENT_KEYWORDS)[number]
   auto: { snippet: 'auto ${1:relu}', doc: 'Adds the named layers after every conv and every hidden fc (all fc but the last) from here on, e.g. `auto relu` or `auto bn relu` (bn after convs only). The added layers are listed in the summary. `auto none` stops it; `noact` on a line skips it there.' },
   block: { snippet: 'block ${1:name}\n\t$0\nend', doc: 'Defines a named block of layers, used later by writing its name on a line (`name x3` repeats it).' },
   repeat: { snippet: 'repeat ${1:2}\n\t$0\nend', doc: 'Repeats the lines up to `end` N times.' },
-  end: { snippet: 'end', doc: 'Ends a `block` or `repeat`.' },
+  residual: { snippet: 'residual\n\t$0\nend', doc: 'A residual connection: `out = merge(shortcut(x), body(x))`, with the body up to `shortcut` (or `end`) and the shortcut after it (the identity when there is none). The merge is `add` unless written: `residual concat` (DenseNet: shortcut then body), `residual mul` (squeeze-and-excitation).' },
+  shortcut: { snippet: 'shortcut', doc: 'Starts the shortcut of a `residual` (e.g. a projection `conv1-C strideS nobias` + `bn`); without it the shortcut is the identity.' },
+  parallel: { snippet: 'parallel\nbranch\n\t$1\nbranch\n\t$0\nend', doc: 'Parallel branches that all read the same input, merged at `end` by `concat` (channels in the order written; the default) or `add`. An empty branch is the identity.' },
+  branch: { snippet: 'branch', doc: 'Starts a branch of a `parallel`.' },
+  add: { snippet: 'add ${1:label}', doc: 'Adds earlier labelled outputs to the current tensor, element-wise (a long skip connection).' },
+  concat: { snippet: 'concat ${1:label}', doc: 'Joins earlier labelled outputs and the current tensor along channels, in the order written and the current one last (U-Net\'s `torch.cat([skip, up])` is `concat skip`).' },
+  mul: { snippet: 'mul ${1:label}', doc: 'Multiplies the current tensor element-wise by an earlier labelled output; a C×1×1 side is broadcast over C×H×W.' },
+  end: { snippet: 'end', doc: 'Ends a `block`, `repeat`, `residual` or `parallel`.' },
 };
 
 /** Options of every family, for completion. */
@@ -170,6 +194,9 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
   { kind: 'eps', label: 'epsE', snippet: 'eps${1:1e-5}', doc: 'Added to the variance for stability (default 1e-5, as PyTorch).' },
   { kind: 'mode', label: 'nearest', snippet: 'nearest', doc: 'Repeat each value F×F times.' },
   { kind: 'mode', label: 'zeros', snippet: 'zeros', doc: 'Zero insertion: each value followed by F−1 zeros along each axis.' },
+  { kind: 'mode', label: 'bilinear', snippet: 'bilinear', doc: 'Bilinear interpolation, as PyTorch with align_corners=False.' },
+  { kind: 'outpad', label: 'outpadP', snippet: 'outpad${1:1}', doc: 'Extra rows/columns on one side of a transposed conv\'s output (output_padding), to reach an odd size.' },
+  { kind: 'ceil', label: 'ceil', snippet: 'ceil', doc: 'Ceil mode (PyTorch\'s ceil_mode): a last, partial window is kept, so no row or column is dropped.' },
 ];
 
 /** The teaching kernels' names. */
@@ -189,7 +216,9 @@ export type ParsedOption =
   | { kind: 'eps'; value: number }
   | { kind: 'slope'; value: number }
   | { kind: 'p'; value: number }
-  | { kind: 'mode'; value: 'zeros' | 'nearest' };
+  | { kind: 'mode'; value: 'zeros' | 'nearest' | 'bilinear' }
+  | { kind: 'outpad'; value: Pair }
+  | { kind: 'ceil' };
 
 const NUM = '(\\d+(?:\\.\\d+)?(?:e[-+]?\\d+)?|\\.\\d+)';
 const LRN_RE = new RegExp(`^(size|alpha|beta|k)${NUM}$`);
@@ -210,6 +239,8 @@ export function parseOption(w: string): ParsedOption | undefined {
   if ((m = /^pad(.+)$/.exec(w))) { const p = pair(m[1]); return p ? { kind: 'pad', value: p } : undefined; }
   if ((m = /^stride(.+)$/.exec(w))) { const p = pair(m[1]); return p ? { kind: 'stride', value: p } : undefined; }
   if ((m = /^(?:dilation|dil)(.+)$/.exec(w))) { const p = pair(m[1]); return p ? { kind: 'dilation', value: p } : undefined; }
+  if ((m = /^outpad(.+)$/.exec(w))) { const p = pair(m[1]); return p ? { kind: 'outpad', value: p } : undefined; }
+  if (w === 'ceil') return { kind: 'ceil' };
   if ((m = /^groups?(\d+)$/.exec(w))) return { kind: 'groups', value: Number(m[1]) };
   if ((m = /^[x×](\d+)$/.exec(w))) return { kind: 'repeat', value: Number(m[1]) };
   if (w === 'nobias') return { kind: 'nobias' };
@@ -219,12 +250,12 @@ export function parseOption(w: string): ParsedOption | undefined {
   if ((m = EPS_RE.exec(w))) return { kind: 'eps', value: Number(m[1]) };
   if ((m = SLOPE_RE.exec(w))) return { kind: 'slope', value: Number(m[1]) };
   if ((m = P_RE.exec(w))) return { kind: 'p', value: Number(m[1]) };
-  if (w === 'zeros' || w === 'nearest') return { kind: 'mode', value: w };
+  if (w === 'zeros' || w === 'nearest' || w === 'bilinear') return { kind: 'mode', value: w };
   return undefined;
 }
 
 /** Option words that take a value, so `pad 1` can be written for `pad1`. */
-export const VALUE_OPTIONS = ['pad', 'stride', 'dilation', 'groups', 'size', 'alpha', 'beta', 'k', 'eps', 'slope', 'p', 'x'];
+export const VALUE_OPTIONS = ['pad', 'stride', 'dilation', 'groups', 'size', 'alpha', 'beta', 'k', 'eps', 'slope', 'p', 'x', 'outpad'];
 
 /** Finds the keyword whose head pattern matches (head lower-cased). */
 export function matchLayer(head: string): { kw: LayerKeyword; nums: HeadNumbers } | undefined {
@@ -258,25 +289,35 @@ export function buildSpec(kw: LayerKeyword, nums: HeadNumbers, opts: readonly Pa
         groups: get('groups')?.value ?? 1, bias: !get('nobias'), depthwise: kw.keyword === 'dwconv', teaching: get('teaching')?.value,
       };
     }
+    case 'deconv': {
+      const pad = get('pad')?.value;
+      return {
+        kind: 'deconv', kernel: nums.kernel!, outChannels: nums.count ?? 0, stride: get('stride')?.value ?? [1, 1],
+        padding: pad === undefined || pad === 'same' ? [0, 0] : pad, outputPadding: get('outpad')?.value ?? [0, 0],
+        dilation: get('dilation')?.value ?? [1, 1], groups: get('groups')?.value ?? 1, bias: !get('nobias'),
+      };
+    }
     case 'maxpool':
     case 'avgpool': {
-      const kernel = nums.kernel ?? [2, 2];
+      const kernel = nums.kernel ?? [DEFAULTS.poolKernel, DEFAULTS.poolKernel];
       const pad = get('pad')?.value ?? [0, 0];
       const padding: Pair = pad === 'same' ? [Math.floor((kernel[0] - 1) / 2), Math.floor((kernel[1] - 1) / 2)] : pad;
-      return { kind: kw.keyword, kernel, stride: get('stride')?.value ?? kernel, padding };
+      return { kind: kw.keyword, kernel, stride: get('stride')?.value ?? kernel, padding, ceil: !!get('ceil') };
     }
     case 'gap': return { kind: 'gap' };
     case 'flatten': return { kind: 'flatten' };
     case 'fc': return { kind: 'fc', outFeatures: nums.count!, bias: !get('nobias') };
-    case 'relu': case 'sigmoid': case 'tanh': case 'softmax': return { kind: kw.keyword };
-    case 'leakyrelu': return { kind: 'leakyrelu', slope: nums.value ?? get('slope')?.value ?? 0.01 };
-    case 'bn': return { kind: 'bn', eps: get('eps')?.value ?? 1e-5 };
+    case 'relu': case 'relu6': case 'sigmoid': case 'tanh': case 'silu': case 'hardswish': case 'hardsigmoid': case 'softmax':
+      return { kind: kw.keyword };
+    case 'leakyrelu': return { kind: 'leakyrelu', slope: nums.value ?? get('slope')?.value ?? DEFAULTS.leakySlope };
+    case 'bn': return { kind: 'bn', eps: get('eps')?.value ?? DEFAULTS.bnEps };
     case 'lrn': {
       const v = (key: 'size' | 'alpha' | 'beta' | 'k', d: number) =>
         (opts.find((o) => o.kind === 'lrn' && o.key === key) as { value: number } | undefined)?.value ?? d;
-      return { kind: 'lrn', size: v('size', 5), alpha: v('alpha', 1e-4), beta: v('beta', 0.75), k: v('k', 2) };
+      const d = DEFAULTS.lrn;
+      return { kind: 'lrn', size: v('size', d.size), alpha: v('alpha', d.alpha), beta: v('beta', d.beta), k: v('k', d.k) };
     }
-    case 'dropout': return { kind: 'dropout', p: nums.value ?? get('p')?.value ?? 0.5 };
+    case 'dropout': return { kind: 'dropout', p: nums.value ?? get('p')?.value ?? DEFAULTS.dropoutP };
     case 'upsample': return { kind: 'upsample', factor: nums.value!, mode: get('mode')?.value ?? 'nearest' };
     default: return { kind: 'unknown' };
   }

@@ -4,22 +4,30 @@
  * Problems of the text itself (unknown words, malformed options, unbalanced `end`) are found here;
  * problems of shapes and costs are the analysis' job.
  */
-import type { Diagnostic, Fix, LayerSpec, Span } from '../analysis/types.js';
+import type { Diagnostic, Fix, LayerSpec, Span } from './types.js';
 import type { ParseResult, Statement, Token } from './ast.js';
 import {
   buildSpec, keywordPrefix, LAYER_KEYWORDS, levenshtein, matchLayer, OPTION_DOCS, parseOption, STATEMENT_KEYWORDS,
   VALUE_OPTIONS, type LayerKeyword, type ParsedOption,
 } from './layers.js';
+import { DEFAULTS } from './kinds.js';
 
-/** One layer of a lowered network, with where it came from in the text. */
+/** One node of a lowered network's graph: a layer with the layers it reads and where it came from in the text. */
 export interface LayerDecl {
   readonly spec: LayerSpec;
-  /** The keyword as written in summaries: conv, dwconv, maxpool, fc, relu, … or unknown. */
+  /** The keyword as written in summaries: conv, dwconv, maxpool, fc, relu, add, concat, … or unknown. */
   readonly keyword: string;
-  /** The statement's text, normalised (`conv3-64 pad1`); auto layers read `relu (auto)`. */
+  /** The statement's text, normalised (`conv3-64 pad1`); auto layers read `relu (auto)`, merges `residual add`. */
   readonly text: string;
   readonly label?: string;
-  /** The statement that declares this layer (for auto layers, the layer they follow). */
+  /**
+   * Indices of the layers this one reads, in order (−1 is the network's input). Layers come in execution
+   * (topological) order: every input is an earlier layer. A chain has inputs [i − 1].
+   */
+  readonly inputs: readonly number[];
+  /** For merges: what each input is, in the same order ("shortcut", "body", "branch 2", "`skip`"). */
+  readonly inputNames?: readonly string[];
+  /** The statement that declares this layer (for auto layers, the layer they follow; for a construct's merge, its `end`). */
   readonly stmt: Statement;
   /** The statement in the network's own body that produced it: itself, or a block call / repeat. */
   readonly site: Statement;
@@ -29,6 +37,8 @@ export interface LayerDecl {
   readonly copy?: number;
   /** Set when the line says `noact`: no `auto` layers after it. */
   readonly noact?: boolean;
+  /** The innermost construct (index into Program.constructs) the layer stands in; for a merge, the construct it closes. */
+  readonly construct?: number;
 }
 
 /** A network: its name, input and layers. */
@@ -42,11 +52,14 @@ export interface NetworkDecl {
     /** `input 3x224x224 imagenet`: images are normalised with ImageNet's mean and std before a run. */
     readonly normalise?: 'imagenet';
   };
+  /** The graph's nodes in execution order. */
   readonly layers: readonly LayerDecl[];
   /** From the first to the last statement of the network. */
   readonly span: Span;
-  /** Statements of the network's own body in order (layers, calls, repeats, input, auto). */
+  /** Statements of the network's own body in order, nested ones included (not those of block definitions). */
   readonly body: readonly Statement[];
+  /** True when some layer reads more than its predecessor (a merge, or a layer after one). */
+  readonly branching: boolean;
 }
 
 /** A named block definition and the statements that call it. */
@@ -58,21 +71,58 @@ export interface BlockDecl {
   readonly calls: Statement[];
 }
 
+/** How a statement is read. */
+export type StatementKind =
+  | 'network' | 'input' | 'auto' | 'block' | 'repeat' | 'residual' | 'shortcut' | 'parallel' | 'branch' | 'merge'
+  | 'end' | 'call' | 'layer' | 'unknown';
+
+/** A construct with a body: `block`, `repeat`, `residual` or `parallel`, with its section lines and `end`. */
+export interface Construct {
+  readonly kind: 'block' | 'repeat' | 'residual' | 'parallel';
+  readonly open: Statement;
+  readonly end?: Statement;
+  /** The `shortcut` / `branch` lines that start its sections, in order. */
+  readonly sections: readonly Statement[];
+  /** Nesting depth of the opener (0 at the top level). */
+  readonly depth: number;
+  /** The enclosing construct, if any. */
+  readonly parent?: number;
+}
+
+/** The source map of one statement: what it is, how deep it is nested and in which construct. */
+export interface StatementInfo {
+  readonly kind: StatementKind;
+  /** Nesting depth: bodies of constructs are one deeper than their opener; `end`, `shortcut` and `branch` stand at the opener's depth. */
+  readonly depth: number;
+  /** The construct this statement opens, closes or divides, or else the innermost one it stands in. */
+  readonly construct?: number;
+}
+
 /** The lowered file. */
 export interface Program {
   readonly networks: readonly NetworkDecl[];
   readonly blocks: ReadonlyMap<string, BlockDecl>;
   readonly diagnostics: readonly Diagnostic[];
+  /** Every construct of the file, in the order of their opening lines. */
+  readonly constructs: readonly Construct[];
+  /** One record per parsed statement, in the parser's order. */
+  readonly statements: readonly StatementInfo[];
+  /** Where each label is written (layer, construct or merge lines), in text order, for references and rename. */
+  readonly labels: ReadonlyMap<string, readonly Token[]>;
+  /** Label references of merge lines (`add skip`): the token and what it resolved to, if anything. */
+  readonly references: readonly { readonly token: Token; readonly target?: Token }[];
 }
 
 /** A statement read against the keyword table. */
 export interface Interpretation {
-  readonly kind: 'layer' | 'network' | 'input' | 'auto' | 'block' | 'repeat' | 'end' | 'call' | 'unknown';
+  readonly kind: StatementKind;
   readonly kw?: LayerKeyword;
   readonly spec?: LayerSpec;
   readonly repeat: number;
   readonly noact: boolean;
   readonly text: string;
+  /** The merge of a `residual`, `parallel` or merge line (`add`, `concat`, `mul`). */
+  readonly mode?: 'add' | 'concat' | 'mul';
 }
 
 /** A layer's options as read from one statement, with their spans (for diagnostics). */
@@ -86,44 +136,88 @@ type Options = readonly { readonly option: ParsedOption; readonly span: Span; re
 const lineCache = new Map<string, Interpretation>();
 const CACHE_LIMIT = 50_000;
 
-/** A tree node: a statement, or a `block`/`repeat` with its children. */
+/** A tree node: a statement, or a construct with its sections (body first, then each `shortcut`/`branch`). */
 interface Node {
   readonly stmt: Statement;
-  readonly children?: Node[];
+  /** Index of the statement in the parse result. */
+  readonly index: number;
+  readonly depth: number;
+  parts?: { head?: Statement; nodes: Node[] }[];
   end?: Statement;
+  /** Index into the constructs, for openers. */
+  construct?: number;
   /** Filled once blocks are known (a call can precede its block's definition). */
   it?: Interpretation;
 }
 
-const MAX_EXPANSION = 1_000_000;
+/** At most this many layers after expansion in one document; a `repeat`/`xN` that would pass it is refused. */
+export const MAX_EXPANSION = 1_000_000;
+/** Constructs nest at most this deep (blocks calling blocks count too); deeper ones are refused. */
+export const MAX_DEPTH = 100;
 
 /** The layers `auto` can add. */
-const AUTO_LAYERS = ['relu', 'leakyrelu', 'sigmoid', 'tanh', 'bn'];
+const AUTO_LAYERS = ['relu', 'relu6', 'leakyrelu', 'sigmoid', 'tanh', 'silu', 'hardswish', 'bn'];
+/** Activations among them: moved after a residual's add, left out in a shortcut. */
+const ACTIVATIONS = new Set(['relu', 'relu6', 'leakyrelu', 'sigmoid', 'tanh', 'silu', 'hardswish', 'hardsigmoid']);
+/** Statement keywords that may carry a label, which then names the construct's output. */
+const LABELLED = new Set(['repeat', 'residual', 'parallel', 'add', 'concat', 'mul']);
+const OPENERS = new Set(['block', 'repeat', 'residual', 'parallel']);
 
 /** Lowers a parse result; `defaultName` names a network without a `network` line. Never throws. */
 export function lower(parsed: ParseResult, text: string, defaultName = 'network'): Program {
   const diagnostics: Diagnostic[] = parsed.errors.map((e) => ({ code: 'syntax', severity: 'error', message: e.message, span: e.span }));
-  const problem = (code: string, severity: Diagnostic['severity'], message: string, span: Span, fixes?: Fix[], related?: Diagnostic['related']) =>
-    diagnostics.push({ code, severity, message, span, fixes, related });
+  const problem: Report = (code, severity, message, span, fixes, related) => diagnostics.push({ code, severity, message, span, fixes, related });
 
-  // Nest block/repeat bodies up to their `end`.
+  // Nest construct bodies up to their `end`, without recursion (nesting depth is unbounded here).
+  const statements = parsed.statements;
+  const info: StatementInfo[] = new Array(statements.length);
+  const constructs: { kind: Construct['kind']; open: Statement; end?: Statement; sections: Statement[]; depth: number; parent?: number }[] = [];
   const root: Node[] = [];
+  const all: Node[] = [];
   const stack: Node[] = [];
-  for (const stmt of parsed.statements) {
+  statements.forEach((stmt, index) => {
     const head = stmt.head.text.toLowerCase();
-    const node: Node = { stmt };
+    const top = stack.length ? stack[stack.length - 1] : undefined;
+    const depth = stack.length;
     if (head === 'end' && !stmt.label) {
       const open = stack.pop();
-      if (open) open.end = stmt;
-      else problem('unbalanced-end', 'error', '`end` without a `block` or `repeat` to close', stmt.head.span);
-      continue;
+      if (open) {
+        open.end = stmt;
+        constructs[open.construct!].end = stmt;
+        info[index] = { kind: 'end', depth: depth - 1, construct: open.construct };
+      } else {
+        problem('unbalanced-end', 'error', '`end` without a `block`, `repeat`, `residual` or `parallel` to close', stmt.head.span);
+        info[index] = { kind: 'end', depth: 0 };
+      }
+      return;
     }
-    (stack.length ? stack[stack.length - 1].children! : root).push(node);
-    if ((head === 'block' || head === 'repeat') && !stmt.label) {
-      (node as { children?: Node[] }).children = [];
+    if ((head === 'shortcut' || head === 'branch') && !stmt.label) {
+      const want = head === 'shortcut' ? 'residual' : 'parallel';
+      const c = top ? constructs[top.construct!] : undefined;
+      if (top && c?.kind === want && !(head === 'shortcut' && top.parts!.length > 1)) {
+        top.parts!.push({ head: stmt, nodes: [] });
+        c.sections.push(stmt);
+        info[index] = { kind: head, depth: depth - 1, construct: top.construct };
+      } else {
+        problem('syntax', 'error', head === 'shortcut' && c?.kind === 'residual'
+          ? 'a `residual` has one `shortcut`'
+          : `\`${head}\` belongs inside a \`${want}\` … \`end\``, stmt.head.span);
+        info[index] = { kind: head, depth, construct: top?.construct };
+      }
+      extraArgs(stmt, 0, problem);
+      return;
+    }
+    const node: Node = { stmt, index, depth };
+    all.push(node);
+    (top ? top.parts![top.parts!.length - 1].nodes : root).push(node);
+    if (OPENERS.has(head) && (!stmt.label || LABELLED.has(head))) {
+      node.parts = [{ nodes: [] }];
+      node.construct = constructs.length;
+      constructs.push({ kind: head as Construct['kind'], open: stmt, sections: [], depth, parent: top?.construct });
       stack.push(node);
     }
-  }
+    info[index] = { kind: 'unknown', depth, construct: node.construct ?? top?.construct };
+  });
   for (const open of stack) {
     problem('unbalanced-end', 'error', `\`${open.stmt.head.text}\` is not closed by \`end\``, open.stmt.head.span,
       [{ title: 'Add `end`', edits: [{ span: { start: text.length, end: text.length }, text: (text.endsWith('\n') || text === '' ? '' : '\n') + 'end\n' }] }]);
@@ -132,41 +226,44 @@ export function lower(parsed: ParseResult, text: string, defaultName = 'network'
   // Block definitions are hoisted: a block may be used before it is defined.
   const blocks = new Map<string, BlockDecl>();
   const blockBodies = new Map<string, Node[]>();
-  const collectBlocks = (nodes: Node[]) => {
-    for (const n of nodes) {
-      if (!n.children) continue;
-      if (n.stmt.head.text.toLowerCase() === 'block') {
-        const nameTok = n.stmt.args[0];
-        if (!nameTok || nameTok.type !== 'word') {
-          problem('syntax', 'error', '`block` needs a name, e.g. `block stage`', n.stmt.head.span);
-        } else if (matchLayer(nameTok.text.toLowerCase()) || (STATEMENT_KEYWORDS as readonly string[]).includes(nameTok.text.toLowerCase())) {
-          problem('block-name-clash', 'error', `'${nameTok.text}' is a keyword of the language; name the block differently`, nameTok.span);
-        } else if (blocks.has(nameTok.text)) {
-          problem('duplicate-name', 'error', `block '${nameTok.text}' is defined twice`, nameTok.span, undefined,
-            [{ span: blocks.get(nameTok.text)!.nameToken.span, message: 'first definition' }]);
-        } else {
-          blocks.set(nameTok.text, { name: nameTok.text, header: n.stmt, nameToken: nameTok, end: n.end, calls: [] });
-          blockBodies.set(nameTok.text, n.children);
-        }
-      }
-      collectBlocks(n.children);
+  for (const n of all) {
+    if (!n.parts || n.stmt.head.text.toLowerCase() !== 'block' || n.stmt.label) continue;
+    const nameTok = n.stmt.args[0];
+    if (!nameTok || nameTok.type !== 'word') {
+      problem('syntax', 'error', '`block` needs a name, e.g. `block stage`', n.stmt.head.span);
+    } else if (matchLayer(nameTok.text.toLowerCase()) || (STATEMENT_KEYWORDS as readonly string[]).includes(nameTok.text.toLowerCase())) {
+      problem('block-name-clash', 'error', `'${nameTok.text}' is a keyword of the language; name the block differently`, nameTok.span);
+    } else if (blocks.has(nameTok.text)) {
+      problem('duplicate-name', 'error', `block '${nameTok.text}' is defined twice`, nameTok.span, undefined,
+        [{ span: blocks.get(nameTok.text)!.nameToken.span, message: 'first definition' }]);
+    } else {
+      blocks.set(nameTok.text, { name: nameTok.text, header: n.stmt, nameToken: nameTok, end: n.end, calls: [] });
+      blockBodies.set(nameTok.text, n.parts[0].nodes);
     }
-  };
-  collectBlocks(root);
+  }
 
   // Interpret every statement once, so a mistake inside a block is reported once.
-  const interpretAll = (nodes: Node[]) => {
-    for (const n of nodes) {
-      n.it = interpret(n.stmt, blocks, problem);
-      if (n.children) interpretAll(n.children);
+  const labels = new Map<string, Token[]>();
+  for (const n of all) {
+    n.it = interpret(n.stmt, blocks, problem);
+    (info[n.index] as { kind: StatementKind }).kind = n.it.kind;
+    if (n.stmt.label && n.it.kind !== 'block') {
+      const list = labels.get(n.stmt.label.text);
+      if (list) list.push(n.stmt.label);
+      else labels.set(n.stmt.label.text, [n.stmt.label]);
     }
-  };
-  interpretAll(root);
+    if (n.it.kind === 'parallel') {
+      for (const stray of n.parts![0].nodes) {
+        problem('syntax', 'error', 'the lines of a `parallel` go inside a `branch`: write `branch` before them', stray.stmt.head.span,
+          [{ title: 'Insert `branch`', edits: [{ span: { start: stray.stmt.span.start, end: stray.stmt.span.start }, text: 'branch\n' + ' '.repeat(Math.max(0, columnOf(text, stray.stmt.span.start))) }] }]);
+      }
+      if (n.parts!.length < 2) problem('syntax', 'error', 'a `parallel` needs at least one `branch`', n.stmt.head.span);
+    }
+  }
 
   // Split the top level into networks at `network` statements.
-  const networks: NetworkDecl[] = [];
-  let current: { header?: Statement; nodes: Node[] } | undefined;
   const groups: { header?: Statement; nodes: Node[] }[] = [];
+  let current: { header?: Statement; nodes: Node[] } | undefined;
   for (const n of root) {
     const kind = n.it!.kind;
     if (kind === 'network') {
@@ -183,7 +280,11 @@ export function lower(parsed: ParseResult, text: string, defaultName = 'network'
     }
   }
 
+  const networks: NetworkDecl[] = [];
   const usedNames = new Map<string, Statement>();
+  const budget = { left: MAX_EXPANSION };
+  const references: { token: Token; target?: Token }[] = [];
+  const lowering: Lowering = { text, blockBodies, problem, budget, labels, references, sizes: new Map() };
   for (const g of groups) {
     const name = g.header?.args[0]?.text ?? (groups.length === 1 ? defaultName : `${defaultName}${networks.length + 1}`);
     if (g.header && !g.header.args[0]) problem('syntax', 'error', '`network` needs a name, e.g. `network vgg16`', g.header.head.span);
@@ -192,9 +293,14 @@ export function lower(parsed: ParseResult, text: string, defaultName = 'network'
       if (prev) problem('duplicate-name', 'warning', `network '${name}' is defined twice; --network picks the first`, g.header.args[0].span, undefined, [{ span: prev.span, message: 'first definition' }]);
       else usedNames.set(name, g.header);
     }
-    networks.push(lowerNetwork(name, g.header, g.nodes, blockBodies, problem));
+    networks.push(lowerNetwork(name, g.header, g.nodes, lowering));
   }
-  return { networks, blocks, diagnostics };
+  return { networks, blocks, diagnostics, constructs, statements: info, labels, references };
+}
+
+/** 0-based column of an offset. */
+function columnOf(text: string, offset: number): number {
+  return offset - (text.lastIndexOf('\n', offset - 1) + 1);
 }
 
 type Report = (code: string, severity: Diagnostic['severity'], message: string, span: Span, fixes?: Fix[], related?: Diagnostic['related']) => void;
@@ -205,6 +311,30 @@ function interpret(stmt: Statement, blocks: ReadonlyMap<string, BlockDecl>, prob
   const text = normalise(stmt);
   // Plain literals rather than object spread: spread was the hot spot of lowering (~20 µs per line).
   const base = (kind: Interpretation['kind'], repeat = 1): Interpretation => ({ kind, repeat, noact: false, text });
+  if (!stmt.label || LABELLED.has(head)) {
+    const mode = (allowed: readonly ('add' | 'concat' | 'mul')[], fallback: 'add' | 'concat', kind: 'residual' | 'parallel'): Interpretation => {
+      const w = stmt.args[0]?.text.toLowerCase();
+      const ok = w === undefined || (allowed as readonly string[]).includes(w);
+      if (!ok) problem('unknown-option', 'error', `\`${kind}\` merges by ${allowed.map((m) => `\`${m}\``).join(', ')}, not '${stmt.args[0].text}'`, stmt.args[0].span);
+      extraArgs(stmt, 1, problem);
+      return { kind, repeat: 1, noact: false, text, mode: ok && w ? (w as 'add') : fallback };
+    };
+    if (head === 'repeat') {
+      const n = stmt.args[0];
+      const count = n && n.type === 'number' && /^\d+$/.test(n.text) ? Number(n.text) : undefined;
+      if (count === undefined || count < 1) problem('syntax', 'error', '`repeat` needs a count of at least 1, e.g. `repeat 3`', n?.span ?? stmt.head.span);
+      extraArgs(stmt, 1, problem);
+      return base('repeat', count ?? 1);
+    }
+    if (head === 'residual') return mode(['add', 'concat', 'mul'], 'add', 'residual');
+    if (head === 'parallel') return mode(['concat', 'add'], 'concat', 'parallel');
+    if (head === 'add' || head === 'concat' || head === 'mul') {
+      if (!stmt.args.length) problem('syntax', 'error', `\`${head}\` needs the labels of the outputs to merge, e.g. \`${head} skip\``, stmt.head.span);
+      for (const a of stmt.args) if (a.type !== 'word') problem('syntax', 'error', `\`${head}\` takes labels, not '${a.text}'`, a.span);
+      if (head === 'mul' && stmt.args.length > 1) extraArgs(stmt, 1, problem);
+      return { kind: 'merge', repeat: 1, noact: false, text, mode: head };
+    }
+  }
   if (!stmt.label) {
     if (head === 'network') return base('network');
     if (head === 'block') return base('block');
@@ -226,18 +356,11 @@ function interpret(stmt: Statement, blocks: ReadonlyMap<string, BlockDecl>, prob
       for (const a of stmt.args) {
         const w = a.text.toLowerCase();
         if (!AUTO_LAYERS.includes(w) && w !== 'none') {
-          problem('unknown-option', 'error', `\`auto\` takes activations (relu, leakyrelu, sigmoid, tanh), bn or none, not '${a.text}'`, a.span);
+          problem('unknown-option', 'error', `\`auto\` takes activations (relu, relu6, leakyrelu, sigmoid, tanh, silu, hardswish), bn or none, not '${a.text}'`, a.span);
         }
       }
       if (!stmt.args.length) problem('syntax', 'error', '`auto` needs the layers to add, e.g. `auto relu`', stmt.head.span);
       return base('auto');
-    }
-    if (head === 'repeat') {
-      const n = stmt.args[0];
-      const count = n && n.type === 'number' && /^\d+$/.test(n.text) ? Number(n.text) : undefined;
-      if (count === undefined || count < 1) problem('syntax', 'error', '`repeat` needs a count of at least 1, e.g. `repeat 3`', n?.span ?? stmt.head.span);
-      extraArgs(stmt, 1, problem);
-      return base('repeat', count ?? 1);
     }
   }
   const block = blocks.get(stmt.head.text);
@@ -443,32 +566,123 @@ function suggestBlock(head: string, blocks: ReadonlyMap<string, BlockDecl>): str
   return best;
 }
 
-/** Expands one network's body into layers. */
-function lowerNetwork(
-  name: string, header: Statement | undefined, nodes: readonly Node[], blockBodies: ReadonlyMap<string, Node[]>, problem: Report,
-): NetworkDecl {
+/** What lowering a network needs from the file: the text, block bodies, where to report, the budget, labels. */
+interface Lowering {
+  readonly text: string;
+  readonly blockBodies: ReadonlyMap<string, Node[]>;
+  readonly problem: Report;
+  /** Layers the document may still expand to. */
+  readonly budget: { left: number };
+  /** Every label written in the file, for "did you mean" and "defined later". */
+  readonly labels: ReadonlyMap<string, readonly Token[]>;
+  readonly references: { token: Token; target?: Token }[];
+  /** Layers a statement list expands to, memoised (blocks are expanded many times). */
+  readonly sizes: Map<Node[], number>;
+}
+
+/** Where a walk is: the site statement, copy number, the construct, whether activations are left out (a shortcut), the depth. */
+interface Place {
+  readonly site?: Statement;
+  readonly copy?: number;
+  readonly construct?: number;
+  readonly noAct: boolean;
+  readonly depth: number;
+}
+
+/** Layers a list of nodes expands to, without `auto` layers; Infinity past any limit. Bounded recursion (MAX_DEPTH). */
+function sizeOf(nodes: Node[], low: Lowering, depth: number, active: Set<string>): number {
+  const memo = low.sizes.get(nodes);
+  if (memo !== undefined) return memo;
+  if (depth > MAX_DEPTH) return Infinity;
+  let total = 0;
+  for (const n of nodes) {
+    const it = n.it!;
+    switch (it.kind) {
+      case 'layer': case 'unknown': total += it.repeat; break;
+      case 'merge': total += 1; break;
+      case 'repeat': total += it.repeat * sizeOf(n.parts![0].nodes, low, depth + 1, active); break;
+      case 'residual': case 'parallel':
+        total += 1;
+        for (const p of n.parts!) total += sizeOf(p.nodes, low, depth + 1, active);
+        break;
+      case 'call': {
+        const name = n.stmt.head.text;
+        if (active.has(name)) break;
+        active.add(name);
+        total += it.repeat * sizeOf(low.blockBodies.get(name) ?? [], low, depth + 1, active);
+        active.delete(name);
+        break;
+      }
+      default: break;
+    }
+    if (total > Number.MAX_SAFE_INTEGER) total = Infinity;
+  }
+  if (active.size === 0) low.sizes.set(nodes, total);
+  return total;
+}
+
+/** Expands one network's body into the nodes of its graph, in execution order. */
+function lowerNetwork(name: string, header: Statement | undefined, nodes: readonly Node[], low: Lowering): NetworkDecl {
+  const { problem } = low;
   const layers: LayerDecl[] = [];
   let input: NetworkDecl['input'];
   let auto: { names: string[]; span: Span } | undefined;
-  const autoOf: (typeof auto)[] = []; // auto setting in force for each layer
-  const body = nodes.map((n) => n.stmt);
+  /** The layer whose output is the current tensor (−1: the network's input). */
+  let cur = -1;
+  /** Latest output of each label, with the label token that named it. */
+  const labelled = new Map<string, { id: number; token: Token }>();
   let overflow = false;
+  const body: Statement[] = [];
 
-  const emit = (decl: LayerDecl) => {
-    if (layers.length >= MAX_EXPANSION) {
-      if (!overflow) problem('too-large', 'error', `more than ${MAX_EXPANSION.toLocaleString('en-US')} layers after expansion; stopped expanding here`, decl.site.span);
+  const push = (spec: LayerSpec, keyword: string, text: string, label: string | undefined, inputs: readonly number[], inputNames: readonly string[] | undefined,
+    stmt: Statement, site: Statement, autoSpan: Span | undefined, copy: number | undefined, noact: boolean | undefined, construct: number | undefined): boolean => {
+    if (low.budget.left <= 0) {
+      if (!overflow) problem('too-large', 'error', `more than ${MAX_EXPANSION.toLocaleString('en-US')} layers after expansion in this document; stopped expanding here`, site.span);
       overflow = true;
-      return;
+      return false;
     }
-    layers.push(decl);
-    autoOf.push(auto);
+    low.budget.left--;
+    layers.push({ spec, keyword, text, label, inputs, inputNames, stmt, site, auto: autoSpan, copy, noact, construct });
+    cur = layers.length - 1;
+    return true;
   };
 
-  const walk = (list: readonly Node[], site: Statement | undefined, copy: number | undefined, active: Set<string>) => {
+  /** A layer line's layer and the `auto` layers that follow it. */
+  const emitLayer = (n: Node, it: Interpretation, at: Place, copy: number | undefined) => {
+    const site = at.site ?? n.stmt;
+    if (!push(it.spec!, it.kw?.keyword ?? 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, site, undefined, copy, it.noact || undefined, at.construct)) return;
+    const kind = it.spec!.kind;
+    if (!auto || it.noact || (kind !== 'conv' && kind !== 'fc')) return;
+    for (const nm of auto.names) {
+      if (nm === 'bn' && kind !== 'conv') continue;
+      if (at.noAct && ACTIVATIONS.has(nm)) continue;
+      const spec: LayerSpec = nm === 'bn' ? { kind: 'bn', eps: DEFAULTS.bnEps } : nm === 'leakyrelu' ? { kind: 'leakyrelu', slope: DEFAULTS.leakySlope } : { kind: nm as 'relu' };
+      if (!push(spec, nm, `${nm} (auto)`, undefined, [cur], undefined, n.stmt, site, auto.span, copy, undefined, at.construct)) return;
+    }
+  };
+
+  /** A merge of `inputs` (named for messages), closing a construct or written as `add`/`concat`/`mul`. */
+  const emitMerge = (mode: 'add' | 'concat' | 'mul', text: string, inputs: number[], names: string[], stmt: Statement, at: Place, label: string | undefined, construct: number | undefined) =>
+    push({ kind: mode }, mode, text, label, inputs, names, stmt, at.site ?? stmt, undefined, at.copy, undefined, construct);
+
+  /** Refuses an expansion past the document's budget before making it. */
+  const affordable = (size: number, stmt: Statement, span: Span, what: string): boolean => {
+    if (size <= low.budget.left) return true;
+    const n = Number.isFinite(size) ? size.toLocaleString('en-US') : 'more than 2^53';
+    problem('too-large', 'error', `${what} expands to ${n} layers; a document may hold at most ${MAX_EXPANSION.toLocaleString('en-US')} after expansion (${Math.max(0, low.budget.left).toLocaleString('en-US')} left here), so it is not expanded`, span);
+    void stmt;
+    return false;
+  };
+
+  const setLabel = (n: Node) => {
+    if (n.stmt.label && cur >= 0) labelled.set(n.stmt.label.text, { id: cur, token: n.stmt.label });
+  };
+
+  const walk = (list: readonly Node[], at: Place, active: Set<string>) => {
     for (const n of list) {
       if (overflow) return;
       const it = n.it!;
-      const s = site ?? n.stmt;
+      if (at.depth === 0) collect(n, body);
       switch (it.kind) {
         case 'input': {
           const dims = n.stmt.args[0];
@@ -491,27 +705,111 @@ function lowerNetwork(
           auto = names.length && n.stmt.args.every((a) => a.text.toLowerCase() !== 'none') ? { names, span: n.stmt.span } : undefined;
           break;
         }
-        case 'repeat':
-          for (let r = 0; r < it.repeat && !overflow; r++) walk(n.children ?? [], s, it.repeat > 1 ? r : copy, active);
+        case 'repeat': {
+          if (!deepEnough(n, at)) break;
+          const inner = n.parts![0].nodes;
+          if (!affordable(it.repeat * sizeOf(inner, low, at.depth + 1, new Set(active)), n.stmt, n.stmt.args[0]?.span ?? n.stmt.head.span, `\`repeat ${it.repeat}\``)) break;
+          const site = at.site ?? n.stmt;
+          for (let r = 0; r < it.repeat && !overflow; r++) {
+            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+          }
+          setLabel(n);
           break;
+        }
         case 'call': {
           const bname = n.stmt.head.text;
           if (active.has(bname)) {
             problem('recursive-block', 'error', `block '${bname}' uses itself`, n.stmt.head.span);
             break;
           }
+          if (!deepEnough(n, at)) break;
+          const inner = low.blockBodies.get(bname) ?? [];
+          const rep = n.stmt.args.find((a) => /^[x×]\d+$/i.test(a.text));
+          if (!affordable(it.repeat * sizeOf(inner, low, at.depth + 1, new Set([...active, bname])), n.stmt, rep?.span ?? n.stmt.head.span, `block \`${bname}\`${it.repeat > 1 ? ` ×${it.repeat}` : ''}`)) break;
           active.add(bname);
-          for (let r = 0; r < it.repeat && !overflow; r++) walk(blockBodies.get(bname) ?? [], s, it.repeat > 1 ? r : copy, active);
+          const site = at.site ?? n.stmt;
+          for (let r = 0; r < it.repeat && !overflow; r++) {
+            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: at.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+          }
           active.delete(bname);
+          setLabel(n);
           break;
         }
         case 'layer':
         case 'unknown': {
-          const spec = it.spec!;
-          const keyword = it.kw?.keyword ?? 'unknown';
-          for (let r = 0; r < it.repeat; r++) {
-            emit({ spec, keyword, text: it.text, label: n.stmt.label?.text, stmt: n.stmt, site: s, copy: it.repeat > 1 ? r : copy, noact: it.noact });
+          if (it.repeat > 1) {
+            const rep = n.stmt.args.find((a) => /^[x×]\d+$/i.test(a.text)) ?? n.stmt.head;
+            if (!affordable(it.repeat, n.stmt, rep.span, `\`${rep.text}\``)) break;
           }
+          for (let r = 0; r < it.repeat && !overflow; r++) emitLayer(n, it, at, it.repeat > 1 ? r : at.copy);
+          setLabel(n);
+          break;
+        }
+        case 'residual': {
+          if (!deepEnough(n, at)) break;
+          if (!affordable(sizeOf([n], low, at.depth, new Set(active)), n.stmt, n.stmt.head.span, '`residual`')) break;
+          const x = cur;
+          const inner: Place = { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 };
+          walk(n.parts![0].nodes, inner, active);
+          // With `auto`, torchvision's block: the activation after the body's last conv comes after the add.
+          const moved: LayerDecl[] = [];
+          if (it.mode === 'add') {
+            while (cur > x && cur === layers.length - 1 && layers[cur].auto && ACTIVATIONS.has(layers[cur].spec.kind)) {
+              moved.unshift(layers.pop()!);
+              low.budget.left++;
+              cur = moved[0].inputs[0];
+            }
+          }
+          const bodyOut = cur;
+          cur = x;
+          const shortcut = n.parts!.length > 1;
+          if (shortcut) walk(n.parts![1].nodes, { ...inner, noAct: true }, active);
+          const end = n.end ?? n.stmt;
+          if (overflow) break;
+          emitMerge(it.mode!, `residual ${it.mode}`, [cur, bodyOut], [shortcut ? 'shortcut' : 'identity shortcut', 'body'], end, at, n.stmt.label?.text, n.construct);
+          for (const m of moved) push(m.spec, m.keyword, m.text, undefined, [cur], undefined, end, at.site ?? end, m.auto, at.copy, undefined, n.construct);
+          setLabel(n);
+          break;
+        }
+        case 'parallel': {
+          if (!deepEnough(n, at)) break;
+          if (n.parts!.length < 2) break;
+          if (!affordable(sizeOf([n], low, at.depth, new Set(active)), n.stmt, n.stmt.head.span, '`parallel`')) break;
+          const x = cur;
+          const outs: number[] = [];
+          for (let b = 1; b < n.parts!.length && !overflow; b++) {
+            cur = x;
+            walk(n.parts![b].nodes, { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+            outs.push(cur);
+          }
+          if (overflow) break;
+          emitMerge(it.mode!, `parallel ${it.mode}`, outs, outs.map((_, b) => `branch ${b + 1}`), n.end ?? n.stmt, at, n.stmt.label?.text, n.construct);
+          setLabel(n);
+          break;
+        }
+        case 'merge': {
+          const ins: number[] = [];
+          const names: string[] = [];
+          let ok = true;
+          for (const tok of n.stmt.args) {
+            if (tok.type !== 'word') { ok = false; continue; }
+            const hit = labelled.get(tok.text);
+            low.references.push({ token: tok, target: hit?.token });
+            if (hit) {
+              ins.push(hit.id);
+              names.push(`\`${tok.text}\``);
+            } else {
+              ok = false;
+              unknownLabel(tok, low);
+            }
+          }
+          if (!ok || !ins.length) {
+            // Keep the current tensor flowing so the lines after are still checked.
+            push({ kind: 'unknown' }, 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, at.site ?? n.stmt, undefined, at.copy, undefined, at.construct);
+          } else {
+            emitMerge(it.mode!, it.text, [...ins, cur], [...names, 'the current tensor'], n.stmt, at, n.stmt.label?.text, at.construct);
+          }
+          setLabel(n);
           break;
         }
         default:
@@ -519,33 +817,71 @@ function lowerNetwork(
       }
     }
   };
-  walk(nodes, undefined, undefined, new Set());
 
-  const withAuto = insertAuto(layers, autoOf);
+  /** Refuses a construct nested past MAX_DEPTH (counting block calls), so no walk recurses without bound. */
+  const deepEnough = (n: Node, at: Place): boolean => {
+    if (at.depth < MAX_DEPTH) return true;
+    problem('too-deep', 'error', `nested more than ${MAX_DEPTH} levels deep (constructs and block uses); flatten the nesting`, n.stmt.head.span);
+    return false;
+  };
+
+  walk(nodes, { noAct: false, depth: 0 }, new Set());
+  dropLastFcAuto(layers);
+
   const first = nodes[0]?.stmt.span.start ?? header?.span.start ?? 0;
   const lastNode = nodes.length ? nodes[nodes.length - 1] : undefined;
   const last = lastNode ? (lastNode.end?.span.end ?? lastNode.stmt.span.end) : header?.span.end ?? 0;
-  return { name, header, input, layers: withAuto, span: { start: header?.span.start ?? first, end: last }, body };
+  const branching = layers.some((l, i) => l.inputs.length !== 1 || l.inputs[0] !== i - 1);
+  return { name, header, input, layers, span: { start: header?.span.start ?? first, end: last }, body, branching };
 }
 
-/** Inserts the `auto` layers after every conv and every fc but the last. */
-function insertAuto(layers: readonly LayerDecl[], autoOf: readonly ({ names: string[]; span: Span } | undefined)[]): LayerDecl[] {
-  if (!autoOf.some(Boolean)) return layers as LayerDecl[];
-  let lastFc = -1;
-  layers.forEach((l, i) => { if (l.spec.kind === 'fc') lastFc = i; });
-  const out: LayerDecl[] = [];
-  layers.forEach((l, i) => {
-    out.push(l);
-    const a = autoOf[i];
-    if (!a || l.noact) return;
-    const isConv = l.spec.kind === 'conv';
-    const isHiddenFc = l.spec.kind === 'fc' && i !== lastFc;
-    if (!isConv && !isHiddenFc) return;
-    for (const nm of a.names) {
-      if (nm === 'bn' && !isConv) continue;
-      const spec: LayerSpec = nm === 'bn' ? { kind: 'bn', eps: 1e-5 } : nm === 'leakyrelu' ? { kind: 'leakyrelu', slope: 0.01 } : { kind: nm as 'relu' };
-      out.push({ spec, keyword: nm, text: `${nm} (auto)`, stmt: l.stmt, site: l.site, auto: a.span, copy: l.copy });
+/** Adds a node's statements (and those nested in it, with section lines and `end`) to a network's body. */
+function collect(n: Node, out: Statement[]): void {
+  const stack: Node[] = [n];
+  while (stack.length) {
+    const m = stack.pop()!;
+    out.push(m.stmt);
+    if (!m.parts || m.it?.kind === 'block') continue;
+    for (const p of m.parts) {
+      if (p.head) out.push(p.head);
+      for (const c of p.nodes) stack.push(c);
     }
-  });
-  return out;
+    if (m.end) out.push(m.end);
+  }
+}
+
+/** `unknown-label`: a reference to no label written before it, with "did you mean" and "defined later". */
+function unknownLabel(tok: Token, low: Lowering): void {
+  const defs = low.labels.get(tok.text);
+  const later = defs?.find((d) => d.span.start > tok.span.start);
+  if (later) {
+    const line = low.text.slice(0, later.span.start).split('\n').length;
+    low.problem('unknown-label', 'error', `no output is labelled '${tok.text}' before this line: '${tok.text}' is defined later, on line ${line}; a reference reads an output computed before it`, tok.span);
+    return;
+  }
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const name of low.labels.keys()) {
+    const d = levenshtein(tok.text, name);
+    if (d < bestD && d <= Math.max(1, Math.floor(name.length / 3))) { best = name; bestD = d; }
+  }
+  low.problem('unknown-label', 'error', `no output is labelled '${tok.text}'${best ? ` — did you mean '${best}'?` : ' (label a layer as `name: conv3-64`)'}`, tok.span,
+    best ? [{ title: `Change to '${best}'`, edits: [{ span: tok.span, text: best }], preferred: true }] : undefined);
+}
+
+/** `auto` adds nothing after the network's last fc (the classifier): drop those layers and renumber the inputs. */
+function dropLastFcAuto(layers: LayerDecl[]): void {
+  let lastFc = -1;
+  for (let i = layers.length - 1; i >= 0; i--) if (layers[i].spec.kind === 'fc') { lastFc = i; break; }
+  if (lastFc < 0) return;
+  let k = 0;
+  while (lastFc + 1 + k < layers.length && layers[lastFc + 1 + k].auto && layers[lastFc + 1 + k].stmt === layers[lastFc].stmt) k++;
+  if (!k) return;
+  layers.splice(lastFc + 1, k);
+  for (let i = lastFc + 1; i < layers.length; i++) {
+    const l = layers[i];
+    if (l.inputs.some((x) => x > lastFc)) {
+      (l as { inputs: readonly number[] }).inputs = l.inputs.map((x) => (x > lastFc + k ? x - k : x > lastFc ? lastFc : x));
+    }
+  }
 }

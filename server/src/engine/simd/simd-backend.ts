@@ -13,7 +13,7 @@
  * thread only (it is bound by copying the weights in). The default is 1 thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { ConvSpec } from '../../analysis/types.js';
+import type { ConvSpec } from '../../language/types.js';
 import type { ConvBackend } from '../backend.js';
 import { loadKernelBytes } from './load-wasm.js';
 
