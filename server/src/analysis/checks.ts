@@ -125,7 +125,7 @@ function misalignedPaths(r: LayerResult, fields: readonly Field[], ctx: CheckCon
       if (!jumpDiff && !centreDiff) continue;
       const what = (f: Field) => `units ${f.jump[0] === f.jump[1] ? f.jump[0] : f.jump.join('×')} px apart, unit 0 centred at ${centre(f, 0) === centre(f, 1) ? centre(f, 0) : `${centre(f, 0)}×${centre(f, 1)}`}`;
       say(ctx, r.decl, 'misaligned-paths', 'information',
-        `${r.decl.spec.kind}: the ${names[a]} and the ${names[b]} do not line up on the input (${names[a]}: ${what(fa)}; ${names[b]}: ${what(fb)}), so each output unit mixes features of different places; the receptive field shown is the ${names[r.fieldFrom ?? 0]}'s (the largest)`,
+        `${r.decl.spec.kind}: the paths ${names[a]} and ${names[b]} do not line up on the input (${names[a]}: ${what(fa)}; ${names[b]}: ${what(fb)}), so each output unit mixes features of different places; the receptive field shown is that of ${names[r.fieldFrom ?? 0]}, the largest`,
         mergeSpan(r, ctx).span);
       return;
     }

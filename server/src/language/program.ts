@@ -589,11 +589,12 @@ interface Place {
   readonly depth: number;
 }
 
-/** Layers a list of nodes expands to, without `auto` layers; Infinity past any limit. Bounded recursion (MAX_DEPTH). */
+/** Layers a list of nodes expands to, without `auto` layers; Infinity past 2^53. Recursion is bounded by MAX_DEPTH. */
 function sizeOf(nodes: Node[], low: Lowering, depth: number, active: Set<string>): number {
   const memo = low.sizes.get(nodes);
   if (memo !== undefined) return memo;
-  if (depth > MAX_DEPTH) return Infinity;
+  // Deeper nesting is refused by the walk (too-deep) and never expanded, so it adds nothing here.
+  if (depth > MAX_DEPTH) return 0;
   let total = 0;
   for (const n of nodes) {
     const it = n.it!;
@@ -708,9 +709,12 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
         case 'repeat': {
           if (!deepEnough(n, at)) break;
           const inner = n.parts![0].nodes;
-          if (!affordable(it.repeat * sizeOf(inner, low, at.depth + 1, new Set(active)), n.stmt, n.stmt.args[0]?.span ?? n.stmt.head.span, `\`repeat ${it.repeat}\``)) break;
+          const size = sizeOf(inner, low, at.depth + 1, new Set(active));
+          if (!affordable(it.repeat * size, n.stmt, n.stmt.args[0]?.span ?? n.stmt.head.span, `\`repeat ${it.repeat}\``)) break;
           const site = at.site ?? n.stmt;
-          for (let r = 0; r < it.repeat && !overflow; r++) {
+          // A body that makes no layers is walked once: its settings (`auto`) do not change by repeating.
+          const times = size === 0 ? Math.min(1, it.repeat) : it.repeat;
+          for (let r = 0; r < times && !overflow; r++) {
             walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
           }
           setLabel(n);
@@ -725,10 +729,12 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           if (!deepEnough(n, at)) break;
           const inner = low.blockBodies.get(bname) ?? [];
           const rep = n.stmt.args.find((a) => /^[x×]\d+$/i.test(a.text));
-          if (!affordable(it.repeat * sizeOf(inner, low, at.depth + 1, new Set([...active, bname])), n.stmt, rep?.span ?? n.stmt.head.span, `block \`${bname}\`${it.repeat > 1 ? ` ×${it.repeat}` : ''}`)) break;
+          const size = sizeOf(inner, low, at.depth + 1, new Set([...active, bname]));
+          if (!affordable(it.repeat * size, n.stmt, rep?.span ?? n.stmt.head.span, `block \`${bname}\`${it.repeat > 1 ? ` ×${it.repeat}` : ''}`)) break;
           active.add(bname);
           const site = at.site ?? n.stmt;
-          for (let r = 0; r < it.repeat && !overflow; r++) {
+          const times = size === 0 ? Math.min(1, it.repeat) : it.repeat;
+          for (let r = 0; r < times && !overflow; r++) {
             walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: at.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
           }
           active.delete(bname);
