@@ -84,11 +84,16 @@ test('enormous numbers give diagnostics, never NaN or Infinity', () => {
   }
 });
 
-test('the large-kernel quick fix rewrites a 5×5 conv as two 3×3 convs with the same receptive field and fewer weights', () => {
+test('the large-kernel quick fix rewrites a 5×5 conv as two 3×3 convs with the same receptive field and its real cost', () => {
+  // 16 → 16 channels: 2·(16·16·9 + 16) = 4,640 parameters instead of 16·16·25 + 16 = 6,416.
   const src = 'input 16x32x32\nconv5-16 pad2\nrelu\n';
   const a = analyze(src);
   const d = a.diagnostics.find((x) => x.code === 'large-kernel')!;
-  assert.match(d.message, /two stacked 3×3 convs, which need 18 instead of 25 weights/);
+  assert.equal(d.message, 'a 5×5 conv has the receptive field of two stacked 3×3 convs; on this 16×32×32 input, two 3×3 convs of ' +
+    '16 → 16 → 16 channels with a nonlinearity between them need fewer parameters (6,416 → 4,640) and fewer MACs (6.55 M → 4.72 M)');
+  assert.deepEqual(d.fixes!.map((f) => [f.title, f.preferred]), [[
+    'Replace by two 3×3 convolutions (16 → 16 → 16 channels) with `relu` between them, as after this conv: ' +
+    'same receptive field, fewer parameters (6,416 → 4,640) and fewer MACs (6.55 M → 4.72 M)', true]]);
   const fixed = applyEdits(src, d.fixes![0].edits);
   assert.equal(fixed, 'input 16x32x32\nconv3-16 pad1\nrelu\nconv3-16 pad1\nrelu\n');
   const b = analyze(fixed);
@@ -96,10 +101,46 @@ test('the large-kernel quick fix rewrites a 5×5 conv as two 3×3 convs with the
   const before = net(a).layers[0];
   const after = net(b).layers[2];
   assert.deepEqual([after.rf, after.out], [before.rf, before.out]);
-  assert.ok(net(b).totals.params < net(a).totals.params);
+  assert.equal(net(a).totals.params - net(b).totals.params, 6_416 - 4_640);
+  // 3 → 8 channels, no activation written and no `auto`: the middle conv stays at 3 channels and a relu goes between.
   const seven = analyze('input 3x32x32\nconv7-8\n').diagnostics[0];
-  assert.match(seven.message, /three stacked 3×3 convs, which need 27 instead of 49/);
-  assert.equal(applyEdits('input 3x32x32\nconv7-8\n', seven.fixes![0].edits), 'input 3x32x32\nconv3-8\nconv3-8\nconv3-8\n');
+  assert.match(seven.message, /three stacked 3×3 convs; on this 3×32×32 input, three 3×3 convs of 3 → 3 → 3 → 8 channels with a nonlinearity between them need fewer parameters \(1,184 → 392\) and fewer MACs \(794\.98 k → 282\.42 k\)/);
+  assert.equal(seven.fixes!.length, 1, 'the 8-channel middle (1,392 parameters) costs more than the 7×7 conv and is not offered');
+  assert.match(seven.fixes![0].title, /^Replace by three 3×3 convolutions \(3 → 3 → 3 → 8 channels\) with ReLUs between them: /);
+  assert.equal(applyEdits('input 3x32x32\nconv7-8\n', seven.fixes![0].edits), 'input 3x32x32\nconv3-3\nrelu\nconv3-3\nrelu\nconv3-8\n');
+});
+
+test('large-kernel after a narrower layer: the 32-wide stack costs more, so the fix keeps the middle conv at the input width', () => {
+  // The issue: conv5-32 after 16 channels rewritten as conv3-32 twice went from 12,832 to 13,888 parameters.
+  const src = 'input 16x32x32\nconv5-32 pad2\n';
+  const d = analyze(src).diagnostics.find((x) => x.code === 'large-kernel')!;
+  assert.equal(d.message, 'a 5×5 conv has the receptive field of two stacked 3×3 convs; on this 16×32×32 input, two 3×3 convs of ' +
+    '16 → 16 → 32 channels with a nonlinearity between them need fewer parameters (12,832 → 6,960) and fewer MACs (13.11 M → 7.08 M)');
+  assert.deepEqual(d.fixes!.map((f) => f.title), ['Replace by two 3×3 convolutions (16 → 16 → 32 channels) with a ReLU between them: ' +
+    'same receptive field, fewer parameters (12,832 → 6,960) and fewer MACs (13.11 M → 7.08 M)']);
+  assert.equal(applyEdits(src, d.fixes![0].edits), 'input 16x32x32\nconv3-16 pad1\nrelu\nconv3-32 pad1\n');
+});
+
+test('large-kernel where stacking does not pay (5×5 valid on a 5×5 map): the hint says so and the fix never says fewer', () => {
+  const d = analyze('input 8x5x5\nconv5-8\n').diagnostics.find((x) => x.code === 'large-kernel')!;
+  assert.equal(d.message, 'a 5×5 conv has the receptive field of two stacked 3×3 convs, but here stacking trades one cost for the other: ' +
+    'on this 8×5×5 input, two 3×3 convs of 8 → 8 → 8 channels with a nonlinearity between them need fewer parameters (1,608 → 1,168) but more MACs (1.60 k → 5.76 k)');
+  assert.deepEqual(d.fixes!.map((f) => [f.title, f.preferred]), [['Replace by two 3×3 convolutions (8 → 8 → 8 channels) with a ReLU between them: ' +
+    'same receptive field, but more MACs here (parameters 1,608 → 1,168, MACs 1.60 k → 5.76 k)', undefined]]);
+});
+
+test('large-kernel without a fix (pad1, a block, xN, a 21×21 kernel) claims no nonlinearity', () => {
+  for (const src of ['input 16x32x32\nconv5-32 pad1\n', 'input 3x32x32\nblock b\nconv5-8 same\nend\nb\n', 'input 3x32x32\nconv5-8 pad2 x2\n', 'input 3x99x99\nconv21-4 same\n']) {
+    const ds = analyze(src).diagnostics.filter((x) => x.code === 'large-kernel');
+    assert.equal(ds.length, 1, src);
+    assert.equal(ds[0].fixes, undefined, src);
+    assert.doesNotMatch(ds[0].message, /nonlinearit/, src);
+  }
+  // pad1 spread over the stack: the first 3×3 conv pads, the second does not (32×32 → 32×32 → 30×30, as the 5×5 pad1 conv).
+  const pad1 = analyze('input 16x32x32\nconv5-32 pad1\n').diagnostics[0].message;
+  const hand = net(analyze('input 16x32x32\nconv3-16 pad1\nrelu\nconv3-32\n')).totals;
+  assert.ok(pad1.includes(`fewer parameters (12,832 → ${hand.params.toLocaleString('en-US')}) and fewer MACs (11.52 M → ${(hand.macs / 1e6).toFixed(2)} M)`), pad1);
+  assert.equal(analyze('input 3x99x99\nconv21-4 same\n').diagnostics[0].message, 'a 21×21 conv has the receptive field of 10 stacked 3×3 convs');
 });
 
 test('the fc-dominates fix replaces flatten by gap and the share drops', () => {

@@ -8,7 +8,9 @@ import { slide } from '../language/kinds.js';
 import type { Statement } from '../language/ast.js';
 import type { LineIndex } from '../language/lines.js';
 import type { LayerResult, NetworkResult } from './analyze.js';
-import type { Diagnostic, Fix, Severity, Shape, Span } from '../language/types.js';
+import type { ConvSpec, Diagnostic, Fix, LayerSpec, Pair, Severity, Shape, Span } from '../language/types.js';
+import { applyLayer, inputField } from './layer.js';
+import { fmtSi } from './summary.js';
 
 /** What a check needs besides the layer: the text (for fixes), where to report, the network. */
 export interface CheckContext {
@@ -172,46 +174,170 @@ function poolOn1x1(r: LayerResult, ctx: CheckContext): void {
     `${s.kind === 'conv' ? 'a strided conv' : s.kind} on a 1×1 map: all spatial information is already gone, so this layer cannot reduce anything — too much pooling earlier`);
 }
 
-/** `large-kernel`: a K×K conv equals (K−1)/2 stacked 3×3 convs in receptive field, with fewer weights. */
-function largeKernel(r: LayerResult, ctx: CheckContext): void {
-  const s = r.decl.spec;
-  if (s.kind !== 'conv' || s.depthwise || s.groups !== 1 || s.teaching || r.decl.auto) return;
-  const k = s.kernel[0];
-  if (k !== s.kernel[1] || k < 5 || k % 2 === 0 || s.stride[0] !== 1 || s.stride[1] !== 1 || s.dilation[0] !== 1 || s.dilation[1] !== 1) return;
-  const n = (k - 1) / 2;
-  const names = ['', 'one', 'two', 'three', 'four', 'five', 'six', 'seven'];
-  const count = names[n] ?? String(n);
-  say(ctx, r.decl, 'large-kernel', 'hint',
-    `a ${k}×${k} conv has the receptive field of ${count} stacked 3×3 convs, which need ${9 * n} instead of ${k * k} weights per channel pair and add ${plural(n - 1, 'nonlinearity', 'nonlinearities')} between them`,
-    undefined, stackFix(r, n, count, ctx));
+/** The activations a stacked rewrite can put between its 3×3 convs (the nonlinearity VGG gains by stacking). */
+const ACTIVATIONS = ['relu', 'leakyrelu', 'sigmoid', 'tanh'];
+
+/** Past this many 3×3 convs (a 17×17 kernel) a stack is no sensible rewrite, and its text would be long. */
+const MAX_STACK = 8;
+
+/** What sits between two of the stacked 3×3 convs, and how the fix title says so. */
+interface Between {
+  /** The layers after each 3×3 conv but the last: this conv's `auto` layers, then the activation line if one is written. */
+  readonly specs: readonly LayerSpec[];
+  /** The activation line the fix writes after each 3×3 conv but the last, when `auto` does not add one. */
+  readonly line?: string;
+  /** For the title, e.g. "with a ReLU between them". */
+  readonly phrase: string;
 }
 
-/** The edit that rewrites a K×K conv line as n stacked 3×3 convs (only when padding is 0 or "same"). */
-function stackFix(r: LayerResult, n: number, count: string, ctx: CheckContext): Fix[] | undefined {
+/** One way to stack 3×3 convs in place of a K×K conv: the widths from input to output and its cost on the real input. */
+interface Stack {
+  /** Channels from the input through each 3×3 conv, e.g. [16, 16, 32]. */
+  readonly widths: readonly number[];
+  readonly params: number;
+  readonly macs: number;
+  /** Fewer parameters and fewer MACs than the K×K conv. */
+  readonly saves: boolean;
+}
+
+/** `large-kernel`: a K×K conv has the receptive field of (K−1)/2 stacked 3×3 convs; says what stacking costs or saves here. */
+function largeKernel(r: LayerResult, ctx: CheckContext): void {
   const s = r.decl.spec;
-  if (s.kind !== 'conv' || r.decl.site !== r.decl.stmt) return undefined;
+  if (s.kind !== 'conv' || s.depthwise || s.groups !== 1 || s.teaching || r.decl.auto || !r.in || r.in.length !== 3) return;
+  const k = s.kernel[0];
+  if (k !== s.kernel[1] || k < 5 || k % 2 === 0 || s.stride[0] !== 1 || s.stride[1] !== 1 || s.dilation[0] !== 1 || s.dilation[1] !== 1) return;
+  // Later copies of an `xN` line see other inputs; one hint per line, for the first copy, is enough.
+  if (r.decl.copy !== undefined && r.decl.copy > 0) return;
+  const n = (k - 1) / 2;
+  const names = ['', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'];
+  const count = names[n] ?? String(n);
+  const head = `a ${k}×${k} conv has the receptive field of ${count} stacked 3×3 convs`;
+  const between = betweenConvs(r, n, ctx);
+  const stacks = n <= MAX_STACK ? stackVariants(r, n, between.specs) : [];
+  if (!stacks.length) {
+    say(ctx, r.decl, 'large-kernel', 'hint', head);
+    return;
+  }
+  const fixes = stackFix(r, n, count, stacks, between, ctx);
+  const best = stacks[0];
+  const what = `${count} 3×3 convs of ${best.widths.map(fmt).join(' → ')} channels${fixes ? ' with a nonlinearity between them' : ''}`;
+  say(ctx, r.decl, 'large-kernel', 'hint',
+    best.saves
+      ? `${head}; on this ${dims(r.in)} input, ${what} need ${costs(r, best)}`
+      : `${head}, but ${best.params >= r.params && best.macs >= r.macs ? 'stacking costs more here' : 'here stacking trades one cost for the other'}: on this ${dims(r.in)} input, ${what} need ${costs(r, best)}`,
+    undefined, fixes);
+}
+
+/** "fewer parameters (12,832 → 6,960) and fewer MACs (13.11 M → 7.08 M)", each word true of its figure. */
+function costs(r: LayerResult, st: Stack): string {
+  const one = (what: string, before: number, after: number, f: (x: number) => string) =>
+    after === before ? `as many ${what} (${f(before)})` : `${after < before ? 'fewer' : 'more'} ${what} (${f(before)} → ${f(after)})`;
+  const p = one('parameters', r.params, st.params, fmt);
+  const m = one('MACs', r.macs, st.macs, fmtSi);
+  const same = Math.sign(st.params - r.params) === Math.sign(st.macs - r.macs);
+  return `${p} ${same ? 'and' : 'but'} ${m}`;
+}
+
+/**
+ * The layers between two stacked 3×3 convs. If `auto` adds an activation after this conv, it adds one after
+ * each new conv too; else an activation line written after this conv is mirrored; else the fix writes `relu`.
+ */
+function betweenConvs(r: LayerResult, n: number, ctx: CheckContext): Between {
+  const layers = ctx.net.layers;
+  let j = r.index + 1;
+  const autos: LayerDecl[] = [];
+  while (j < layers.length && layers[j].auto && layers[j].stmt === r.decl.stmt) autos.push(layers[j++]);
+  const specs = autos.map((a) => a.spec);
+  if (autos.some((a) => ACTIVATIONS.includes(a.spec.kind))) {
+    return { specs, phrase: `with ${autos.map((a) => a.keyword).join(' and ')} (auto) between them` };
+  }
+  const next = layers[j];
+  if (next && !next.auto && ACTIVATIONS.includes(next.spec.kind)) {
+    const line = [next.stmt.head.text, ...next.stmt.args.map((a) => a.text)].join(' ');
+    if (!/\bx\s*\d/i.test(line)) return { specs: [...specs, next.spec], line, phrase: `with \`${line}\` between them, as after this conv` };
+  }
+  return { specs: [...specs, { kind: 'relu' }], line: 'relu', phrase: n === 2 ? 'with a ReLU between them' : 'with ReLUs between them' };
+}
+
+/**
+ * The stacks worth naming, best first: the middle convs at the output width (VGG's way) or at the input
+ * width (cheaper when the conv widens). Only those that save both parameters and MACs, or if none does,
+ * the cheapest one. Each is costed by applyLayer on this layer's real input, so padding counts.
+ */
+function stackVariants(r: LayerResult, n: number, between: readonly LayerSpec[]): Stack[] {
+  const s = r.decl.spec as ConvSpec;
+  const input = r.in!;
+  // The K×K conv's padding p, spread over the 3×3 convs (the first ones get more): same output, same field.
+  const pads: Pair[] = Array.from({ length: n }, (_, i) => [0, 1].map((a) => Math.floor((s.padding[a] + n - 1 - i) / n)) as unknown as Pair);
+  const all: Stack[] = [];
+  for (const mid of new Set([s.outChannels, input[0]])) {
+    const widths = [input[0], ...Array<number>(n - 1).fill(mid), s.outChannels];
+    let shape: Shape = input;
+    let field = inputField(input);
+    let params = 0;
+    let macs = 0;
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      const conv: ConvSpec = { ...s, kernel: [3, 3], padding: pads[i], outChannels: widths[i + 1] };
+      for (const spec of i < n - 1 ? [conv, ...between] : [conv]) {
+        const o = applyLayer(spec, [shape], [field]);
+        if (o.error || !o.out) { ok = false; break; }
+        params += o.weights + o.biases;
+        macs += o.macs;
+        shape = o.out;
+        field = o.field;
+      }
+    }
+    if (!ok || !Number.isSafeInteger(params) || !Number.isSafeInteger(macs)) continue;
+    all.push({ widths, params, macs, saves: params < r.params && macs < r.macs });
+  }
+  all.sort((a, b) => a.params - b.params || a.macs - b.macs);
+  const saving = all.filter((x) => x.saves);
+  return saving.length ? saving : all.slice(0, 1);
+}
+
+/**
+ * The edits that rewrite a K×K conv line as stacked 3×3 convs, one per stack, with an activation between
+ * them. Only for a line of its own (not from a block or `xN`) with padding 0 or "same", which each 3×3 conv
+ * can write as pad0 or pad1.
+ */
+function stackFix(r: LayerResult, n: number, count: string, stacks: readonly Stack[], between: Between, ctx: CheckContext): Fix[] | undefined {
+  const s = r.decl.spec;
+  if (s.kind !== 'conv' || r.decl.site !== r.decl.stmt || r.decl.copy !== undefined) return undefined;
   const k = s.kernel[0];
   const same = s.padding[0] === (k - 1) / 2 && s.padding[1] === (k - 1) / 2;
   if (!same && (s.padding[0] !== 0 || s.padding[1] !== 0)) return undefined;
   const stmt = r.decl.stmt;
-  const rest = stmt.args.filter((a) => !/^(pad|same)/i.test(a.text)).map((a) => a.text);
+  // Every option but the padding carries over; `pad 2` is two tokens.
+  const rest: string[] = [];
+  for (let i = 0; i < stmt.args.length; i++) {
+    const a = stmt.args[i];
+    if (/^(pad|same)/i.test(a.text)) {
+      if (a.text.toLowerCase() === 'pad' && stmt.args[i + 1] && stmt.args[i + 1].type !== 'word') i++;
+      continue;
+    }
+    rest.push(a.text);
+  }
   const { line } = ctx.lines.position(stmt.span.start);
   const indent = ctx.lines.indentation(line);
-  const conv = [`conv3-${s.outChannels}`, ...(same ? ['pad1'] : []), ...rest].join(' ');
-  // Mirror the author's style: if an explicit activation follows this conv, put one between the 3×3s too.
-  const idx = ctx.net.layers.indexOf(r.decl);
-  const next = ctx.net.layers[idx + 1];
-  const act = next && !next.auto && ['relu', 'leakyrelu', 'sigmoid', 'tanh'].includes(next.spec.kind) ? next.stmt.head.text : undefined;
-  const linesOut: string[] = [];
-  for (let i = 0; i < n; i++) {
-    linesOut.push((i === n - 1 && stmt.label ? `${stmt.label.text}: ` : '') + conv);
-    if (act && i < n - 1) linesOut.push(act);
-  }
-  return [{
-    title: `Replace by ${count} 3×3 convolutions (same receptive field, fewer weights)`,
-    edits: [{ span: stmt.span, text: linesOut.join(`\n${indent}`) }],
-    preferred: true,
-  }];
+  return stacks.map((st, v) => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const conv = [`conv3-${st.widths[i + 1]}`, ...(same ? ['pad1'] : []), ...rest].join(' ');
+      out.push((i === n - 1 && stmt.label ? `${stmt.label.text}: ` : '') + conv);
+      if (between.line && i < n - 1) out.push(between.line);
+    }
+    // Without a saving the title names what gets worse and never says "fewer".
+    const worse = [[st.params, r.params, 'parameters'], [st.macs, r.macs, 'MACs']] as const;
+    const gain = st.saves
+      ? `same receptive field, ${costs(r, st)}`
+      : `same receptive field, but ${worse.filter(([a, b]) => a >= b).map(([a, b, w]) => `${a > b ? 'more' : 'as many'} ${w}`).join(' and ')} here (parameters ${fmt(r.params)} → ${fmt(st.params)}, MACs ${fmtSi(r.macs)} → ${fmtSi(st.macs)})`;
+    return {
+      title: `Replace by ${count} 3×3 convolutions (${st.widths.map(fmt).join(' → ')} channels) ${between.phrase}: ${gain}`,
+      edits: [{ span: stmt.span, text: out.join(`\n${indent}`) }],
+      ...(st.saves && v === 0 ? { preferred: true } : {}),
+    };
+  });
 }
 
 /** `double-activation`: an explicit activation right after one that `auto` already added. */

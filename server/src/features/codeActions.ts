@@ -5,6 +5,7 @@
  */
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
+import { applyLayer, inputField } from '../analysis/layer.js';
 import { fmtShape } from '../analysis/summary.js';
 import type { Edit, Span } from '../language/types.js';
 import type { Statement } from '../language/ast.js';
@@ -84,6 +85,8 @@ export function samePadding(a: Analysis, stmt: Statement): { title: string; edit
   } else {
     edit = { span: { start: stmt.head.span.end, end: stmt.head.span.end }, text: ' same' };
   }
-  const size = l.in && l.in.length === 3 ? ` (${fmtShape(l.in.slice(1))} stays ${fmtShape(l.in.slice(1))} instead of ${fmtShape(l.out?.slice(1))})` : '';
+  // The size is promised only when the padded conv really applies (a groups mismatch stays an error).
+  const kept = l.in && l.in.length === 3 ? applyLayer({ ...s, padding: [span[0] / 2, span[1] / 2] }, [l.in], [inputField(l.in)]).out : undefined;
+  const size = kept ? ` (${fmtShape(l.in!.slice(1))} stays ${fmtShape(kept.slice(1))} instead of ${fmtShape(l.out?.slice(1))})` : '';
   return { title: `Pad to keep the size: \`same\`${size}`, edit };
 }
