@@ -22,7 +22,7 @@ export interface CheckContext {
   readonly constructs: readonly Construct[];
 }
 
-import { fmtInt as fmt } from './format.js';
+import { fmtInt as fmt } from '../language/format.js';
 const dims = (s: Shape) => s.map(fmt).join('×');
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

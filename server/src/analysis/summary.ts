@@ -59,7 +59,7 @@ export function networkSummary(a: Analysis, n: NetworkResult): SummaryNetwork {
   };
 }
 
-import { fmtInt } from './format.js';
+import { fmtInt } from '../language/format.js';
 
 export { fmtInt };
 

@@ -72,7 +72,7 @@ export const DEFAULTS = {
   lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 2 },
 } as const;
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+import { fmtInt as fmt } from './format.js';
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const isMap = (s: Shape): boolean => s.length === 3;
 const dims = (s: Shape): string => s.map(fmt).join('×');
