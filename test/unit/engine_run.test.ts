@@ -13,7 +13,8 @@ import { inferShapes } from '../../server/src/engine/shapes.js';
 import { teachingKernel } from '../../server/src/engine/teaching.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { fillUniform, initParams } from '../../server/src/engine/weights.js';
-import { heldActivations } from '../../server/src/plan.js';
+import { heldActivations, planRun } from '../../server/src/plan.js';
+import { analyze } from '../../server/src/analysis/analyze.js';
 
 const conv = (outChannels: number, extra: Partial<ConvSpec> = {}): ConvSpec => ({
   kind: 'conv', kernel: [3, 3], outChannels, stride: [1, 1], padding: [1, 1], dilation: [1, 1],
@@ -308,5 +309,22 @@ describe('runNetwork on a graph', () => {
     const layers: LayerSpec[] = [conv(2), { kind: 'add' }];
     await assert.rejects(runNetwork(tensor([3, 4, 4]), layers, [initParams([3, 4, 4], [conv(2)])[0], {}], { inputs: [[-1], [0, -1]] }),
       /layer 1 \(add\) on input \[2, 4, 4\], \[3, 4, 4\]: add: the inputs are 2×4×4, 3×4×4/);
+  });
+});
+
+describe('planRun on a graph', () => {
+  it('accepts a branching network, passes its edges, and counts the memory the run really holds', () => {
+    const a = analyze('input 2x4x4\nconv3-4 pad1\nresidual\n  conv3-4 pad1\n  relu\nend\nflatten\nfc-3\n');
+    const all = planRun(a);
+    const last = planRun(a, undefined, undefined, 'last');
+    assert.deepEqual(all.inputs, [[-1], [0], [1], [0, 2], [3], [4]]);
+    assert.deepEqual([all.keep, last.keep], ['all', 'last']);
+    // Parameters 76 + 148 + 195 floats and the 32-float input, in bytes.
+    const fixed = 4 * (76 + 148 + 195) + 4 * 32;
+    // Keeping all: four 4×4×4 maps and the 3 logits (the flatten shares the add's buffer).
+    assert.equal(all.memoryBytes, fixed + 4 * (4 * 64 + 3));
+    // Keeping the last: at most three maps at once, when the add is written while the first conv
+    // (the shortcut) and the relu are still alive.
+    assert.equal(last.memoryBytes, fixed + 4 * 3 * 64);
   });
 });
