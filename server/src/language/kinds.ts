@@ -137,7 +137,7 @@ export function convChannels(spec: SpecOf<'conv'>, c: number): { groups: number;
 /** A shape-preserving layer without parameters (activations, dropout, unknown lines). */
 function elementwise<K extends LayerKind>(kind: K, doc: string, needsMap = false, sharesInput = false): KindRecord<K> {
   return {
-    kind, doc, arity: 'one', needsMap, learned: false, ...(sharesInput ? { sharesInput } : {}),
+    kind, doc, arity: 'one', needsMap, learned: false, ...(sharesInput ? { sharesInput: true as const } : {}),
     out: (_s, ins) => ins[0], params: () => ({}), macs: () => 0, field: (_s, f) => f, formula: () => '0',
   };
 }
