@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
-import { createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
+import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
 import { DEFAULT_BUDGET, planRun } from './plan.js';
 import { loadInput, loadParams, topK } from './runner.js';
 import { tuneYoungGeneration } from './heap.js';
@@ -111,7 +111,7 @@ async function run(args: string[]): Promise<number> {
   const budget = { ...DEFAULT_BUDGET, maxMacs: num('--max-gmacs', DEFAULT_BUDGET.maxMacs / 1e9) * 1e9 };
   let plan;
   try {
-    plan = planRun(a, opt.get('--network') as string | undefined, budget);
+    plan = planRun(a, opt.get('--network') as string | undefined, budget, 'last');
   } catch (e) {
     throw new UsageError(`${pos[0]}: ${(e as Error).message}`);
   }
@@ -132,9 +132,13 @@ async function run(args: string[]): Promise<number> {
   const backend = opt.has('--no-simd') ? null : await createSimdBackend({ threads: num('--threads', 1) });
   if (!backend && !opt.has('--no-simd')) process.stderr.write(`cnnlab: using the TypeScript kernels (${simdLoadProblem() ?? 'no SIMD'})\n`);
   const started = performance.now();
+  // Only the last output is kept: each other goes once its last reader has run (after being written
+  // out here), and its buffer serves a later layer.
   const outputs = await runNetwork(input, plan.layers, params, {
     backend: backend ?? undefined,
-    keep: 'last',
+    inputs: plan.inputs,
+    keep: plan.keep,
+    ...bufferPool(),
     onLayer: (i, out) => {
       const name = `${String(i).padStart(3, '0')}-${layers[i].decl.keyword}`;
       if (dump) writeFileSync(join(dump, `${name}.npy`), writeNpy(out.shape, out.data));

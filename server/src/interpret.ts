@@ -211,11 +211,18 @@ export interface CamLayers {
  * Finds the gap + fc ending a class-activation map needs: the last gap, then only flatten or dropout,
  * exactly one fc, and after it only softmax, sigmoid or dropout (monotone, so the top class is the
  * fc's). Anything else between (a hidden fc with a ReLU) makes the score non-linear in the maps and
- * the CAM undefined, so the result is undefined.
+ * the CAM undefined, so the result is undefined. With a graph's `inputs`, the maps are what the gap
+ * reads and every layer after it must read only its predecessor.
  */
-export function findCamLayers(kinds: readonly string[]): CamLayers | undefined {
+export function findCamLayers(kinds: readonly string[], inputs?: readonly (readonly number[])[]): CamLayers | undefined {
   const gap = kinds.lastIndexOf('gap');
   if (gap < 1) return undefined;
+  if (inputs) {
+    for (let i = gap + 1; i < kinds.length; i++) if (inputs[i].length !== 1 || inputs[i][0] !== i - 1) return undefined;
+    const feature = inputs[gap][0];
+    const found = findCamLayers(kinds);
+    return found && feature >= 0 ? { ...found, feature } : undefined;
+  }
   let fc = -1;
   for (let i = gap + 1; i < kinds.length; i++) {
     const k = kinds[i];

@@ -4,6 +4,7 @@
  * checks before asking for an image; no engine here, so the extension's bundle carries no decoders.
  */
 import type { Analysis, NetworkResult } from './analysis/analyze.js';
+import { KINDS } from './language/kinds.js';
 import type { LayerSpec } from './language/types.js';
 import { fmtInt, fmtBytes, fmtSi } from './analysis/summary.js';
 
@@ -12,9 +13,17 @@ export interface RunPlan {
   readonly network: NetworkResult;
   readonly inputShape: readonly [number, number, number];
   readonly layers: readonly LayerSpec[];
+  /** Each layer's input layers (−1: the network input), in execution order: the graph's edges for runNetwork. */
+  readonly inputs: readonly (readonly number[])[];
   readonly normalise?: 'imagenet';
   readonly macs: number;
-  /** Every layer's output kept (the panel shows them all) plus the parameters, in bytes. */
+  /** Which outputs the run keeps (runNetwork's `keep`): 'all' for the panel, 'last' for the CLI. */
+  readonly keep: 'all' | 'last';
+  /**
+   * What the run holds at its fullest, in bytes: the input, the parameters and the outputs — all of them
+   * with keep 'all', else the most that are alive at once (an output lives until its last reader has run).
+   * A layer that passes its input on (flatten, dropout) shares its buffer and is not counted again.
+   */
   readonly memoryBytes: number;
 }
 
@@ -27,8 +36,11 @@ export interface Budget {
 /** The default budget: a few VGG16 forwards, and 2 GB of memory. */
 export const DEFAULT_BUDGET: Budget = { maxMacs: 100e9, maxMemoryBytes: 2e9 };
 
-/** Picks a network by name (or the only/first one) and checks it can run. Throws with a clear message. */
-export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUDGET): RunPlan {
+/**
+ * Picks a network by name (or the only/first one) and checks it can run. Throws with a clear message.
+ * `keep` is what the run will keep (runNetwork's option), which decides the memory it needs.
+ */
+export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUDGET, keep: 'all' | 'last' = 'all'): RunPlan {
   const network = name === undefined ? a.networks[0] : a.networks.find((n) => n.name === name);
   if (!network) {
     throw new Error(name === undefined ? 'the file has no network' : `no network named '${name}' (the file has: ${a.networks.map((n) => n.name).join(', ') || 'none'})`);
@@ -41,13 +53,13 @@ export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUD
     const where = first ? ` (line ${a.lines.position(first.span.start).line + 1}: ${first.message})` : '';
     throw new Error(`network '${network.name}' has ${errors.length || 'some'} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before running${where}`);
   }
-  if (network.decl.branching) {
-    throw new Error(`network '${network.name}' branches (residual, parallel or merge lines); the engine runs straight chains only so far — its shapes, parameters and MACs are all analysed`);
-  }
   const t = network.totals;
-  const memoryBytes = t.activationBytes + t.paramBytes + 4 * input.shape.reduce((x, y) => x * y, 1);
+  const inputs = network.layers.map((l) => l.inputs);
+  const sizes = network.layers.map((l) => (l.out ?? []).reduce((x, y) => x * y, 1));
+  const shares = network.layers.map((l) => KINDS[l.decl.spec.kind].sharesInput === true);
+  const memoryBytes = 4 * heldActivations(inputs, sizes, shares, keep) + t.paramBytes + 4 * input.shape.reduce((x, y) => x * y, 1);
   const plan: RunPlan = {
-    network, inputShape: input.shape, layers: network.layers.map(concreteSpec), normalise: input.normalise, macs: t.macs, memoryBytes,
+    network, inputShape: input.shape, layers: network.layers.map(concreteSpec), inputs, normalise: input.normalise, macs: t.macs, keep, memoryBytes,
   };
   if (plan.macs > budget.maxMacs || plan.memoryBytes > budget.maxMemoryBytes) {
     throw new Error(`this run would take ${fmtSi(plan.macs)}MACs (${fmtInt(plan.macs)}) and ${fmtBytes(plan.memoryBytes)} of memory, over the budget of ` +
@@ -61,4 +73,43 @@ function concreteSpec(l: NetworkResult['layers'][number]): LayerSpec {
   const s = l.decl.spec;
   if (s.kind !== 'conv' || !s.depthwise || !l.in) return s;
   return { ...s, outChannels: l.in[0], groups: l.in[0] };
+}
+
+/**
+ * The most output values a run holds at once, following runNetwork's schedule: layer i's output is
+ * allocated while its inputs are alive; after it, every output whose last reader was i goes (and, with
+ * keep 'last', an output nobody reads, except the last). An output that shares its input's buffer
+ * (`shares`) adds nothing, and the buffer goes when the last output over it does. With keep 'all'
+ * nothing goes, so this is every buffer's size.
+ */
+export function heldActivations(
+  inputs: readonly (readonly number[])[], sizes: readonly number[], shares: readonly boolean[], keep: 'all' | 'last',
+): number {
+  const n = inputs.length;
+  const lastReader = inputs.map((_, i) => i);
+  inputs.forEach((ids, i) => {
+    for (const j of ids) if (j >= 0) lastReader[j] = Math.max(lastReader[j], i);
+  });
+  // Each output's buffer: its own, or (for a pass-through) the buffer of what it reads; −1 is the input's.
+  const buffer = inputs.map(() => -1);
+  const holders = new Map<number, number>();
+  let live = 0;
+  let peak = 0;
+  const release = (j: number): void => {
+    const b = buffer[j];
+    const left = holders.get(b)! - 1;
+    holders.set(b, left);
+    if (left === 0 && b >= 0) live -= sizes[b];
+  };
+  for (let i = 0; i < n; i++) {
+    const from = inputs[i][0];
+    buffer[i] = shares[i] ? (from < 0 ? -1 : buffer[from]) : i;
+    if (!shares[i]) live += sizes[i];
+    holders.set(buffer[i], (holders.get(buffer[i]) ?? 0) + 1);
+    peak = Math.max(peak, live);
+    if (keep === 'all') continue;
+    for (const j of new Set(inputs[i])) if (j >= 0 && j < n - 1 && lastReader[j] === i) release(j);
+    if (i < n - 1 && lastReader[i] === i) release(i);
+  }
+  return peak;
 }

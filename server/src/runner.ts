@@ -23,7 +23,9 @@ export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan): T
 
 /** Parameters from a .safetensors file, or deterministic He initialisation (teaching kernels stay fixed). */
 export function loadParams(plan: RunPlan, weights?: { bytes: Uint8Array; fileName: string }, seed = 0): LayerParams[] {
-  return weights ? paramsFromSafetensors(weights.bytes, plan.inputShape, plan.layers, weights.fileName) : initParams(plan.inputShape, plan.layers, seed);
+  return weights
+    ? paramsFromSafetensors(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs)
+    : initParams(plan.inputShape, plan.layers, seed, plan.inputs);
 }
 
 /** The k largest values of a tensor with their indices, for `--top`. */

@@ -162,7 +162,7 @@ function handleQuery(m: QueryRequest): void {
 
 /** He-initialised parameters for a plan, from the cache when the same layers, input shape and seed ran last. */
 function heParams(p: RunPlan, seed: number): { params: LayerParams[]; cached: boolean } {
-  const key = JSON.stringify([p.inputShape, p.layers, seed]);
+  const key = JSON.stringify([p.inputShape, p.layers, p.inputs, seed]);
   if (paramCache?.key === key) return { params: paramCache.params, cached: true };
   paramCache = undefined; // let the old parameters go before allocating the new ones
   const params = stage('weights', () => loadParams(p, undefined, seed));
@@ -214,7 +214,7 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
     macs: p.macs, memoryBytes: p.memoryBytes, backend: name, paramsCached, loadMs, input: picture,
   }, [picture.rgba.buffer]);
 
-  const cam = findCamLayers(p.layers.map((l) => l.kind));
+  const cam = findCamLayers(p.layers.map((l) => l.kind), p.inputs);
   // Only the last finished run is kept besides this one; the others' buffers go to the pool.
   for (const old of [...kept.keys()]) if (old !== lastFinished) forget(old);
   const outputs: Tensor[] = [];
@@ -222,10 +222,12 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const maxSide = req.maxSide ?? Infinity;
   const runStart = performance.now();
   try {
+    // The panel asks about any layer after the run, so every output is kept (and none recycled mid-run).
     await runNetwork(input, p.layers, params, {
       backend,
+      inputs: p.inputs,
       signal,
-      keep: 'last',
+      keep: 'all',
       alloc,
       onLayer: (i, out) => {
         outputs.push(out);

@@ -81,6 +81,29 @@ test('run: Sobel x on the edge picture is bright on the edge and nowhere else; -
   assert.ok(row.every((v, x) => x === 63 || x === 64 || x === 0 || x === 127 || Math.abs(v) < 1e-6), 'flat regions give 0 (borders see the zero padding)');
 });
 
+test('run: a branching network runs; --dump writes every layer in execution order, merges as NNN-add/concat/mul, each as torch computes it', async () => {
+  const { readNpy } = await import('../../server/src/engine/npy.js');
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const fixtures = 'test/fixtures/engine/graphs';
+  for (const [name, merges] of [['mini-unet', ['009-concat.npy', '013-concat.npy']], ['resnet-block', ['010-add.npy']], ['squeeze-excite', ['007-mul.npy']]] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'cnnlab-graph-'));
+    const r = cnnlab('run', `${fixtures}/${name}.cnn`, '--input', `${fixtures}/${name}/input.npy`, '--weights', `${fixtures}/${name}/weights.safetensors`, '--dump', dir);
+    assert.equal(r.code, 0, r.err);
+    const files = readdirSync(dir).sort();
+    for (const m of merges) assert.ok(files.includes(m), `${name}: ${files.join(' ')}`);
+    assert.match(r.out, new RegExp(`wrote ${files.length} \\.npy files`));
+    files.forEach((f, i) => {
+      assert.ok(f.startsWith(String(i).padStart(3, '0') + '-'), f);
+      const got = readNpy(readFileSync(join(dir, f)));
+      const ref = readNpy(readFileSync(repoPath(`${fixtures}/${name}/out_${String(i).padStart(2, '0')}.npy`)));
+      assert.deepEqual(got.shape, ref.shape, f);
+      const scale = Math.max(...ref.data.map(Math.abs));
+      const diff = Math.max(...got.data.map((v, k) => Math.abs(v - ref.data[k])));
+      assert.ok(diff <= 1e-4 * scale, `${name} ${f}: max diff ${diff}, max |torch| ${scale}`);
+    });
+  }
+});
+
 test('run: a corrupt image, missing --input or a network with errors is one clear line and exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cnnlab-bad-'));
   const bad = join(dir, 'bad.png');

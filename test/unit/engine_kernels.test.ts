@@ -7,12 +7,18 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { LrnSpec } from '../../server/src/language/types.js';
 import {
-  avgpool2d_forward, conv2d_forward, linear_forward, lrn_forward, maxpool2d_forward, relu_forward,
+  add_forward, avgpool2d_forward, concat_forward, conv2d_forward, deconv2d_forward, hardsigmoid_forward, hardswish_forward,
+  linear_forward, lrn_forward, maxpool2d_forward, mul_forward, relu6_forward, relu_forward, silu_forward,
+  upsample_bilinear_forward,
 } from '../../server/src/engine/kernels.js';
 import {
-  avgpool2d_naive, conv2d_naive, linear_naive, lrn_naive, maxpool2d_naive, relu_naive,
-  type ConvGeometry, type PoolGeometry,
+  add_naive, avgpool2d_naive, concat_naive, conv2d_naive, deconv2d_naive, hardsigmoid_naive, hardswish_naive,
+  linear_naive, lrn_naive, maxpool2d_naive, mul_naive, relu6_naive, relu_naive, silu_naive, upsample_bilinear_naive,
+  type ConvGeometry, type DeconvGeometry, type PoolGeometry,
 } from '../../server/src/engine/kernels_naive.js';
+import { KINDS, slideBack } from '../../server/src/language/kinds.js';
+import type { LayerKind } from '../../server/src/language/types.js';
+import { OPS } from '../../server/src/engine/ops.js';
 import { convOutSize } from '../../server/src/engine/shapes.js';
 import type { MapShape } from '../../server/src/engine/tensor.js';
 import { checkTensor, randint, randomArray, rng } from './engine_check.js';
@@ -117,22 +123,24 @@ describe('linear_forward matches linear_naive', () => {
 });
 
 describe('pooling matches the naive kernels', () => {
-  it('maxpool and avgpool on random geometries with padding', () => {
+  it('maxpool and avgpool on random geometries with padding, in floor and ceil mode', () => {
     const rand = rng(9);
     let worst = 0;
     let ran = 0;
-    while (ran < 40) {
+    while (ran < 80) {
       const kernel: [number, number] = [randint(rand, 1, 4), randint(rand, 1, 4)];
       const geom: PoolGeometry = {
         kernel,
         stride: [randint(rand, 1, 3), randint(rand, 1, 3)],
         padding: [randint(rand, 0, Math.floor(kernel[0] / 2)), randint(rand, 0, Math.floor(kernel[1] / 2))],
+        // Ceil mode keeps a last window that runs past the padding, where avg's divisor shrinks.
+        ceil: rand() < 0.5,
       };
       const c = randint(rand, 1, 4);
       const h = randint(rand, 1, 15);
       const w = randint(rand, 1, 15);
-      const oh = convOutSize(h, kernel[0], geom.stride[0], geom.padding[0]);
-      const ow = convOutSize(w, kernel[1], geom.stride[1], geom.padding[1]);
+      const oh = convOutSize(h, kernel[0], geom.stride[0], geom.padding[0], 1, geom.ceil);
+      const ow = convOutSize(w, kernel[1], geom.stride[1], geom.padding[1], 1, geom.ceil);
       if (oh < 1 || ow < 1) continue;
       const inShape: MapShape = [c, h, w];
       const outShape: MapShape = [c, oh, ow];
@@ -195,5 +203,124 @@ describe('kernel asserts print shapes', () => {
       () => conv2d_forward(new Float32Array(2 * 16), new Float32Array(3 * 16), new Float32Array(5), null, [3, 4, 4], geom, [2, 4, 4]),
       /weight has 5 elements, expected \[2, 3, 3, 3\]/,
     );
+  });
+});
+
+describe('transposed convolution: the scatter kernel matches the gather reference', () => {
+  function runDeconvCase(name: string, cin: number, h: number, w: number, cout: number, geom: DeconvGeometry, outPad: [number, number], rand: () => number): number {
+    const [kh, kw] = geom.kernel;
+    const oh = slideBack(h, kh, geom.stride[0], geom.padding[0], geom.dilation[0], outPad[0]);
+    const ow = slideBack(w, kw, geom.stride[1], geom.padding[1], geom.dilation[1], outPad[1]);
+    const inp = randomArray(cin * h * w, rand);
+    const weight = randomArray(cin * (cout / geom.groups) * kh * kw, rand);
+    const bias = rand() < 0.5 ? randomArray(cout, rand) : null;
+    const ref = new Float32Array(cout * oh * ow);
+    const got = new Float32Array(cout * oh * ow).fill(NaN);
+    deconv2d_naive(ref, inp, weight, bias, [cin, h, w], geom, [cout, oh, ow]);
+    deconv2d_forward(got, inp, weight, bias, [cin, h, w], geom, [cout, oh, ow]);
+    return checkTensor(name, got, ref, TOL, false);
+  }
+
+  it('on 60 seeded random geometries (stride, padding, output padding, dilation, groups)', () => {
+    const rand = rng(21);
+    let worst = 0;
+    let ran = 0;
+    while (ran < 60) {
+      const groups = [1, 1, 2, 3][randint(rand, 0, 3)];
+      const geom: DeconvGeometry = {
+        kernel: [randint(rand, 1, 4), randint(rand, 1, 4)],
+        stride: [randint(rand, 1, 3), randint(rand, 1, 3)],
+        padding: [randint(rand, 0, 2), randint(rand, 0, 2)],
+        dilation: [randint(rand, 1, 2), randint(rand, 1, 2)],
+        groups,
+      };
+      // PyTorch requires output padding smaller than the stride or the dilation.
+      const outPad: [number, number] = [randint(rand, 0, Math.max(geom.stride[0], geom.dilation[0]) - 1), randint(rand, 0, Math.max(geom.stride[1], geom.dilation[1]) - 1)];
+      const h = randint(rand, 1, 9);
+      const w = randint(rand, 1, 9);
+      const oh = slideBack(h, geom.kernel[0], geom.stride[0], geom.padding[0], geom.dilation[0], outPad[0]);
+      const ow = slideBack(w, geom.kernel[1], geom.stride[1], geom.padding[1], geom.dilation[1], outPad[1]);
+      if (oh < 1 || ow < 1) continue;
+      worst = Math.max(worst, runDeconvCase(`random ${ran}`, groups * randint(rand, 1, 3), h, w, groups * randint(rand, 1, 3), geom, outPad, rand));
+      ran++;
+    }
+    console.log(`  random deconv cases: ${ran}, worst relative difference ${worst.toExponential(2)}`);
+  });
+});
+
+describe('bilinear upsampling: the tabled kernel matches the per-pixel formula', () => {
+  it('for factors 1 to 4 on odd and even sizes, 1-pixel maps included', () => {
+    const rand = rng(23);
+    let worst = 0;
+    let ran = 0;
+    for (const factor of [1, 2, 3, 4]) {
+      for (const [h, w] of [[1, 1], [1, 5], [3, 3], [4, 7], [6, 2]]) {
+        const c = 2;
+        const inp = randomArray(c * h * w, rand);
+        const ref = new Float32Array(c * h * w * factor * factor);
+        const got = new Float32Array(ref.length).fill(NaN);
+        upsample_bilinear_naive(ref, inp, [c, h, w], factor);
+        upsample_bilinear_forward(got, inp, [c, h, w], factor);
+        worst = Math.max(worst, checkTensor(`bilinear x${factor} ${h}x${w}`, got, ref, TOL, false));
+        ran++;
+      }
+    }
+    console.log(`  bilinear cases: ${ran}, worst relative difference ${worst.toExponential(2)}`);
+  });
+});
+
+describe('merges match the naive ones', () => {
+  it('add, concat and mul (with a C×1×1 side broadcast) of two and three inputs', () => {
+    const rand = rng(25);
+    let worst = 0;
+    for (const [c, plane, k] of [[3, 20, 2], [5, 1, 3], [4, 9, 3], [1, 7, 2]]) {
+      const same = Array.from({ length: k }, () => randomArray(c * plane, rand));
+      const sum = [new Float32Array(c * plane), new Float32Array(c * plane).fill(NaN)];
+      add_naive(sum[0], same);
+      add_forward(sum[1], same);
+      worst = Math.max(worst, checkTensor(`add ${k}×${c}×${plane}`, sum[1], sum[0], TOL, false));
+      // mul: the full maps interleaved with per-channel scales.
+      const mixed = same.map((a, i) => (i % 2 === 1 ? randomArray(c, rand) : a));
+      const prod = [new Float32Array(c * plane), new Float32Array(c * plane).fill(NaN)];
+      mul_naive(prod[0], mixed, c, plane);
+      mul_forward(prod[1], mixed, c, plane);
+      worst = Math.max(worst, checkTensor(`mul ${k}×${c}×${plane}`, prod[1], prod[0], TOL, false));
+      const channels = Array.from({ length: k }, () => randint(rand, 1, 4));
+      const parts = channels.map((ch) => randomArray(ch * plane, rand));
+      const total = channels.reduce((a, b) => a + b, 0);
+      const cat = [new Float32Array(total * plane), new Float32Array(total * plane).fill(NaN)];
+      concat_naive(cat[0], parts, channels, plane);
+      concat_forward(cat[1], parts);
+      worst = Math.max(worst, checkTensor(`concat ${channels.join('+')}×${plane}`, cat[1], cat[0], 0, false));
+    }
+    console.log(`  merge cases: 12, worst relative difference ${worst.toExponential(2)}`);
+  });
+});
+
+describe('the new activations match the branching references', () => {
+  it('relu6, silu, hardswish and hardsigmoid around their kinks and far out', () => {
+    const rand = rng(27);
+    const edges = [-1e4, -6, -3.0001, -3, -2.9999, -1, -0, 0, 1e-7, 2.9999, 3, 3.0001, 5.9999, 6, 6.0001, 80, 1e4];
+    const inp = new Float32Array([...edges, ...randomArray(200, rand).map((v) => v * 8)]);
+    let worst = 0;
+    for (const [name, fast, naive] of [
+      ['relu6', relu6_forward, relu6_naive], ['silu', silu_forward, silu_naive],
+      ['hardswish', hardswish_forward, hardswish_naive], ['hardsigmoid', hardsigmoid_forward, hardsigmoid_naive],
+    ] as const) {
+      const ref = new Float32Array(inp.length);
+      const got = new Float32Array(inp.length).fill(NaN);
+      naive(ref, inp);
+      fast(got, inp);
+      worst = Math.max(worst, checkTensor(name, got, ref, TOL, false));
+    }
+    console.log(`  activation cases: 4 × ${inp.length} values, worst relative difference ${worst.toExponential(2)}`);
+  });
+});
+
+describe('the kernel table', () => {
+  it('has no kernel exactly for the kinds whose output is their input (flatten, dropout, unknown)', () => {
+    for (const kind of Object.keys(KINDS) as LayerKind[]) {
+      assert.equal(OPS[kind] === null, KINDS[kind].sharesInput === true, kind);
+    }
   });
 });

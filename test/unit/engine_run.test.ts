@@ -1,6 +1,7 @@
 /**
  * The runner and the parameters it runs with: deterministic He initialisation, teaching kernels,
- * shape checks, keep/onLayer/cancellation options and the pluggable conv backend.
+ * shape checks, keep/onLayer/cancellation options, the pluggable conv backend, and graphs: edges,
+ * merges, and outputs freed after their last reader.
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
@@ -12,6 +13,8 @@ import { inferShapes } from '../../server/src/engine/shapes.js';
 import { teachingKernel } from '../../server/src/engine/teaching.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { fillUniform, initParams } from '../../server/src/engine/weights.js';
+import { heldActivations, planRun } from '../../server/src/plan.js';
+import { analyze } from '../../server/src/analysis/analyze.js';
 
 const conv = (outChannels: number, extra: Partial<ConvSpec> = {}): ConvSpec => ({
   kind: 'conv', kernel: [3, 3], outChannels, stride: [1, 1], padding: [1, 1], dilation: [1, 1],
@@ -221,5 +224,107 @@ describe('runNetwork', () => {
     assert.deepEqual(out[1].shape, [2, 2, 2]);
     assert.deepEqual([...out[2].data], [3, -5]);
     assert.deepEqual([...out[3].data], [3, Math.fround(-0.05)]);
+  });
+});
+
+describe('runNetwork on a graph', () => {
+  // A residual block with a projection shortcut, a flatten (which shares its input's buffer) and a
+  // second reader of the input: layer i reads GRAPH_INPUTS[i] (−1: the network input).
+  const GRAPH: LayerSpec[] = [
+    conv(6), { kind: 'relu' }, conv(6), conv(6, { kernel: [1, 1], padding: [0, 0] }), { kind: 'add' },
+    { kind: 'relu' }, { kind: 'concat' }, { kind: 'gap' }, { kind: 'flatten' }, { kind: 'fc', outFeatures: 4, bias: true },
+  ];
+  const GRAPH_INPUTS = [[-1], [0], [1], [-1], [3, 2], [4], [5, -1], [6], [7], [8]];
+  const GIN = [3, 6, 5];
+
+  /** Alloc and free hooks that count the values held, reusing freed buffers. */
+  function meter(): { alloc: (n: number) => Float32Array; free: (b: Float32Array) => void; peak: () => number; freed: Float32Array[] } {
+    const pool: Float32Array[] = [];
+    const freed: Float32Array[] = [];
+    let live = 0;
+    let peak = 0;
+    return {
+      alloc(n) {
+        live += n;
+        peak = Math.max(peak, live);
+        const i = pool.findIndex((b) => b.length === n);
+        return i >= 0 ? pool.splice(i, 1)[0].fill(0) : new Float32Array(n);
+      },
+      free(b) {
+        assert.ok(!pool.includes(b), 'a buffer is freed twice');
+        live -= b.length;
+        freed.push(b);
+        pool.push(b);
+      },
+      peak: () => peak,
+      freed,
+    };
+  }
+
+  it('reads each layer\'s inputs by the edges: the merges equal their definitions', async () => {
+    const params = initParams(GIN, GRAPH, 3, GRAPH_INPUTS);
+    const input = tensor(GIN, stepImage(3, 6, 5).map((v, i) => v - (i % 7) / 7));
+    const out = await runNetwork(input, GRAPH, params, { inputs: GRAPH_INPUTS });
+    assert.deepEqual(out.map((t) => t.shape), inferShapes(GIN, GRAPH, GRAPH_INPUTS));
+    out[4].data.forEach((v, i) => assert.equal(v, Math.fround(out[3].data[i] + out[2].data[i])));
+    assert.deepEqual([...out[6].data], [...out[5].data, ...input.data]);
+    assert.equal(out[8].data, out[7].data, 'flatten shares the gap\'s buffer');
+  });
+
+  it('keep last frees each output after its last reader, recycles its buffer, and returns the same result', async () => {
+    const params = initParams(GIN, GRAPH, 3, GRAPH_INPUTS);
+    const input = tensor(GIN, stepImage(3, 6, 5));
+    const all = await runNetwork(input, GRAPH, params, { inputs: GRAPH_INPUTS });
+    const m = meter();
+    const seen: number[] = [];
+    const last = await runNetwork(input, GRAPH, params, {
+      inputs: GRAPH_INPUTS, keep: 'last', alloc: m.alloc, free: m.free,
+      // Each output must still hold its values when onLayer sees it, recycled buffers or not.
+      onLayer: (i, t) => {
+        seen.push(i);
+        assert.deepEqual([...t.data], [...all[i].data], `layer ${i} as onLayer sees it`);
+      },
+    });
+    assert.deepEqual(seen, GRAPH.map((_, i) => i));
+    assert.equal(last.length, 1);
+    assert.deepEqual([...last[0].data], [...all[9].data]);
+    assert.ok(!m.freed.includes(input.data), 'the input is the caller\'s');
+    assert.ok(!m.freed.includes(last[0].data), 'the returned output is not freed');
+    // Every output but the last went back (the gap's buffer once, when the flatten over it went).
+    assert.equal(m.freed.length, 8);
+    // The plan's estimate follows the same schedule: it equals the most values the run held at once.
+    const sizes = all.map((t) => t.data.length);
+    const shares = GRAPH.map((s) => s.kind === 'flatten');
+    assert.equal(m.peak(), heldActivations(GRAPH_INPUTS, sizes, shares, 'last'));
+    assert.equal(heldActivations(GRAPH_INPUTS, sizes, shares, 'all'), sizes.reduce((a, b) => a + b, 0) - sizes[8]);
+  });
+
+  it('rejects edges that read a later layer', async () => {
+    const layers: LayerSpec[] = [{ kind: 'relu' }, { kind: 'relu' }];
+    await assert.rejects(runNetwork(tensor([1, 2, 2]), layers, [{}, {}], { inputs: [[1], [0]] }),
+      /layer 0 reads \[1\]; a layer reads −1 \(the input\) or earlier layers/);
+  });
+
+  it('merges whose inputs do not fit fail with the shapes', async () => {
+    const layers: LayerSpec[] = [conv(2), { kind: 'add' }];
+    await assert.rejects(runNetwork(tensor([3, 4, 4]), layers, [initParams([3, 4, 4], [conv(2)])[0], {}], { inputs: [[-1], [0, -1]] }),
+      /layer 1 \(add\) on input \[2, 4, 4\], \[3, 4, 4\]: add: the inputs are 2×4×4, 3×4×4/);
+  });
+});
+
+describe('planRun on a graph', () => {
+  it('accepts a branching network, passes its edges, and counts the memory the run really holds', () => {
+    const a = analyze('input 2x4x4\nconv3-4 pad1\nresidual\n  conv3-4 pad1\n  relu\nend\nflatten\nfc-3\n');
+    const all = planRun(a);
+    const last = planRun(a, undefined, undefined, 'last');
+    assert.deepEqual(all.inputs, [[-1], [0], [1], [0, 2], [3], [4]]);
+    assert.deepEqual([all.keep, last.keep], ['all', 'last']);
+    // Parameters 76 + 148 + 195 floats and the 32-float input, in bytes.
+    const fixed = 4 * (76 + 148 + 195) + 4 * 32;
+    // Keeping all: four 4×4×4 maps and the 3 logits (the flatten shares the add's buffer).
+    assert.equal(all.memoryBytes, fixed + 4 * (4 * 64 + 3));
+    // Keeping the last: at most three maps at once, when the add is written while the first conv
+    // (the shortcut) and the relu are still alive.
+    assert.equal(last.memoryBytes, fixed + 4 * 3 * 64);
   });
 });

@@ -85,6 +85,9 @@ test('findCamLayers: gap + fc (with flatten, dropout, softmax around) yes; a hid
   assert.equal(findCamLayers(['conv', 'gap', 'fc', 'relu', 'fc']), undefined);
   assert.equal(findCamLayers(['conv', 'gap', 'fc', 'fc']), undefined);
   assert.equal(findCamLayers(['conv', 'maxpool', 'fc']), undefined);
+  // In a graph the maps are what the gap reads, and the head after it must be a chain.
+  assert.deepEqual(findCamLayers(['conv', 'conv', 'add', 'gap', 'fc'], [[-1], [0], [1, 0], [1], [3]]), { feature: 1, gap: 3, fc: 4 });
+  assert.equal(findCamLayers(['conv', 'gap', 'flatten', 'fc'], [[-1], [0], [-1], [2]]), undefined);
   assert.equal(findCamLayers(['gap', 'fc']), undefined);
   assert.equal(findCamLayers(['conv', 'gap']), undefined);
   const vgg = net(analyzeSample('samples/vgg16.cnn'));

@@ -289,6 +289,37 @@ test('a network ending in gap + fc gets class-activation maps whose means are th
   }
 });
 
+test('Run on Image runs a branching network: every kept layer as torch computes it, and a CAM over what the gap reads', async () => {
+  const { readNpy } = await import('../../server/src/engine/npy.js');
+  const dir = 'test/fixtures/engine/graphs';
+  const text = readRepo(`${dir}/resnet-block.cnn`);
+  const bytes = (f: string) => new Uint8Array(readFileSync(repoPath(`${dir}/${f}`)));
+  const w = new RawWorker();
+  try {
+    w.send(request(17, {
+      text, network: undefined, image: { bytes: bytes('resnet-block/input.npy'), fileName: 'input.npy' },
+      weights: { bytes: bytes('resnet-block/weights.safetensors'), fileName: 'weights.safetensors' }, camClasses: 2,
+    }));
+    const end = await w.end(17);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    if (end.type !== 'done') return;
+    const layers = analyze(text).networks[0].layers;
+    assert.equal(w.of(17).filter((m) => m.type === 'progress').length, layers.length);
+    // Every output is kept for the panel (none recycled mid-run), the residual's add included.
+    for (let i = 0; i < layers.length; i++) {
+      const got = await w.floats(17, i);
+      const ref = readNpy(readFileSync(repoPath(`${dir}/resnet-block/out_${String(i).padStart(2, '0')}.npy`))).data;
+      const scale = Math.max(...ref.map(Math.abs));
+      const diff = Math.max(...got.map((v, k) => Math.abs(v - ref[k])));
+      assert.ok(diff <= 1e-4 * scale, `layer ${i} (${layers[i].decl.text}): max diff ${diff}, max |torch| ${scale}`);
+    }
+    const gap = layers.findIndex((l) => l.decl.spec.kind === 'gap');
+    assert.deepEqual([end.cam?.featureLayer, end.cam?.gapLayer], [layers[gap].inputs[0], gap]);
+  } finally {
+    await w.close();
+  }
+});
+
 test('the worker keeps the last finished run and the one going; queries give other sizes and channel sums, and say when a run is gone', async () => {
   const text = 'network q\ninput 1x16x16\nconv3-4 pad1\nmaxpool\n';
   const img = { bytes: EDGE_PNG, fileName: 'edge.png' };

@@ -11,9 +11,9 @@ export {
 export { tsBackend } from './kernels.js';
 export { countParams, paramsFromSafetensors, paramsFromTensors } from './loadweights.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
-export { abortError, runLayer, runNetwork, type RunOptions } from './run.js';
+export { abortError, bufferPool, runLayer, runNetwork, type RunOptions } from './run.js';
 export { parseSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
-export { inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';
+export { firstInputShapes, inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';
 export { tensor, zeros, type Tensor } from './tensor.js';
 export { initParams, type LayerParams } from './weights.js';
 export { createSimdBackend, simdLoadProblem } from './simd/simd-backend.js';

@@ -5,7 +5,7 @@
  */
 import type { ConvSpec, LrnSpec } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
-import type { ConvGeometry, PoolGeometry } from './kernels_naive.js';
+import type { ConvGeometry, DeconvGeometry, PoolGeometry } from './kernels_naive.js';
 import { assert, shapeStr, type MapShape } from './tensor.js';
 
 /** Output pixels per im2col tile: the packed tile (K × 128 floats) stays in L2 for K up to a few thousand. */
@@ -190,15 +190,18 @@ export const tsBackend: ConvBackend = {
  * Clamped input ranges of every pooling window along one axis: window o covers [lo[o], hi[o]).
  * Computing them once per axis takes every padding test out of the inner loops.
  */
-function windowRanges(outLen: number, inLen: number, k: number, s: number, p: number): [Int32Array, Int32Array] {
+function windowRanges(outLen: number, inLen: number, k: number, s: number, p: number): [Int32Array, Int32Array, Int32Array] {
   const lo = new Int32Array(outLen);
   const hi = new Int32Array(outLen);
+  // Taps inside the padded axis [−p, inLen + p): k, except for a ceil-mode window running past the padding.
+  const taps = new Int32Array(outLen);
   for (let o = 0; o < outLen; o++) {
     const start = o * s - p;
     lo[o] = Math.max(start, 0);
     hi[o] = Math.min(start + k, inLen);
+    taps[o] = Math.min(start + k, inLen + p) - start;
   }
-  return [lo, hi];
+  return [lo, hi, taps];
 }
 
 /** out[c, oh, ow] = max of inp over the window; padding is −∞, so it is simply left out of the max. */
@@ -226,17 +229,19 @@ export function maxpool2d_forward(out: Float32Array, inp: Float32Array, inShape:
   }
 }
 
-/** out[c, oh, ow] = (Σ of inp over the window) / (kH·kW): padding zeros count (count_include_pad=True). */
+/**
+ * out[c, oh, ow] = (Σ of inp over the window) / (taps of the window inside the padded map): padding zeros
+ * count (count_include_pad=True), so the divisor is kH·kW except for a ceil-mode window that runs past
+ * the padding, which PyTorch divides by the part inside it.
+ */
 export function avgpool2d_forward(out: Float32Array, inp: Float32Array, inShape: MapShape, spec: PoolGeometry, outShape: MapShape): void {
   // out is (C, OH, OW), inp is (C, H, W).
   const [c, h, w] = inShape;
   const [, oh, ow] = outShape;
   assert(inp.length === c * h * w && out.length === c * oh * ow,
     () => `avgpool2d_forward: buffers do not match in ${shapeStr(inShape)} out ${shapeStr(outShape)}`);
-  const [ylo, yhi] = windowRanges(oh, h, spec.kernel[0], spec.stride[0], spec.padding[0]);
-  const [xlo, xhi] = windowRanges(ow, w, spec.kernel[1], spec.stride[1], spec.padding[1]);
-  // In floor mode every window lies inside the padded map, so the divisor is always the full window.
-  const inv = 1 / (spec.kernel[0] * spec.kernel[1]);
+  const [ylo, yhi, ytaps] = windowRanges(oh, h, spec.kernel[0], spec.stride[0], spec.padding[0]);
+  const [xlo, xhi, xtaps] = windowRanges(ow, w, spec.kernel[1], spec.stride[1], spec.padding[1]);
   for (let ch = 0; ch < c; ch++) {
     const plane = ch * h * w;
     for (let y = 0; y < oh; y++) {
@@ -246,7 +251,7 @@ export function avgpool2d_forward(out: Float32Array, inp: Float32Array, inShape:
           const row = plane + iy * w;
           for (let ix = xlo[x]; ix < xhi[x]; ix++) s += inp[row + ix];
         }
-        out[(ch * oh + y) * ow + x] = s * inv;
+        out[(ch * oh + y) * ow + x] = s / (ytaps[y] * xtaps[x]);
       }
     }
   }
@@ -390,4 +395,178 @@ export function upsample_zeros_forward(out: Float32Array, inp: Float32Array, inS
       for (let x = 0; x < w; x++) out[dst + x * factor] = inp[src + x];
     }
   }
+}
+
+/**
+ * Transposed convolution as nn.ConvTranspose2d, written as a scatter: every input pixel (iy, ix) of
+ * channel ci adds weight[ci, co − g·Cout/G, i, j] · inp[ci, iy, ix] to out[co, iy·sh − ph + i·dh, ix·sw − pw + j·dw].
+ *
+ * For one output channel and tap (i, j) the contributions of all input pixels form one plane,
+ * row = Σ_ci weight[ci, co, i, j] · inp[ci] (a GEMM row over contiguous input planes), which is then
+ * added onto the output plane at stride (sh, sw), offset by the tap (col2im). Sums stay in float64
+ * until the plane is written.
+ */
+export function deconv2d_forward(
+  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+  inShape: MapShape, spec: DeconvGeometry, outShape: MapShape,
+): void {
+  // out is (Cout, OH, OW), inp is (Cin, H, W), weight is (Cin, Cout/groups, kH, kW), bias is (Cout) or null.
+  const [cin, h, w] = inShape;
+  const [cout, oh, ow] = outShape;
+  const [kh, kw] = spec.kernel;
+  const [sh, sw] = spec.stride;
+  const [ph, pw] = spec.padding;
+  const [dh, dw] = spec.dilation;
+  const groups = spec.groups;
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  assert(Number.isInteger(cinG) && Number.isInteger(coutG),
+    () => `deconv2d_forward: groups=${groups} must divide Cin and Cout (in ${shapeStr(inShape)}, out ${shapeStr(outShape)})`);
+  assert(inp.length === cin * h * w, () => `deconv2d_forward: inp has ${inp.length} elements, in shape ${shapeStr(inShape)}`);
+  assert(out.length === cout * oh * ow, () => `deconv2d_forward: out has ${out.length} elements, out shape ${shapeStr(outShape)}`);
+  assert(weight.length === cin * coutG * kh * kw, () => `deconv2d_forward: weight has ${weight.length} elements, expected [${cin}, ${coutG}, ${kh}, ${kw}]`);
+  assert(bias === null || bias.length === cout, () => `deconv2d_forward: bias has ${bias?.length} elements, expected [${cout}]`);
+  const P = h * w;
+  const row = new Float64Array(P);
+  const acc = new Float64Array(oh * ow);
+  // Input rows (and columns) whose tap i lands inside the output: oy = iy·sh − ph + i·dh ∈ [0, OH).
+  const range = (n: number, s: number, p: number, off: number, outLen: number): [number, number] =>
+    [Math.max(0, Math.ceil((p - off) / s)), Math.min(n, Math.floor((outLen - 1 + p - off) / s) + 1)];
+  for (let co = 0; co < cout; co++) {
+    const g = Math.floor(co / coutG);
+    const col = co - g * coutG;
+    acc.fill(bias ? bias[co] : 0);
+    for (let i = 0; i < kh; i++) {
+      const [y0, y1] = range(h, sh, ph, i * dh, oh);
+      for (let j = 0; j < kw; j++) {
+        const [x0, x1] = range(w, sw, pw, j * dw, ow);
+        if (y0 >= y1 || x0 >= x1) continue;
+        row.fill(0);
+        for (let ci = g * cinG; ci < (g + 1) * cinG; ci++) {
+          const wv = weight[((ci * coutG + col) * kh + i) * kw + j];
+          const base = ci * P;
+          for (let p = 0; p < P; p++) row[p] += wv * inp[base + p];
+        }
+        for (let iy = y0; iy < y1; iy++) {
+          const dst = (iy * sh - ph + i * dh) * ow - pw + j * dw;
+          const src = iy * w;
+          for (let ix = x0; ix < x1; ix++) acc[dst + ix * sw] += row[src + ix];
+        }
+      }
+    }
+    out.set(acc, co * oh * ow);
+  }
+}
+
+/**
+ * Bilinear upsampling by an integer factor F as F.interpolate(mode='bilinear', align_corners=False).
+ * The source rows, columns and weights depend on one axis each, so they are tabled once per axis and
+ * each output row blends two source rows.
+ */
+export function upsample_bilinear_forward(out: Float32Array, inp: Float32Array, inShape: MapShape, factor: number): void {
+  // out is (C, H·F, W·F), inp is (C, H, W).
+  const [c, h, w] = inShape;
+  const oh = h * factor;
+  const ow = w * factor;
+  assert(inp.length === c * h * w && out.length === c * oh * ow,
+    () => `upsample_bilinear_forward: buffers do not match in ${shapeStr(inShape)}, factor ${factor}`);
+  const table = (outLen: number, n: number): [Int32Array, Int32Array, Float64Array] => {
+    const i0 = new Int32Array(outLen);
+    const i1 = new Int32Array(outLen);
+    const l = new Float64Array(outLen);
+    for (let o = 0; o < outLen; o++) {
+      const src = Math.max((o + 0.5) / factor - 0.5, 0);
+      i0[o] = Math.floor(src);
+      i1[o] = Math.min(i0[o] + 1, n - 1);
+      l[o] = src - i0[o];
+    }
+    return [i0, i1, l];
+  };
+  const [ya, yb, ly] = table(oh, h);
+  const [xa, xb, lx] = table(ow, w);
+  for (let ch = 0; ch < c; ch++) {
+    const plane = ch * h * w;
+    for (let y = 0; y < oh; y++) {
+      const ra = plane + ya[y] * w;
+      const rb = plane + yb[y] * w;
+      const wy = ly[y];
+      const dst = (ch * oh + y) * ow;
+      for (let x = 0; x < ow; x++) {
+        const wx = lx[x];
+        const top = inp[ra + xa[x]] + wx * (inp[ra + xb[x]] - inp[ra + xa[x]]);
+        const bottom = inp[rb + xa[x]] + wx * (inp[rb + xb[x]] - inp[rb + xa[x]]);
+        out[dst + x] = top + wy * (bottom - top);
+      }
+    }
+  }
+}
+
+/** out = ins[0] + ins[1] + …, added in input order (each sum rounded to float32, as torch's chained adds). */
+export function add_forward(out: Float32Array, ins: readonly Float32Array[]): void {
+  for (const a of ins) {
+    assert(a.length === out.length, () => `add_forward: an input has ${a.length} values, out has ${out.length}`);
+  }
+  out.set(ins[0]);
+  for (let k = 1; k < ins.length; k++) {
+    const a = ins[k];
+    for (let i = 0; i < out.length; i++) out[i] += a[i];
+  }
+}
+
+/**
+ * out = ins[0] ⊙ ins[1] ⊙ …, in input order; out is (C, plane) and an input of just C values (a C×1×1
+ * map) scales each channel's plane by its value (squeeze-and-excitation's broadcast).
+ */
+export function mul_forward(out: Float32Array, ins: readonly Float32Array[], channels: number, plane: number): void {
+  for (const a of ins) {
+    assert(a.length === out.length || a.length === channels,
+      () => `mul_forward: an input has ${a.length} values; out is ${channels}×${plane}`);
+  }
+  out.fill(1);
+  for (const a of ins) {
+    if (a.length === out.length) {
+      for (let i = 0; i < out.length; i++) out[i] *= a[i];
+    } else {
+      for (let c = 0; c < channels; c++) {
+        const v = a[c];
+        for (let i = c * plane, end = i + plane; i < end; i++) out[i] *= v;
+      }
+    }
+  }
+}
+
+/**
+ * Concatenation along channels: with channels outermost in (C, H, W) (and for vectors), each input is
+ * one contiguous block of out, so the inputs are copied one after the other.
+ */
+export function concat_forward(out: Float32Array, ins: readonly Float32Array[]): void {
+  let at = 0;
+  for (const a of ins) {
+    out.set(a, at);
+    at += a.length;
+  }
+  assert(at === out.length, () => `concat_forward: the inputs hold ${at} values, out has ${out.length}`);
+}
+
+/** out = min(max(x, 0), 6) (MobileNet's ReLU6). */
+export function relu6_forward(out: Float32Array, inp: Float32Array): void {
+  for (let i = 0; i < inp.length; i++) out[i] = Math.min(Math.max(inp[i], 0), 6);
+}
+
+/** out = x · σ(x) = x / (1 + e^(−x)) (SiLU, swish). */
+export function silu_forward(out: Float32Array, inp: Float32Array): void {
+  for (let i = 0; i < inp.length; i++) out[i] = inp[i] / (1 + Math.exp(-inp[i]));
+}
+
+/** out = x · relu6(x + 3) / 6 (MobileNetV3's hard swish). */
+export function hardswish_forward(out: Float32Array, inp: Float32Array): void {
+  for (let i = 0; i < inp.length; i++) {
+    const x = inp[i];
+    out[i] = (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
+  }
+}
+
+/** out = relu6(x + 3) / 6 (MobileNetV3's hard sigmoid). */
+export function hardsigmoid_forward(out: Float32Array, inp: Float32Array): void {
+  for (let i = 0; i < inp.length; i++) out[i] = Math.min(Math.max(inp[i] + 3, 0), 6) / 6;
 }

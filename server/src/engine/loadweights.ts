@@ -12,7 +12,7 @@
  */
 import type { LayerSpec } from '../language/types.js';
 import { parseSafetensors, type SafeTensor } from './safetensors.js';
-import { hasParams, inferShapes, layerName, layerParamShapes } from './shapes.js';
+import { firstInputShapes, hasParams, layerName, layerParamShapes } from './shapes.js';
 import { sameShape, shapeStr } from './tensor.js';
 import { PARAM_NAMES, teachingParams, type LayerParams } from './weights.js';
 
@@ -105,9 +105,9 @@ function permutations<T>(items: readonly T[]): T[][] {
 /** Parameters for every layer from a state_dict's tensors by the loading rule above. */
 export function paramsFromTensors(
   tensors: readonly SafeTensor[], inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
+  inputs?: readonly (readonly number[])[],
 ): LayerParams[] {
-  const outShapes = inferShapes(inputShape, layers);
-  const inShapes = layers.map((_, i) => (i === 0 ? inputShape : outShapes[i - 1]));
+  const inShapes = firstInputShapes(inputShape, layers, inputs);
   const targets = layers.flatMap((spec, i) => (hasParams(spec) && !(spec.kind === 'conv' && spec.teaching) ? [i] : []));
   const groups = groupTensors(tensors, label).sort((a, b) => naturalCompare(a.prefix, b.prefix));
 
@@ -144,11 +144,15 @@ export function paramsFromTensors(
   }
 }
 
-/** Parses a safetensors file and assigns its tensors to the layers; `label` (the file name) prefixes errors. */
+/**
+ * Parses a safetensors file and assigns its tensors to the layers; `label` (the file name) prefixes
+ * errors; `inputs` gives a graph's edges (a chain without it).
+ */
 export function paramsFromSafetensors(
   bytes: Uint8Array, inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
+  inputs?: readonly (readonly number[])[],
 ): LayerParams[] {
-  return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label);
+  return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label, inputs);
 }
 
 /** Total number of float parameters in a params list, for reporting what was loaded. */

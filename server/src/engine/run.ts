@@ -1,27 +1,35 @@
 /**
  * Runs a network forward one layer at a time, for one image (no batch axis), checking every shape and
  * parameter before a kernel sees it and giving the caller a chance to look at (or cancel after) each layer.
+ * The network is a graph: each layer reads the outputs of earlier layers (or the input), in execution order.
  */
-import type { LayerSpec } from '../language/types.js';
+import { KINDS } from '../language/kinds.js';
+import type { LayerKind, LayerSpec, SpecOf } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
-import {
-  avgpool2d_forward, batchnorm_forward, gap_forward, leakyrelu_forward, lrn_forward, maxpool2d_forward,
-  relu_forward, sigmoid_forward, softmax_channels_forward, softmax_forward, tanh_forward, tsBackend,
-  upsample_nearest_forward, upsample_zeros_forward,
-} from './kernels.js';
+import { tsBackend } from './kernels.js';
+import { OPS, type Op } from './ops.js';
 import { layerName, layerOutputShape, layerParamShapes } from './shapes.js';
-import { mapShape, numel, tensor, type Tensor } from './tensor.js';
+import { assert, numel, tensor, type Tensor } from './tensor.js';
 import { checkLayerParams, type LayerParams } from './weights.js';
 
 /** Options of runNetwork. */
 export interface RunOptions {
   /** Conv and fc implementation; the TypeScript kernels when absent. */
   readonly backend?: ConvBackend;
+  /**
+   * Each layer's input layers in order (−1: the network input), as LayerDecl.inputs: every index is
+   * an earlier layer. Absent, the layers form a chain (layer i reads layer i − 1).
+   */
+  readonly inputs?: readonly (readonly number[])[];
   /** Called after each layer with its output (awaited, so a caller can stream maps out as they come). */
   readonly onLayer?: (index: number, output: Tensor) => void | Promise<void>;
   /** Checked between layers; when aborted the run throws an Error named 'AbortError'. */
   readonly signal?: AbortSignal;
-  /** 'all' (default) returns every layer's output; 'last' drops each output once the next layer has run. */
+  /**
+   * 'all' (default) keeps and returns every layer's output (the panel shows them all); 'last' returns
+   * only the last layer's, and lets every other output go once the last layer that reads it has run
+   * (and onLayer has seen it), so a run holds only the tensors still to be read.
+   */
   readonly keep?: 'all' | 'last';
   /**
    * Gives the zero-filled buffer for each output of `n` values (a fresh Float32Array by default). The
@@ -29,6 +37,11 @@ export interface RunOptions {
    * 4 KB page on first touch, about a tenth of a VGG16 run.
    */
   readonly alloc?: (n: number) => Float32Array;
+  /**
+   * With keep: 'last', takes back the buffer of an output nothing reads any more, for `alloc` to hand out
+   * again (see bufferPool). Never given the input's buffer nor the returned output's.
+   */
+  readonly free?: (buffer: Float32Array) => void;
 }
 
 /** The Error a cancelled run throws; its name is 'AbortError' like DOMException's. */
@@ -43,10 +56,47 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** The graph's edges: `inputs` checked (every input an earlier layer or −1), or a chain when absent. */
+export function graphInputs(count: number, inputs?: readonly (readonly number[])[]): (readonly number[])[] {
+  if (!inputs) return Array.from({ length: count }, (_, i) => [i - 1]);
+  assert(inputs.length === count, () => `runNetwork: ${count} layers but ${inputs.length} input lists`);
+  return inputs.map((ids, i) => {
+    assert(ids.length >= 1 && ids.every((j) => Number.isInteger(j) && j >= -1 && j < i),
+      () => `runNetwork: layer ${i} reads [${ids.join(', ')}]; a layer reads −1 (the input) or earlier layers`);
+    return ids;
+  });
+}
+
+/** For each layer, the last layer that reads its output (the layer itself when none does). */
+export function lastReaders(inputs: readonly (readonly number[])[]): number[] {
+  const last = inputs.map((_, i) => i);
+  inputs.forEach((ids, i) => {
+    for (const j of ids) if (j >= 0) last[j] = Math.max(last[j], i);
+  });
+  return last;
+}
+
+/** A recycler for runNetwork's alloc and free: freed buffers wait by length and come back zero-filled. */
+export function bufferPool(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void } {
+  const waiting = new Map<number, Float32Array[]>();
+  return {
+    alloc(n) {
+      const b = waiting.get(n)?.pop();
+      return b ? b.fill(0) : new Float32Array(n);
+    },
+    free(buffer) {
+      const list = waiting.get(buffer.length) ?? [];
+      list.push(buffer);
+      waiting.set(buffer.length, list);
+    },
+  };
+}
+
 /**
- * Runs `layers` on `input` with `params` (one record per layer, empty for layers without parameters).
- * Returns every layer's output in order, or with keep: 'last' a one-element array with the final output.
- * Layers that do not change values (dropout, flatten, unknown) return a tensor sharing the input's data.
+ * Runs `layers` on `input` with `params` (one record per layer, empty for layers without parameters),
+ * each layer reading the layers `opts.inputs` names (a chain without it). Returns every layer's output in
+ * order, or with keep: 'last' a one-element array with the last layer's output. Layers that do not change
+ * values (dropout, flatten, unknown) return a tensor sharing their input's data.
  */
 export async function runNetwork(
   input: Tensor, layers: readonly LayerSpec[], params: readonly LayerParams[], opts: RunOptions = {},
@@ -54,93 +104,63 @@ export async function runNetwork(
   if (params.length !== layers.length) {
     throw new Error(`runNetwork: ${layers.length} layers but ${params.length} parameter records`);
   }
+  const n = layers.length;
+  const edges = graphInputs(n, opts.inputs);
+  const lastReader = lastReaders(edges);
   const backend = opts.backend ?? tsBackend;
+  const keepAll = opts.keep !== 'last';
   const outputs: Tensor[] = [];
-  let cur = input;
-  for (let i = 0; i < layers.length; i++) {
+  /** Outputs still to be read (all of them with keep: 'all'). */
+  const live: (Tensor | undefined)[] = new Array(n);
+  /** Live tensors per buffer: a buffer is free when the last tensor over it goes. */
+  const holders = new Map<Float32Array, number>();
+  const release = (j: number): void => {
+    const t = live[j]!;
+    live[j] = undefined;
+    const left = holders.get(t.data)! - 1;
+    if (left > 0) {
+      holders.set(t.data, left);
+      return;
+    }
+    holders.delete(t.data);
+    if (opts.free && t.data !== input.data) opts.free(t.data);
+  };
+  for (let i = 0; i < n; i++) {
     if (opts.signal) {
       await yieldToEventLoop();
       if (opts.signal.aborted) throw abortError();
     }
-    cur = runLayer(i, layers[i], params[i], cur, backend, opts.alloc);
-    if (opts.keep !== 'last') outputs.push(cur);
-    if (opts.onLayer) await opts.onLayer(i, cur);
+    const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
+    const out = runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
+    live[i] = out;
+    holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
+    if (keepAll) outputs.push(out);
+    if (opts.onLayer) await opts.onLayer(i, out);
+    if (keepAll) continue;
+    for (const j of new Set(edges[i])) if (j >= 0 && j < n - 1 && lastReader[j] === i) release(j);
+    if (i < n - 1 && lastReader[i] === i) release(i);
   }
   if (opts.signal?.aborted) throw abortError();
-  return opts.keep === 'last' ? [cur] : outputs;
+  return keepAll ? outputs : n ? [live[n - 1]!] : [];
 }
 
-/** Runs one layer: checks the input shape and the parameters, allocates the output and calls its kernel. */
+/**
+ * Runs one layer on its inputs (one tensor, or several for a merge, in order): checks the input shapes
+ * and the parameters, allocates the output at the kind table's shape and calls the kind's kernel.
+ */
 export function runLayer(
-  index: number, spec: LayerSpec, p: LayerParams, x: Tensor, backend: ConvBackend = tsBackend, alloc?: (n: number) => Float32Array,
+  index: number, spec: LayerSpec, p: LayerParams, x: Tensor | readonly Tensor[], backend: ConvBackend = tsBackend,
+  alloc?: (n: number) => Float32Array,
 ): Tensor {
-  const outShape = layerOutputShape(spec, x.shape, index);
-  const fresh = (shape: readonly number[]): Tensor => tensor(shape, alloc?.(numel(shape)));
-  checkLayerParams(index, spec, layerParamShapes(spec, x.shape), p);
-  const where = layerName(index, spec);
-  switch (spec.kind) {
-    case 'conv': {
-      const out = fresh(outShape);
-      backend.conv2d(out.data, x.data, p.weight!, p.bias ?? null, mapShape(x.shape, where), spec, mapShape(outShape, where));
-      return out;
-    }
-    case 'fc': {
-      const out = fresh(outShape);
-      backend.fc(out.data, x.data, p.weight!, p.bias ?? null, x.data.length, spec.outFeatures);
-      return out;
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const out = fresh(outShape);
-      const pool = spec.kind === 'maxpool' ? maxpool2d_forward : avgpool2d_forward;
-      pool(out.data, x.data, mapShape(x.shape, where), spec, mapShape(outShape, where));
-      return out;
-    }
-    case 'gap': {
-      const out = fresh(outShape);
-      gap_forward(out.data, x.data, mapShape(x.shape, where));
-      return out;
-    }
-    case 'flatten':
-    case 'dropout':
-    case 'unknown':
-      return tensor(outShape, x.data);
-    case 'relu':
-    case 'leakyrelu':
-    case 'sigmoid':
-    case 'tanh': {
-      const out = fresh(outShape);
-      if (spec.kind === 'relu') relu_forward(out.data, x.data);
-      else if (spec.kind === 'leakyrelu') leakyrelu_forward(out.data, x.data, spec.slope ?? 0.01);
-      else if (spec.kind === 'sigmoid') sigmoid_forward(out.data, x.data);
-      else tanh_forward(out.data, x.data);
-      return out;
-    }
-    case 'softmax': {
-      const out = fresh(outShape);
-      if (x.shape.length === 1) softmax_forward(out.data, x.data);
-      else softmax_channels_forward(out.data, x.data, x.shape[0], numel(x.shape.slice(1)));
-      return out;
-    }
-    case 'bn': {
-      const out = fresh(outShape);
-      batchnorm_forward(out.data, x.data, x.shape[0], numel(x.shape.slice(1)),
-        p.weight!, p.bias!, p.runningMean!, p.runningVar!, spec.eps ?? 1e-5);
-      return out;
-    }
-    case 'lrn': {
-      const out = fresh(outShape);
-      lrn_forward(out.data, x.data, x.shape[0], numel(x.shape.slice(1)), spec);
-      return out;
-    }
-    case 'upsample': {
-      if (spec.mode === 'bilinear') throw new Error(`${where}: the engine cannot run bilinear upsampling yet`);
-      const out = fresh(outShape);
-      const up = spec.mode === 'nearest' ? upsample_nearest_forward : upsample_zeros_forward;
-      up(out.data, x.data, mapShape(x.shape, where), spec.factor);
-      return out;
-    }
-    default:
-      throw new Error(`${where}: the engine cannot run ${spec.kind} layers yet`);
+  const ins = Array.isArray(x) ? (x as readonly Tensor[]) : [x as Tensor];
+  const outShape = layerOutputShape(spec, ins.map((t) => t.shape), index);
+  checkLayerParams(index, spec, layerParamShapes(spec, ins[0].shape), p);
+  const op = OPS[spec.kind] as Op<LayerKind>;
+  if (op === null) {
+    assert(KINDS[spec.kind].sharesInput === true, () => `${layerName(index, spec)}: no kernel`);
+    return tensor(outShape, ins[0].data);
   }
+  const out = tensor(outShape, alloc?.(numel(outShape)));
+  op({ spec: spec as SpecOf<LayerKind>, ins, out: out.data, outShape, p, backend, where: layerName(index, spec) });
+  return out;
 }

@@ -67,3 +67,15 @@ export function inferShapes(inputShape: readonly number[], layers: readonly Laye
   });
   return shapes;
 }
+
+/**
+ * The shape each layer reads first (its only input, or a merge's first), which its parameter shapes
+ * follow: from `inputs` for a graph, a chain without it.
+ */
+export function firstInputShapes(inputShape: readonly number[], layers: readonly LayerSpec[], inputs?: readonly (readonly number[])[]): (readonly number[])[] {
+  const outShapes = inferShapes(inputShape, layers, inputs);
+  return layers.map((_, i) => {
+    const j = inputs?.[i]?.[0] ?? i - 1;
+    return j < 0 ? inputShape : outShapes[j];
+  });
+}

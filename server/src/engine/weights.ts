@@ -3,7 +3,7 @@
  * pictures every time it runs without a weights file.
  */
 import type { LayerSpec } from '../language/types.js';
-import { inferShapes, layerName, layerParamShapes, type ParamShapes } from './shapes.js';
+import { firstInputShapes, layerName, layerParamShapes, type ParamShapes } from './shapes.js';
 import { teachingWeight } from './teaching.js';
 import { numel, shapeStr } from './tensor.js';
 
@@ -86,16 +86,18 @@ export function teachingParams(spec: LayerSpec, inShape: readonly number[]): Lay
  * identity (weight 1, bias 0, mean 0, var 1), and the fixed kernel for convs that name a teaching kernel.
  * The weights follow PyTorch's `kaiming_uniform_` (gain √2, mode fan_in): U(−b, b) with
  * b = √(6 / fan_in), the same variance 2 / fan_in as He normal, which is several times slower to
- * draw. Each layer has its own seeded stream (fillUniform, layerSeed).
+ * draw. Each layer has its own seeded stream (fillUniform, layerSeed). `inputs` gives a graph's edges
+ * (each layer's parameters follow the shape it reads); a chain without it.
  */
-export function initParams(inputShape: readonly number[], layers: readonly LayerSpec[], seed = 0): LayerParams[] {
-  const outShapes = inferShapes(inputShape, layers);
+export function initParams(inputShape: readonly number[], layers: readonly LayerSpec[], seed = 0, inputs?: readonly (readonly number[])[]): LayerParams[] {
+  const inShapes = firstInputShapes(inputShape, layers, inputs);
   return layers.map((spec, i) => {
-    const inShape = i === 0 ? inputShape : outShapes[i - 1];
+    const inShape = inShapes[i];
     if (spec.kind === 'conv' && spec.teaching) return teachingParams(spec, inShape);
     const shapes = layerParamShapes(spec, inShape);
     const p: LayerParams = {};
-    if (spec.kind === 'conv' || spec.kind === 'fc') {
+    // A transposed conv's weight is (in, out/groups, kH, kW): PyTorch's fan_in is out/groups·kH·kW, as here.
+    if (spec.kind === 'conv' || spec.kind === 'deconv' || spec.kind === 'fc') {
       const wShape = shapes.weight!;
       const fanIn = numel(wShape) / wShape[0];
       p.weight = new Float32Array(numel(wShape));

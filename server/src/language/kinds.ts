@@ -51,6 +51,11 @@ export interface KindRecord<K extends LayerKind> {
   readonly needsMap: boolean;
   /** True when the layer has learned parameters (and so takes weights when loading). */
   readonly learned: boolean;
+  /**
+   * True when the output is the input's values unchanged (flatten, dropout, an unrecognised line): the
+   * engine hands on the input's buffer, and a run's memory estimate counts it once.
+   */
+  readonly sharesInput?: true;
   /** The output shape for these input shapes, or why there is none. */
   out(spec: SpecOf<K>, ins: readonly Shape[]): Shape | KindProblem;
   /** Parameter and buffer shapes for this input (the first input for merges). */
@@ -130,9 +135,9 @@ export function convChannels(spec: SpecOf<'conv'>, c: number): { groups: number;
 }
 
 /** A shape-preserving layer without parameters (activations, dropout, unknown lines). */
-function elementwise<K extends LayerKind>(kind: K, doc: string, needsMap = false): KindRecord<K> {
+function elementwise<K extends LayerKind>(kind: K, doc: string, needsMap = false, sharesInput = false): KindRecord<K> {
   return {
-    kind, doc, arity: 'one', needsMap, learned: false,
+    kind, doc, arity: 'one', needsMap, learned: false, ...(sharesInput ? { sharesInput: true as const } : {}),
     out: (_s, ins) => ins[0], params: () => ({}), macs: () => 0, field: (_s, f) => f, formula: () => '0',
   };
 }
@@ -206,7 +211,7 @@ export const KINDS: { readonly [K in LayerKind]: KindRecord<K> } = {
     field: (_s, f, inp) => through(f, [inp[1], inp[2]], [1, 1], [0, 0], [1, 1], [1, 1]),
   },
   flatten: {
-    kind: 'flatten', arity: 'one', needsMap: false, learned: false,
+    kind: 'flatten', arity: 'one', needsMap: false, learned: false, sharesInput: true,
     doc: 'Flattens a C×H×W map into a vector (channel-major, as torch.flatten).',
     out: (_s, [inp]) => [numel(inp)], params: () => ({}), macs: () => 0, field: (_s, f) => f, formula: () => '0',
   },
@@ -232,8 +237,8 @@ export const KINDS: { readonly [K in LayerKind]: KindRecord<K> } = {
   hardsigmoid: elementwise('hardsigmoid', 'Hard sigmoid relu6(x+3)/6 (MobileNetV3).'),
   leakyrelu: elementwise('leakyrelu', 'Leaky ReLU: x for x > 0, slope·x otherwise.'),
   softmax: elementwise('softmax', 'Softmax over the vector, or over channels at each position.'),
-  dropout: elementwise('dropout', 'Dropout: the identity at inference.'),
-  unknown: elementwise('unknown', 'An unrecognised line: passes its input through so later lines are checked.'),
+  dropout: elementwise('dropout', 'Dropout: the identity at inference.', false, true),
+  unknown: elementwise('unknown', 'An unrecognised line: passes its input through so later lines are checked.', false, true),
   lrn: elementwise('lrn', 'Local response normalisation across neighbouring channels.', true),
   bn: {
     kind: 'bn', arity: 'one', needsMap: false, learned: true,
