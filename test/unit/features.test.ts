@@ -50,14 +50,15 @@ const ALL = { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 
 const at = (text: string, needle: string, delta = 1) => text.indexOf(needle) + delta;
 const md = (h: ReturnType<typeof hover>) => (h?.contents as { value: string } | undefined)?.value ?? '';
 
-test('inlay hints: last layer of an xN line, of a call, of a repeat; each distinct shape of a block body line', () => {
+test('inlay hints: last layer of an xN line, of a repeat; each pass of a repeated call; each use and pass of a block body line', () => {
   const a = analyze(BLOCKS, 'r');
   const hints = inlayHints(a, ALL, { shapes: true, params: false }).map((h) => `${h.position.line}: ${h.label}`);
+  // s1 runs stage on 3×32×32 (conv keeps 32×32, maxpool halves); `stage x2` runs it on 8×16×16 then on 8×8×8.
   assert.deepEqual(hints, [
-    '1: → 8×32×32 | 8×8×8', // the block body line, used with three different inputs (two of them give the same shape)
-    '2: → 8×16×16 | 8×4×4',
+    '1: → 8×32×32 | 8×16×16 → 8×8×8', // the body line: its use by s1, then the two passes of `stage x2` (issue 12)
+    '2: → 8×16×16 | 8×8×8 → 8×4×4',
     '7: → 8×16×16',
-    '8: → 8×4×4',
+    '8: → 8×8×8 → 8×4×4',
     '9: → 16×4×4',
     '10: → 16×4×4',
     '12: → 16×8×8',

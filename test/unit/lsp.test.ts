@@ -216,7 +216,7 @@ describe('language server over stdio', () => {
     assert.deepEqual([layers[23].name, layers[23].detail], ['soft-max', '→ 1,000']);
   });
 
-  test('formatting normalises spacing, case and indentation, keeping comments and the paper\'s FC', async () => {
+  test('formatting normalises spacing, case and indentation (the editor\'s tabSize), keeping comments and the paper\'s FC', async () => {
     const text = [
       'NETWORK  demo   # a demo',
       'Input 3X32X32   ',
@@ -238,8 +238,8 @@ describe('language server over stdio', () => {
       'input 3x32x32',
       'auto relu',
       'block Stage',
-      '  conv3-16 pad1      # aligned',
-      '  maxpool',
+      '    conv3-16 pad1    # aligned', // tabSize 4 (issue 12); the comment keeps its column
+      '    maxpool',
       'end',
       'Stage x2',
       'FC-10',
