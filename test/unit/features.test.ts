@@ -120,7 +120,7 @@ test('completion: plain text for clients without snippets, nothing in comments, 
   assert.equal(conv.insertTextFormat, 1);
   assert.equal((conv.documentation as { kind: string }).kind, 'plaintext');
   assert.deepEqual(completion(a, a.lines.offset(4, 13), { snippets: true, markdown: true }), []);
-  assert.deepEqual(completion(a, a.lines.offset(2, 10), { snippets: true, markdown: true }).map((i) => i.label), ['leakyrelu', 'sigmoid', 'tanh', 'bn', 'none']);
+  assert.deepEqual(completion(a, a.lines.offset(2, 10), { snippets: true, markdown: true }).map((i) => i.label), ['relu6', 'leakyrelu', 'sigmoid', 'tanh', 'silu', 'hardswish', 'bn', 'none']);
   assert.deepEqual(completion(a, a.lines.offset(1, 6), { snippets: true, markdown: true }).map((i) => i.label), ['C×H×W']);
   assert.equal(snippetToText('upsample${1:2} ${2|nearest,zeros|}'), 'upsample2 nearest');
   assert.equal(snippetToText('block ${1:name}\n\t$0\nend'), 'block name\n  \nend');
@@ -212,7 +212,8 @@ test('every feature survives random text, and formatting keeps every word and is
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const words = ['network n', 'input 3x16x16', 'input', 'auto relu', 'auto bn relu', 'block b', 'b', 'b x2', 'repeat 2', 'end', 'conv3-8 pad1',
     'conv5-4', 'CONV3-2 Pad1 x3', 'l1: conv1-4', 'maxpool', 'maxpool3 stride2 pad1', 'gap', 'flatten', 'fc-10', 'FC-4096', 'soft-max', 'bn',
-    'dropout0.5', 'upsample2 zeros', 'convv3-8', 'conv3-8 padd1', '$', ': x', 'x: y: z', '# comment', '   ', '', 'conv3-8   pad1   # c', 'dwconv3 same'];
+    'dropout0.5', 'upsample2 zeros', 'convv3-8', 'conv3-8 padd1', '$', ': x', 'x: y: z', '# comment', '   ', '', 'conv3-8   pad1   # c', 'dwconv3 same',
+    'residual', 'residual concat', 'shortcut', 'parallel', 'parallel add', 'branch', 'add l1', 'concat l1 s', 's: residual', 'mul', 'add nope', 'Residual ADD'];
   for (let round = 0; round < 60; round++) {
     const lines = Array.from({ length: 1 + Math.floor(random() * 25) }, () => (random() < 0.2 ? '  ' : '') + pick(words));
     const text = lines.join(random() < 0.1 ? '\r\n' : '\n') + (random() < 0.5 ? '\n' : '');

@@ -162,3 +162,102 @@ test('outline nests residual bodies, shortcut and branch sections; folding cover
   const down = analyze(DOWN);
   assert.deepEqual(foldingRanges(down).map((f) => [f.startLine, f.endLine]), [[0, 5], [1, 4], [3, 4], [7, 10]]);
 });
+
+test('formatting indents residual/parallel bodies and their sections, in the editor\'s indentation, idempotently', () => {
+  const text = 'network f\ninput 8x8x8\ns: CONV3-8 pad1\nRESIDUAL Add\nconv3-8 pad1\n    # body\nShortcut\nconv1-8\nEND\nparallel\nbranch\n      relu\nbranch\nend\nADD s\n';
+  const a = analyze(text);
+  const format = (edits: { range: { start: { line: number } }; newText: string }[]) =>
+    text.split('\n').map((l, i) => edits.find((e) => e.range.start.line === i)?.newText ?? l).join('\n');
+  const four = format(formatting(a, { insertSpaces: true, tabSize: 4 }));
+  assert.equal(four, 'network f\ninput 8x8x8\ns: conv3-8 pad1\nresidual add\n    conv3-8 pad1\n    # body\nshortcut\n    conv1-8\nend\nparallel\nbranch\n    relu\nbranch\nend\nadd s\n');
+  assert.deepEqual(formatLines(analyze(four), 0, 100, '    '), [], 'idempotent');
+  const two = format(formatting(a, { insertSpaces: true }));
+  assert.match(two, /\nresidual add\n {2}conv3-8 pad1\n/);
+  assert.equal(indentUnit({ insertSpaces: false, tabSize: 8 }), '\t');
+  assert.equal(indentUnit({ insertSpaces: true, tabSize: 3 }), '   ');
+  // A nested construct: the inner residual's sections are at its own depth.
+  const nested = 'parallel\nbranch\nresidual\nrelu\nshortcut\nrelu\nend\nend\n';
+  const out = applyEdits(nested, formatLines(analyze(nested), 0, 100).map((c) => ({
+    span: { start: analyze(nested).lines.lineStart(c.line), end: analyze(nested).lines.lineStart(c.line) + nested.split('\n')[c.line].length }, text: c.text,
+  })));
+  assert.equal(out, 'parallel\nbranch\n  residual\n    relu\n  shortcut\n    relu\n  end\nend\n');
+});
+
+test('semantic tokens: the new keywords, the merge word, labels where written and where referred to', () => {
+  const text = 'skip: conv3-8 pad1\nresidual add\nshortcut\nend\nparallel concat\nbranch\nend\nadd skip\n';
+  const a = analyze(text);
+  const data = semanticTokens(a).data;
+  const got: string[] = [];
+  let line = 0;
+  let ch = 0;
+  for (let i = 0; i < data.length; i += 5) {
+    line += data[i];
+    ch = data[i] ? data[i + 1] : ch + data[i + 1];
+    got.push(`${LEGEND.tokenTypes[data[i + 3]]}${data[i + 4] ? '+decl' : ''}:${text.split('\n')[line].slice(ch, ch + data[i + 2])}`);
+  }
+  assert.deepEqual(got, ['variable+decl:skip', 'function:conv', 'number:3', 'number:8', 'parameter:pad', 'number:1',
+    'keyword:residual', 'keyword:add', 'keyword:shortcut', 'keyword:end', 'keyword:parallel', 'keyword:concat', 'keyword:branch', 'keyword:end',
+    'keyword:add', 'variable:skip']);
+});
+
+test('completion: labels after add/concat/mul (earlier in the network, newest first, with shapes), merge words, new options', () => {
+  const text = 'network a\ninput 3x8x8\nfar: conv3-4 pad1\nnear: conv3-4 pad1 stride2\nres: residual\n  conv3-4 pad1\nend\nadd \nlater: relu\n\nnetwork b\ninput 3x8x8\nother: relu\n';
+  const a = analyze(text);
+  const caps = { snippets: true, markdown: true };
+  const labels = completion(a, at(text, 'add ', 4), caps);
+  // far 4×8×8; near stride2 → 4×4×4; res keeps 4×4×4. `later` is after the cursor, `other` in another network.
+  assert.deepEqual(labels.map((i) => `${i.label} ${i.detail}`), ['res 4×4×4', 'near 4×4×4', 'far 4×8×8']);
+  const concat2 = 'network c\ninput 3x8x8\nx: relu\ny: relu\nconcat x \n';
+  assert.deepEqual(completion(analyze(concat2), at(concat2, 'concat x ', 9), caps).map((i) => i.label), ['y'], 'a label already written is not offered again');
+  const mul = 'network m\ninput 3x8x8\nx: relu\nmul x \n';
+  assert.deepEqual(completion(analyze(mul), at(mul, 'mul x ', 6), caps), [], '`mul` takes one label');
+  assert.deepEqual(completion(analyze('residual \n'), 9, caps).map((i) => i.label), ['add', 'concat', 'mul']);
+  assert.deepEqual(completion(analyze('parallel \n'), 9, caps).map((i) => i.label), ['concat', 'add']);
+  const heads = completion(analyze('network h\ninput 3x8x8\n\n'), 22, caps).map((i) => i.label);
+  for (const k of ['residual', 'shortcut', 'parallel', 'branch', 'add', 'concat', 'mul']) assert.ok(heads.includes(k), k);
+  const res = completion(analyze('network h\ninput 3x8x8\n\n'), 22, caps).find((i) => i.label === 'residual')!;
+  assert.match((res.documentation as { value: string }).value, /out = merge\(shortcut\(x\), body\(x\)\)/);
+  const optionsOf = (line: string) => completion(analyze(line), line.length, caps).map((i) => i.label);
+  assert.ok(optionsOf('maxpool ').includes('ceil'));
+  assert.ok(optionsOf('deconv4-8 ').includes('outpadP'));
+  assert.ok(optionsOf('upsample2 ').includes('bilinear'));
+});
+
+test('completion on an empty file: network and input first, then starters that analyse without problems (issue 12)', () => {
+  const items = completion(analyze(''), 0, { snippets: true, markdown: true });
+  assert.deepEqual(items.slice(0, 5).map((i) => i.label), ['network', 'input', 'small CNN', 'VGG block', 'ResNet basic block']);
+  const sorted = [...items].sort((x, y) => (x.sortText! < y.sortText! ? -1 : 1)).map((i) => i.label);
+  assert.deepEqual(sorted.slice(0, 2), ['network', 'input']);
+  assert.ok(items.some((i) => i.label === 'conv'), 'the layer keywords follow');
+  assert.ok(completion(analyze('ne'), 2, { snippets: true, markdown: true }).some((i) => i.label === 'small CNN'), 'while the first word is typed');
+  assert.ok(!completion(analyze('network n\n\n'), 10, { snippets: true, markdown: true }).some((i) => i.label === 'small CNN'));
+  for (const st of STARTERS) {
+    const a = analyze(snippetToText(st.snippet));
+    assert.deepEqual(a.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning').map((d) => d.message), [], st.label);
+    assert.ok(a.networks[0].totals.complete, st.label);
+  }
+});
+
+test('definition, references and rename of labels used by merge lines', () => {
+  // `x` is written twice: each reference reads the latest before it.
+  const text = 'network n\ninput 4x8x8\nx: conv3-4 pad1\nadd x\nx: relu\nadd x\nconcat x\ny: relu\n';
+  const a = analyze(text);
+  const uri = 'file:///n.cnn';
+  const firstRef = at(text, 'add x', 4);
+  const secondRef = at(text, 'add x', 4, firstRef);
+  const line = (l: { range: { start: { line: number } } } | null) => l?.range.start.line;
+  assert.equal(line(definition(a, uri, firstRef)), 2);
+  assert.equal(line(definition(a, uri, secondRef)), 4);
+  assert.deepEqual(references(a, uri, at(text, 'x: relu', 0), false).map(line), [5, 6]);
+  assert.deepEqual(references(a, uri, firstRef, true).map(line), [2, 3]);
+  const n = namedAt(a, secondRef)!;
+  assert.equal(n.kind, 'label');
+  assert.match(invalidName(a, n, 'y')!, /already exists/);
+  const edit = rename(a, { uri, version: 1, documentChanges: false }, secondRef, 'z')!;
+  const renamed = applyEdits(text, edit.changes![uri].map((e) => ({
+    span: { start: a.lines.offset(e.range.start.line, e.range.start.character), end: a.lines.offset(e.range.end.line, e.range.end.character) }, text: e.newText,
+  })));
+  assert.equal(renamed, 'network n\ninput 4x8x8\nz: conv3-4 pad1\nadd z\nz: relu\nadd z\nconcat z\ny: relu\n');
+  assert.deepEqual(analyze(renamed).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
+  assert.equal(definition(analyze('network u\ninput 4x8x8\nadd nope\n'), uri, 30), null, 'an unknown label has no definition');
+});
