@@ -15,6 +15,9 @@ import { definition, namedAt, references, rename, invalidName } from '../../serv
 import { semanticTokens, LEGEND } from '../../server/src/features/semanticTokens.js';
 import { documentSymbols } from '../../server/src/features/symbols.js';
 import { applyEdits } from '../helpers/edits.js';
+import { toSummary } from '../../server/src/analysis/summary.js';
+import { statusText, summaryHtml } from '../../client/src/summaryHtml.js';
+import { makeNonce } from '../../client/src/webviewHtml.js';
 
 /**
  * 16×8×8 in, `auto relu`. By hand (rf = receptive field, j = jump):
@@ -260,4 +263,23 @@ test('definition, references and rename of labels used by merge lines', () => {
   assert.equal(renamed, 'network n\ninput 4x8x8\nz: conv3-4 pad1\nadd z\nz: relu\nadd z\nconcat z\ny: relu\n');
   assert.deepEqual(analyze(renamed).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
   assert.equal(definition(analyze('network u\ninput 4x8x8\nadd nope\n'), uri, 30), null, 'an unknown label has no definition');
+});
+
+test('summary view of a graph: merges are rows, a Reads column names what non-chain rows read; a chain has no such column', () => {
+  // Layer order by hand: 0 skip conv, 1 relu, 2 conv, 3 relu, 4 conv, 5 add(1, 4), 6 relu moved after it, 7 conv3-32 s2,
+  // 8 shortcut conv1-32 (reads 6), 9 add(8, 7), 10 relu, 11 conv1-8, 12 relu, 13 conv3-8 (reads 10), 14 relu,
+  // 15 concat(12, 14, 10), 16 conv1-16, 17 relu, 18 upsample, 19 add(1, 18).
+  const s = toSummary(analyze(GRAPH));
+  const html = summaryHtml(s.networks[0], makeNonce(() => 0.5), 'vscode-resource:');
+  assert.match(html, /<th>Reads<\/th>/);
+  const reads = [...html.matchAll(/data-index="(\d+)"[^>]*><td class="num">\d+<\/td><td><code>([^<]*)<\/code><\/td><td class="reads">([^<]*)<\/td><td class="num">(\d+)<\/td>/g)]
+    .filter((m) => m[3]).map((m) => `${m[1]} ${m[2]} ← ${m[3]} (line ${m[4]})`);
+  assert.deepEqual(reads, [
+    '5 residual add ← #1, #4 (line 8)', '8 conv1-32 stride2 ← #6 (line 12)', '9 residual add ← #8, #7 (line 13)',
+    '13 conv3-8 pad1 ← #10 (line 18)', '15 parallel concat ← #12, #14, #10 (line 20)', '19 add skip ← #1, #18 (line 23)',
+  ]);
+  assert.ok(!summaryHtml(toSummary(analyze('network c\ninput 3x8x8\nrelu\n')).networks[0], 'n', 'x').includes('Reads'));
+  // MACs by hand (Cout·Cin·k²·H·W; merges 0): 3 × 16·16·9·64 = 442,368 + 32·16·9·16 = 73,728 + 32·16·16 = 8,192
+  // + 8·32·16 = 4,096 + 8·32·9·16 = 36,864 + 16·48·16 = 12,288 = 577,536.
+  assert.equal(statusText('g', s.networks[0].totals), '$(symbol-structure) g: 15.50 k params · 577.54 k MACs');
 });
