@@ -176,7 +176,7 @@ function build(a: Analysis): DocIndex {
     constructOf,
     mergesOf(c) {
       const at = c.end ?? c.open;
-      const i = a.program.constructs.indexOf(c);
+      const i = infoOf(c.open)?.construct;
       return (layers().get(at) ?? []).filter((r) => r.layer.decl.stmt === at && r.layer.decl.construct === i && isMerge(r.layer.decl.spec));
     },
     keywordOf,
