@@ -292,13 +292,15 @@ export function mergeDetail(ix: DocIndex, r: LayerRef): string {
  * meet in one layer (−1: the network's input).
  */
 function pathStart(r: LayerRef): number {
-  const frontier = new Set(r.layer.inputs);
-  while (frontier.size > 1) {
-    const j = Math.max(...frontier);
-    frontier.delete(j);
-    for (const i of r.net.layers[j].inputs) frontier.add(i);
+  // Layers come in execution order, so one pass from the newest pending input down visits each once.
+  const pending = new Set(r.layer.inputs);
+  let j = -1;
+  for (const i of pending) if (i > j) j = i;
+  while (pending.size > 1 && j >= 0) {
+    if (pending.delete(j)) for (const i of r.net.layers[j].inputs) pending.add(i);
+    j--;
   }
-  return [...frontier][0];
+  return pending.size === 1 ? [...pending][0] : -1;
 }
 
 /** A `shortcut` or `branch` line: the shape that path takes in and gives the merge, for each time it runs. */
