@@ -1,6 +1,8 @@
 /**
  * The HTML of the summary view: a torchinfo-like table of one network, sortable by index, parameters,
- * MACs, activations and receptive field. Pure (no `vscode` import) so it can be unit-tested; the tiny
+ * MACs, activations and receptive field. Rows are the graph's nodes in execution order; in a branching
+ * network a "Reads" column names the layers a row reads when they are not simply the row before
+ * (merges, and the first layer of a shortcut or branch). Pure (no `vscode` import) so it can be unit-tested; the tiny
  * script only sorts rows and posts messages, and runs under a content security policy with a nonce.
  */
 import { esc } from './webviewHtml.js';
@@ -9,11 +11,14 @@ import { fmtInt, fmtShape, fmtSi, totalLines } from '../../server/src/analysis/s
 
 /** The page for one network. `cspSource` is the webview's `cspSource`. */
 export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string): string {
+  const chain = (l: SummaryNetwork['layers'][number]) => l.inputs.length === 1 && l.inputs[0] === l.index - 1;
+  const graph = !n.layers.every(chain);
+  const reads = (l: SummaryNetwork['layers'][number]) => (chain(l) ? '' : l.inputs.map((i) => (i < 0 ? 'input' : `#${i}`)).join(', '));
   const rows = n.layers.map((l) => {
     const rf = l.rf ? (l.rf[0] === l.rf[1] ? String(l.rf[0]) : `${l.rf[0]}×${l.rf[1]}`) : '?';
     const cls = l.auto ? ' class="auto"' : '';
     return `<tr${cls} data-line="${l.line - 1}" data-index="${l.index}" data-params="${l.params}" data-macs="${l.macs}" data-activations="${l.activations}" data-rf="${l.rf ? l.rf[0] * l.rf[1] : -1}">`
-      + `<td class="num">${l.index}</td><td><code>${esc(l.text)}</code></td><td class="num">${l.line}</td>`
+      + `<td class="num">${l.index}</td><td><code>${esc(l.text)}</code></td>${graph ? `<td class="reads">${esc(reads(l))}</td>` : ''}<td class="num">${l.line}</td>`
       + `<td>${esc(fmtShape(l.out))}</td><td class="num" title="${esc(l.formula)}">${fmtInt(l.params)}</td>`
       + `<td class="num" title="${fmtInt(l.macs)}">${fmtSi(l.macs)}</td><td class="num">${fmtInt(l.activations)}</td><td class="num">${rf}</td></tr>`;
   }).join('\n');
@@ -44,7 +49,7 @@ export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string)
 <h2>${esc(n.name)} — input ${esc(fmtShape(n.input))}</h2>
 <button id="copy">Copy as Markdown</button>
 <table>
-<thead><tr>${th('#', 'index')}${th('Layer')}${th('Line')}${th('Output shape')}${th('Params', 'params')}${th('MACs', 'macs')}${th('Activations', 'activations')}${th('RF', 'rf')}</tr></thead>
+<thead><tr>${th('#', 'index')}${th('Layer')}${graph ? th('Reads') : ''}${th('Line')}${th('Output shape')}${th('Params', 'params')}${th('MACs', 'macs')}${th('Activations', 'activations')}${th('RF', 'rf')}</tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -50,14 +50,15 @@ const ALL = { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 
 const at = (text: string, needle: string, delta = 1) => text.indexOf(needle) + delta;
 const md = (h: ReturnType<typeof hover>) => (h?.contents as { value: string } | undefined)?.value ?? '';
 
-test('inlay hints: last layer of an xN line, of a call, of a repeat; each distinct shape of a block body line', () => {
+test('inlay hints: last layer of an xN line, of a repeat; each pass of a repeated call; each use and pass of a block body line', () => {
   const a = analyze(BLOCKS, 'r');
   const hints = inlayHints(a, ALL, { shapes: true, params: false }).map((h) => `${h.position.line}: ${h.label}`);
+  // s1 runs stage on 3×32×32 (conv keeps 32×32, maxpool halves); `stage x2` runs it on 8×16×16 then on 8×8×8.
   assert.deepEqual(hints, [
-    '1: → 8×32×32 | 8×8×8', // the block body line, used with three different inputs (two of them give the same shape)
-    '2: → 8×16×16 | 8×4×4',
+    '1: → 8×32×32 | 8×16×16 → 8×8×8', // the body line: its use by s1, then the two passes of `stage x2` (issue 12)
+    '2: → 8×16×16 | 8×8×8 → 8×4×4',
     '7: → 8×16×16',
-    '8: → 8×4×4',
+    '8: → 8×8×8 → 8×4×4',
     '9: → 16×4×4',
     '10: → 16×4×4',
     '12: → 16×8×8',
@@ -119,7 +120,7 @@ test('completion: plain text for clients without snippets, nothing in comments, 
   assert.equal(conv.insertTextFormat, 1);
   assert.equal((conv.documentation as { kind: string }).kind, 'plaintext');
   assert.deepEqual(completion(a, a.lines.offset(4, 13), { snippets: true, markdown: true }), []);
-  assert.deepEqual(completion(a, a.lines.offset(2, 10), { snippets: true, markdown: true }).map((i) => i.label), ['leakyrelu', 'sigmoid', 'tanh', 'bn', 'none']);
+  assert.deepEqual(completion(a, a.lines.offset(2, 10), { snippets: true, markdown: true }).map((i) => i.label), ['relu6', 'leakyrelu', 'sigmoid', 'tanh', 'silu', 'hardswish', 'bn', 'none']);
   assert.deepEqual(completion(a, a.lines.offset(1, 6), { snippets: true, markdown: true }).map((i) => i.label), ['C×H×W']);
   assert.equal(snippetToText('upsample${1:2} ${2|nearest,zeros|}'), 'upsample2 nearest');
   assert.equal(snippetToText('block ${1:name}\n\t$0\nend'), 'block name\n  \nend');
@@ -211,7 +212,8 @@ test('every feature survives random text, and formatting keeps every word and is
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const words = ['network n', 'input 3x16x16', 'input', 'auto relu', 'auto bn relu', 'block b', 'b', 'b x2', 'repeat 2', 'end', 'conv3-8 pad1',
     'conv5-4', 'CONV3-2 Pad1 x3', 'l1: conv1-4', 'maxpool', 'maxpool3 stride2 pad1', 'gap', 'flatten', 'fc-10', 'FC-4096', 'soft-max', 'bn',
-    'dropout0.5', 'upsample2 zeros', 'convv3-8', 'conv3-8 padd1', '$', ': x', 'x: y: z', '# comment', '   ', '', 'conv3-8   pad1   # c', 'dwconv3 same'];
+    'dropout0.5', 'upsample2 zeros', 'convv3-8', 'conv3-8 padd1', '$', ': x', 'x: y: z', '# comment', '   ', '', 'conv3-8   pad1   # c', 'dwconv3 same',
+    'residual', 'residual concat', 'shortcut', 'parallel', 'parallel add', 'branch', 'add l1', 'concat l1 s', 's: residual', 'mul', 'add nope', 'Residual ADD'];
   for (let round = 0; round < 60; round++) {
     const lines = Array.from({ length: 1 + Math.floor(random() * 25) }, () => (random() < 0.2 ? '  ' : '') + pick(words));
     const text = lines.join(random() < 0.1 ? '\r\n' : '\n') + (random() < 0.5 ? '\n' : '');

@@ -218,7 +218,7 @@ describe('language server over stdio', () => {
     assert.deepEqual([layers[23].name, layers[23].detail], ['soft-max', '→ 1,000']);
   });
 
-  test('formatting normalises spacing, case and indentation, keeping comments and the paper\'s FC', async () => {
+  test('formatting normalises spacing, case and indentation (the editor\'s tabSize), keeping comments and the paper\'s FC', async () => {
     const text = [
       'NETWORK  demo   # a demo',
       'Input 3X32X32   ',
@@ -240,8 +240,8 @@ describe('language server over stdio', () => {
       'input 3x32x32',
       'auto relu',
       'block Stage',
-      '  conv3-16 pad1      # aligned',
-      '  maxpool',
+      '    conv3-16 pad1    # aligned', // tabSize 4 (issue 12); the comment keeps its column
+      '    maxpool',
       'end',
       'Stage x2',
       'FC-10',
@@ -272,6 +272,27 @@ describe('language server over stdio', () => {
       /keyword of the language/);
     assert.equal(await s.conn.sendRequest('textDocument/prepareRename', { textDocument: { uri }, position: { line: 1, character: 4 } }), null,
       'a layer keyword is not renameable');
+  });
+
+  test('a branching network: hover and hint on a residual end, completion of labels, rename of a label', async () => {
+    // 8×16×16: skip conv1-8 keeps it; the body conv3-8 stride2 pad1 gives 8×8×8 (⌊(16 + 2 − 3)/2⌋ + 1 = 8), the shortcut
+    // conv1-8 stride2 too (⌊15/2⌋ + 1 = 8); the add is 8·8·8 = 512 additions; rf 1 + 2 = 3 (body) vs 1 (shortcut), jump 2.
+    const text = 'network b\ninput 8x16x16\nskip: conv1-8\nresidual\n  conv3-8 stride2 pad1\nshortcut\n  conv1-8 stride2\nend\nupsample2\nadd skip\n';
+    const uri = testUri('graph.cnn');
+    const d = await s.open(uri, text);
+    assert.deepEqual(d.diagnostics.filter((x) => x.severity === 1), []);
+    const end = markdown(await s.conn.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: 7, character: 1 } }));
+    assert.match(end, /shortcut: 8×8×8 \(line 7\) · body: 8×8×8 \(line 5\)/);
+    assert.match(end, /512 element-wise additions · 0 MACs/);
+    assert.match(end, /3×3 input pixels · jump 2 · that of body/);
+    const hints = await s.conn.sendRequest<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri }, range: { start: { line: 7, character: 0 }, end: { line: 9, character: 0 } } });
+    assert.deepEqual(hints.map((h) => `${h.position.line}: ${h.label}`), ['7: → 8×8×8', '8: → 8×16×16', '9: → 8×16×16']);
+    const labels = await s.conn.sendRequest<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 9, character: 4 } });
+    assert.deepEqual(labels.map((i) => `${i.label} ${i.detail}`), ['skip 8×16×16']);
+    const edit = await s.conn.sendRequest<WorkspaceEdit>('textDocument/rename', { textDocument: { uri }, position: { line: 9, character: 6 }, newName: 'x0' });
+    assert.equal(applyTextEdits(text, editsOf(edit, uri)), text.replace(/skip/g, 'x0'));
+    const def = await s.conn.sendRequest<Location | null>('textDocument/definition', { textDocument: { uri }, position: { line: 9, character: 6 } });
+    assert.deepEqual(def?.range, { start: { line: 2, character: 0 }, end: { line: 2, character: 4 } });
   });
 
   test('folding ranges and semantic tokens', async () => {

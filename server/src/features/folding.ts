@@ -1,22 +1,29 @@
-/** Folding ranges: networks, `block` and `repeat` bodies (keeping `end` visible), runs of comment lines. */
+/**
+ * Folding ranges: networks, the bodies of constructs (`block`, `repeat`, `residual`, `parallel`, keeping
+ * `end` visible) and their `shortcut`/`branch` sections, runs of comment lines. The constructs are the
+ * lowering's (`program.constructs`).
+ */
 import { FoldingRangeKind, type FoldingRange } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
-import { indexOf } from './locate.js';
 
 /** The folding ranges of a document. */
 export function foldingRanges(a: Analysis): FoldingRange[] {
-  const ix = indexOf(a);
   const line = (offset: number) => a.lines.position(offset).line;
   const out: FoldingRange[] = [];
   const add = (startLine: number, endLine: number, kind?: FoldingRangeKind) => {
     if (endLine > startLine) out.push(kind ? { startLine, endLine, kind } : { startLine, endLine });
   };
   for (const net of a.networks) add(line(net.decl.span.start), line(net.decl.span.end));
-  for (const n of ix.nestings) {
-    const start = line(n.open.span.start);
+  const lastLine = a.parsed.statements.length ? line(a.parsed.statements[a.parsed.statements.length - 1].span.end) : 0;
+  for (const c of a.program.constructs) {
     // Without an `end`, the body runs to the last statement of the file.
-    const stop = n.end ? line(n.end.span.start) - 1 : line(a.parsed.statements[a.parsed.statements.length - 1].span.end);
-    add(start, stop);
+    const stop = c.end ? line(c.end.span.start) - 1 : lastLine;
+    add(line(c.open.span.start), stop);
+    // Each section runs to the line before the next one, or before `end`.
+    c.sections.forEach((sec, k) => {
+      const next = c.sections[k + 1];
+      add(line(sec.span.start), next ? line(next.span.start) - 1 : stop);
+    });
   }
   // Runs of two or more lines holding only a comment.
   const statementLines = new Set<number>();

@@ -1,7 +1,9 @@
 /**
  * Formatting: single spaces between the words of a statement, no trailing whitespace, lower-case
  * keywords and options (a layer keyword written in capitals everywhere, like the paper's `FC-4096`
- * or `LRN`, keeps its spelling), `block`/`repeat` bodies indented by two spaces. Labels, names and
+ * or `LRN`, keeps its spelling), construct bodies (`block`, `repeat`, `residual`, `parallel`) indented one
+ * unit deeper than their opener and `shortcut`/`branch` sections likewise, the unit following the
+ * editor's `insertSpaces`/`tabSize`. Depths are the lowering's (`program.statements`). Labels, names and
  * comments are kept; a trailing comment keeps its column when the code still fits before it. A line
  * the parser could not read is only re-indented and trimmed, so no character of it is lost.
  */
@@ -48,8 +50,20 @@ function formatStatement(ix: DocIndex, s: Statement, capitals: Set<string>): str
     case 'input':
     case 'repeat':
     case 'end':
+    case 'shortcut':
+    case 'branch':
       head = head.toLowerCase();
       args = s.args.map(lowerIfOption);
+      break;
+    case 'residual':
+    case 'parallel':
+      head = head.toLowerCase();
+      args = s.args.map((t) => (/^(add|concat|mul)$/i.test(t.text) ? t.text.toLowerCase() : t.text));
+      break;
+    case 'merge':
+      // The arguments are labels, kept as written.
+      head = head.toLowerCase();
+      args = s.args.map((t) => t.text);
       break;
     case 'auto':
       head = head.toLowerCase();
@@ -73,6 +87,7 @@ export function formatLines(a: Analysis, fromLine: number, toLine: number, inden
   const ix = indexOf(a);
   const { lines, text } = a;
   const statements = a.parsed.statements;
+  const { statements: info, constructs } = a.program;
   const lineOf = (offset: number) => lines.position(offset).line;
   const stmtOnLine = new Map<number, number>();
   statements.forEach((s, i) => stmtOnLine.set(lineOf(s.span.start), i));
@@ -93,9 +108,10 @@ export function formatLines(a: Analysis, fromLine: number, toLine: number, inden
     let lineDepth = depth;
     if (i !== undefined) {
       const s = statements[i];
-      lineDepth = ix.depths[i];
-      const k = ix.kindOf(s);
-      depth = (k === 'block' || k === 'repeat') ? lineDepth + 1 : lineDepth;
+      lineDepth = info[i].depth;
+      // The lines after an opener or a section line (`shortcut`, `branch`) of a construct are one deeper.
+      const c = info[i].construct === undefined ? undefined : constructs[info[i].construct!];
+      depth = c && (c.open === s || c.sections.includes(s)) ? lineDepth + 1 : lineDepth;
     }
     if (l < fromLine) continue;
     const start = lines.lineStart(l);
@@ -123,9 +139,16 @@ export function formatLines(a: Analysis, fromLine: number, toLine: number, inden
   return out;
 }
 
+/** One level of indentation as the editor asks for it: a tab, or `tabSize` spaces (2 when not said). */
+export function indentUnit(options: { insertSpaces?: boolean; tabSize?: number }): string {
+  if (options.insertSpaces === false) return '\t';
+  const n = Number.isInteger(options.tabSize) ? Math.min(16, Math.max(1, options.tabSize!)) : 2;
+  return ' '.repeat(n);
+}
+
 /** The edits that format the lines [fromLine, toLine] (the whole document by default). */
-export function formatting(a: Analysis, options: { insertSpaces?: boolean }, range?: { from: number; to: number }, token?: CancellationToken): TextEdit[] {
-  const unit = options.insertSpaces === false ? '\t' : '  ';
+export function formatting(a: Analysis, options: { insertSpaces?: boolean; tabSize?: number }, range?: { from: number; to: number }, token?: CancellationToken): TextEdit[] {
+  const unit = indentUnit(options);
   const changes = formatLines(a, range?.from ?? 0, range?.to ?? a.lines.lineCount - 1, unit, token);
   return changes.map((c) => {
     const start = a.lines.lineStart(c.line);

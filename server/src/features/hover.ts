@@ -1,7 +1,10 @@
 /**
  * Hover: what a line does to the tensor and what it costs (shape in → out, parameters with their
  * formula, MACs, activation memory, receptive field), the totals on `network` and `input`, and the
- * keyword's or option's documentation. Every figure is read from the analysis.
+ * keyword's or option's documentation. On a merge (`add skip`, or the `end`/opener of a `residual` or
+ * `parallel`): its inputs with their shapes and lines, the merged shape, its element-wise operations
+ * and the receptive field with the path it comes from; on `shortcut`/`branch`: what that path gives.
+ * Every figure is read from the analysis.
  */
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { Analysis, NetworkResult } from '../analysis/analyze.js';
@@ -9,6 +12,8 @@ import { fmtBytes, fmtInt, fmtShape, fmtSi } from '../analysis/summary.js';
 import type { Pair } from '../language/types.js';
 import type { Statement } from '../language/ast.js';
 import { OPTION_DOCS, parseOption, STATEMENT_DOCS, type OptionDoc } from '../language/layers.js';
+import { isMerge } from '../language/kinds.js';
+import type { Construct } from '../language/program.js';
 import { toRange } from './convert.js';
 import { indexOf, ownLayers, type DocIndex, type LayerRef } from './locate.js';
 
@@ -41,9 +46,38 @@ export function hover(a: Analysis, offset: number): Hover | null {
       parts = [`**\`${stmt.head.text}\`**${added ? ` · added ${fmtInt(added)} layer${added === 1 ? '' : 's'}` : ''}`, STATEMENT_DOCS.auto.doc];
       break;
     }
-    case 'end':
-      parts = [STATEMENT_DOCS.end.doc];
+    case 'end': {
+      const c = ix.constructOf(stmt);
+      parts = c && c.end === stmt && (c.kind === 'residual' || c.kind === 'parallel')
+        ? [...mergeHover(ix, ix.mergesOf(c)), movedNote(ix, stmt), STATEMENT_DOCS.end.doc]
+        : [STATEMENT_DOCS.end.doc];
       break;
+    }
+    case 'residual':
+    case 'parallel': {
+      const c = ix.constructOf(stmt);
+      parts = [...(c && c.open === stmt ? mergeHover(ix, ix.mergesOf(c)) : []), STATEMENT_DOCS[kind].doc];
+      break;
+    }
+    case 'shortcut':
+    case 'branch': {
+      const c = ix.constructOf(stmt);
+      parts = [...(c && c.sections.includes(stmt) ? sectionHover(ix, c, stmt) : []), STATEMENT_DOCS[kind].doc];
+      break;
+    }
+    case 'merge': {
+      const own = ix.layersOf(stmt).filter((r) => r.layer.decl.stmt === stmt);
+      const merges = own.filter((r) => isMerge(r.layer.decl.spec));
+      const head = stmt.head.text.toLowerCase() as 'add' | 'concat' | 'mul';
+      parts = [...(merges.length ? mergeHover(ix, merges) : own.length ? [`**\`${stmt.head.text}\`** — not merged (see the problems)`] : []), STATEMENT_DOCS[head].doc];
+      if (role === 'arg') {
+        const ref = ix.analysis.program.references.find((r) => r.token === token);
+        parts.unshift(ref?.target
+          ? `**\`${token.text}\`** — the output labelled on line ${a.lines.position(ref.target.span.start).line + 1}`
+          : `**\`${token.text}\`** — no output has this label before this line`);
+      }
+      break;
+    }
     case 'block':
       parts = blockHover(ix, stmt);
       break;
@@ -187,4 +221,99 @@ function blockHover(ix: DocIndex, stmt: Statement): string[] {
   if (!block || block.header !== stmt) return [STATEMENT_DOCS.block.doc];
   const n = block.calls.length;
   return [`**block \`${block.name}\`** · used ${n === 0 ? 'nowhere' : n === 1 ? 'once' : `${fmtInt(n)} times`}`, STATEMENT_DOCS.block.doc];
+}
+
+/** What a merge does per output element: the operation, counted once per extra input. */
+export function mergeOps(l: LayerRef['layer']): { count: number; what: string } {
+  const n = l.activations;
+  const k = l.inputs.length;
+  switch (l.decl.spec.kind) {
+    case 'add': return { count: (k - 1) * n, what: (k - 1) * n === 1 ? 'addition' : 'additions' };
+    case 'mul': return { count: (k - 1) * n, what: (k - 1) * n === 1 ? 'multiplication' : 'multiplications' };
+    default: return { count: 0, what: 'arithmetic operations' };
+  }
+}
+
+/** The details of the merges of one line (one per time it runs), or a table when there are many. */
+function mergeHover(ix: DocIndex, merges: readonly LayerRef[]): string[] {
+  if (!merges.length) return [];
+  if (merges.length > DETAILED) return [`**\`${merges[0].layer.decl.text}\`** · runs ${fmtInt(merges.length)} times`, layerTable(merges)];
+  return merges.map((r) => mergeDetail(ix, r));
+}
+
+/** The `auto` activations moved after a residual's add (torchvision's block), said on its `end`. */
+function movedNote(ix: DocIndex, end: Statement): string {
+  const moved = ix.layersOf(end).filter((r) => r.layer.decl.stmt === end && r.layer.decl.auto);
+  const kinds = [...new Set(moved.map((r) => `\`${r.layer.decl.keyword}\``))];
+  return kinds.length ? `then ${kinds.join(', ')} added by \`auto\` after the merge (the body's last activation moves after the add, as in torchvision's blocks)` : '';
+}
+
+/** 1-based line of what a layer reads as input `id` (−1: the network's `input` line). */
+function inputLine(ix: DocIndex, r: LayerRef, id: number): number | undefined {
+  const stmt = id < 0 ? r.net.decl.input?.stmt : r.net.layers[id]?.decl.stmt;
+  return stmt ? ix.analysis.lines.position(stmt.span.start).line + 1 : undefined;
+}
+
+/** Everything about one merge: its inputs, the merged shape, the element-wise work, the receptive field. */
+export function mergeDetail(ix: DocIndex, r: LayerRef): string {
+  const l = r.layer;
+  const d = l.decl;
+  const names = d.inputNames ?? l.inputs.map((_, i) => `input ${i + 1}`);
+  const copy = d.copy !== undefined ? ` · copy ${d.copy + 1}` : '';
+  const via = d.site !== d.stmt ? ` · via \`${d.site.label ? `${d.site.label.text}: ` : ''}${d.site.head.text}\`` : '';
+  const inputs = l.inputs.map((id, i) => {
+    const line = inputLine(ix, r, id);
+    return `${names[i]}: ${fmtShape(l.ins?.[i])}${line ? ` (line ${line})` : ''}`;
+  });
+  const lines = [
+    `**\`${d.text}\`** · ${d.keyword} of ${l.inputs.length} inputs · layer #${l.index} of \`${r.net.name}\`${via}${copy}`, '',
+    `- **Inputs:** ${inputs.join(' · ')}`,
+  ];
+  if (!l.out) {
+    lines.push('- **Merged shape:** ? — the inputs cannot be merged or are unknown (see the problems)');
+    return lines.join('\n');
+  }
+  lines.push(`- **Merged shape:** ${fmtShape(l.out)}`);
+  const ops = mergeOps(l);
+  lines.push(d.spec.kind === 'concat'
+    ? `- **Work:** no arithmetic: copies ${fmtInt(l.activations)} values · 0 MACs · 0 parameters`
+    : `- **Work:** ${fmtInt(ops.count)} element-wise ${ops.what} · 0 MACs (merges are not counted, torchvision's convention) · 0 parameters`);
+  lines.push(`- **Activations:** ${fmtInt(l.activations)} values = ${fmtBytes(4 * l.activations)} in float32 (4 bytes each)`);
+  if (l.rf) {
+    const from = l.fieldFrom !== undefined ? ` · that of ${names[l.fieldFrom]}, the largest of its inputs` : '';
+    const approx = l.approximateField ? ' (approximate after upsampling)' : '';
+    lines.push(`- **Receptive field:** ${square(l.rf)} input pixels · jump ${pair(l.jump)}${from}${approx}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The tensor a merge's paths all start from: walking back from its inputs, newest first, until they
+ * meet in one layer (−1: the network's input).
+ */
+function pathStart(r: LayerRef): number {
+  // Layers come in execution order, so one pass from the newest pending input down visits each once.
+  const pending = new Set(r.layer.inputs);
+  let j = -1;
+  for (const i of pending) if (i > j) j = i;
+  while (pending.size > 1 && j >= 0) {
+    if (pending.delete(j)) for (const i of r.net.layers[j].inputs) pending.add(i);
+    j--;
+  }
+  return pending.size === 1 ? [...pending][0] : -1;
+}
+
+/** A `shortcut` or `branch` line: the shape that path takes in and gives the merge, for each time it runs. */
+function sectionHover(ix: DocIndex, c: Construct, stmt: Statement): string[] {
+  const k = c.sections.indexOf(stmt);
+  const name = c.kind === 'residual' ? 'shortcut' : `branch ${k + 1}`;
+  const at = ix.analysis.lines.position(c.open.span.start).line + 1;
+  const rows = ix.mergesOf(c).slice(0, DETAILED).map((r) => {
+    const x = pathStart(r);
+    const input = x < 0 ? r.net.input : r.net.layers[x]?.out;
+    const id = r.layer.inputs[k];
+    const empty = id === x;
+    return `- ${fmtShape(input)} → ${fmtShape(r.layer.ins?.[k])}${empty ? ' (empty: the identity)' : ''} · into the \`${r.layer.decl.text}\` of layer #${r.layer.index}`;
+  });
+  return [[`**${name}** of the \`${c.kind}\` on line ${at}`, ...(rows.length ? ['', ...rows] : [])].join('\n')];
 }

@@ -1,7 +1,10 @@
 /**
- * Inlay hints: the output shape at the end of each layer line (`→ 64×112×112`) and, when asked, its
- * parameters. A line that makes several layers (`x3`, `auto`, a block call, `repeat`) shows the shape
- * after the last of them; a block body line used with different shapes shows each distinct one.
+ * Inlay hints: the output shape at the end of each line that makes layers (`→ 64×112×112`) and, when
+ * asked, its parameters. A line that makes several layers (`x3`, `auto`) shows the shape after the last
+ * of them; a merge line (`add skip`) and the `end` of a `residual`/`parallel` show the merged shape. A
+ * block call or `repeat` that runs its body several times shows the shape after each pass in order
+ * (`→ 32×16×16 → 32×8×8`), and so does every line of that body; a block used from several lines shows
+ * each use, separated by `|`.
  */
 import { InlayHintKind, type CancellationToken, type InlayHint, type Range } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
@@ -9,52 +12,104 @@ import { fmtInt, fmtShape } from '../analysis/summary.js';
 import type { Statement } from '../language/ast.js';
 import { checkCancelled } from './runSafe.js';
 import type { Settings } from './settings.js';
-import { indexOf, type DocIndex } from './locate.js';
+import { indexOf, type DocIndex, type LayerRef } from './locate.js';
 
-/** Distinct shapes listed on one hint before eliding the rest. */
-const MAX_SHAPES = 3;
+/** Shapes listed on one hint before eliding the rest. */
+const MAX_SHAPES = 4;
+
+/** How many times a block call (`name x3`) or `repeat N` runs its body. */
+function passCount(ix: DocIndex, stmt: Statement): number {
+  const kind = ix.kindOf(stmt);
+  if (kind === 'repeat') return Number(stmt.args[0]?.text) || 1;
+  if (kind === 'call') {
+    const rep = stmt.args.find((t) => /^[x×]\d+$/i.test(t.text));
+    return rep ? Number(rep.text.slice(1)) || 1 : 1;
+  }
+  return 1;
+}
+
+/** The statement whose layers a line's hint is about: a construct's `end` speaks for it (or its opener when `end` is missing). */
+function hintedLines(ix: DocIndex, stmt: Statement): boolean {
+  const kind = ix.kindOf(stmt);
+  switch (kind) {
+    case 'layer': case 'call': case 'repeat': case 'unknown': case 'merge':
+      return true;
+    case 'end': {
+      const c = ix.constructOf(stmt);
+      return !!c && c.end === stmt && (c.kind === 'residual' || c.kind === 'parallel');
+    }
+    case 'residual': case 'parallel':
+      return !ix.constructOf(stmt)?.end;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The layers of a line grouped by use (the line itself, or each line that uses the block it is in)
+ * and, within a use, by pass (each run of its body), in execution order.
+ */
+export function passesOf(ix: DocIndex, stmt: Statement): LayerRef[][][] {
+  const refs = ix.layersOf(stmt);
+  const uses = new Map<Statement, LayerRef[]>();
+  for (const r of refs) {
+    const d = r.layer.decl;
+    const use = d.stmt === stmt ? d.site : stmt;
+    const list = uses.get(use);
+    if (list) list.push(r);
+    else uses.set(use, [r]);
+  }
+  const out: LayerRef[][][] = [];
+  for (const [use, list] of uses) {
+    if (use === stmt) {
+      // The line's own expansion: a call or `repeat` runs its body N times, each making as many layers.
+      const n = passCount(ix, stmt);
+      const size = list.length % n === 0 ? list.length / n : list.length;
+      const passes: LayerRef[][] = [];
+      for (let i = 0; i < list.length; i += size) passes.push(list.slice(i, i + size));
+      out.push(passes);
+      continue;
+    }
+    // A body line used from elsewhere: each pass of the body makes a run of consecutive layers.
+    const passes: LayerRef[][] = [];
+    for (const r of list) {
+      const prev = passes.length ? passes[passes.length - 1] : undefined;
+      const last = prev?.[prev.length - 1];
+      if (last && last.net === r.net && last.layer.index + 1 === r.layer.index) prev!.push(r);
+      else passes.push([r]);
+    }
+    out.push(passes);
+  }
+  return out;
+}
 
 /** The label of one line's hint, or undefined when there is nothing known to show. */
 export function hintLabel(ix: DocIndex, stmt: Statement, settings: Settings['inlayHints']): string | undefined {
-  const kind = ix.kindOf(stmt);
-  if (kind !== 'layer' && kind !== 'call' && kind !== 'repeat' && kind !== 'unknown') return undefined;
-  const refs = ix.layersOf(stmt);
-  if (!refs.length) return undefined;
-  // Usually the line has one use (itself, a call, a repeat): its hint is about its last layer.
-  if (!refs.some((r) => r.layer.decl.stmt === stmt && r.layer.decl.site !== stmt)) {
-    const last = refs[refs.length - 1].layer;
-    let params = 0;
-    for (const r of refs) params += r.layer.params;
-    const shape = settings.shapes ? (last.out ? `→ ${fmtShape(last.out)}` : undefined) : '';
-    if (shape === undefined && !settings.params) return undefined;
-    const p = settings.params && params ? `${fmtInt(params)} params` : '';
-    return [shape, p].filter(Boolean).join(' · ') || undefined;
-  }
-  // A block body line: the last layer of each use of the block.
-  const lastOfUse = new Map<Statement, (typeof refs)[number]>();
-  const paramsOfUse = new Map<Statement, number>();
-  for (const r of refs) {
-    const use = r.layer.decl.stmt === stmt ? r.layer.decl.site : stmt;
-    lastOfUse.set(use, r);
-    paramsOfUse.set(use, (paramsOfUse.get(use) ?? 0) + r.layer.params);
-  }
+  if (!hintedLines(ix, stmt)) return undefined;
+  const uses = passesOf(ix, stmt);
+  if (!uses.length) return undefined;
   const parts: string[] = [];
   if (settings.shapes) {
-    const shapes = [...new Set([...lastOfUse.values()].map((r) => (r.layer.out ? fmtShape(r.layer.out) : undefined)))];
-    if (shapes.some((s) => s === undefined)) return settings.params ? paramsPart(paramsOfUse) : undefined;
-    parts.push('→ ' + (shapes.length > MAX_SHAPES ? [...shapes.slice(0, MAX_SHAPES), '…'] : shapes).join(' | '));
+    const outs = uses.map((passes) => passes.map((p) => p[p.length - 1].layer.out));
+    if (outs.every((o) => o.every((s) => s !== undefined))) {
+      // Each use is the shapes after its passes, a shape repeated by consecutive passes said once.
+      const texts = [...new Set(outs.map((o) => o.map((sh) => fmtShape(sh)).filter((t, i, all) => i === 0 || t !== all[i - 1]).join(' → ')))];
+      let shown = 0;
+      const kept: string[] = [];
+      for (const t of texts) {
+        const n = t.split(' → ').length;
+        if (shown + n > MAX_SHAPES && kept.length) { kept.push('…'); break; }
+        kept.push(n > MAX_SHAPES ? [...t.split(' → ').slice(0, MAX_SHAPES), '…'].join(' → ') : t);
+        shown += n;
+      }
+      parts.push('→ ' + kept.join(' | '));
+    }
   }
   if (settings.params) {
-    const p = paramsPart(paramsOfUse);
-    if (p) parts.push(p);
+    const sums = [...new Set(uses.map((passes) => passes.flat().reduce((n, r) => n + r.layer.params, 0)))];
+    if (sums.length === 1 && sums[0] > 0) parts.push(`${fmtInt(sums[0])} params`);
   }
   return parts.length ? parts.join(' · ') : undefined;
-}
-
-function paramsPart(paramsOfUse: Map<Statement, number>): string | undefined {
-  const values = [...new Set(paramsOfUse.values())];
-  if (values.length !== 1 || values[0] === 0) return undefined;
-  return `${fmtInt(values[0])} params`;
 }
 
 /** The hints for the lines in a range. */

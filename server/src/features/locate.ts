@@ -1,20 +1,22 @@
 /**
  * Finding things in an analysis by position: the statement and token under the cursor, the layers a
- * line produced, the network a position belongs to, the nesting of `block`/`repeat` bodies. Built
- * once per analysis (so once per document version) and shared by every feature.
+ * line produced, the network a position belongs to, what a statement is and where it is nested (read
+ * from the lowering's source map, `program.statements` and `program.constructs`, never re-derived from
+ * the text). Built once per analysis (so once per document version) and shared by every feature.
  */
 import type { Analysis, LayerResult, NetworkResult } from '../analysis/analyze.js';
 import type { Statement, Token } from '../language/ast.js';
-import { matchLayer, STATEMENT_KEYWORDS, type LayerKeyword } from '../language/layers.js';
+import { matchLayer, type LayerKeyword } from '../language/layers.js';
+import { isMerge } from '../language/kinds.js';
+import type { Construct, StatementInfo, StatementKind } from '../language/program.js';
+
+export type { StatementKind };
 
 /** A layer with the network it belongs to. */
 export interface LayerRef {
   readonly net: NetworkResult;
   readonly layer: LayerResult;
 }
-
-/** What a statement is, read the way the core's lowering reads it. */
-export type StatementKind = 'network' | 'input' | 'auto' | 'block' | 'repeat' | 'end' | 'call' | 'layer' | 'unknown';
 
 /** The token under a position and its role in its statement. */
 export interface TokenAt {
@@ -23,12 +25,6 @@ export interface TokenAt {
   readonly role: 'label' | 'head' | 'arg';
   /** Index among the statement's args when role is 'arg'. */
   readonly arg: number;
-}
-
-/** A `block` or `repeat` and its `end`, if written. */
-export interface Nesting {
-  readonly open: Statement;
-  readonly end?: Statement;
 }
 
 /** The position index of one analysis. */
@@ -46,14 +42,16 @@ export interface DocIndex {
   networkAt(offset: number): NetworkResult | undefined;
   /** The network whose own body holds a statement (not a block body's statement). */
   networkOf(stmt: Statement): NetworkResult | undefined;
-  /** How a statement is read. */
+  /** How the lowering read a statement (`program.statements`). */
   kindOf(stmt: Statement): StatementKind;
+  /** The lowering's source-map record of a statement: kind, nesting depth, construct. */
+  infoOf(stmt: Statement): StatementInfo | undefined;
+  /** The construct a statement opens, divides (`shortcut`/`branch`) or closes, or else the innermost one it stands in. */
+  constructOf(stmt: Statement): Construct | undefined;
+  /** The merge layers that close a `residual`/`parallel` (one per time it runs: a block used twice closes it twice). */
+  mergesOf(c: Construct): readonly LayerRef[];
   /** The layer keyword of a layer statement. */
   keywordOf(stmt: Statement): LayerKeyword | undefined;
-  /** `block`/`repeat` statements with their `end`. */
-  readonly nestings: readonly Nesting[];
-  /** Nesting depth of each statement, in `analysis.parsed.statements` order (`end` at its opener's depth). */
-  readonly depths: readonly number[];
 }
 
 const cache = new WeakMap<Analysis, DocIndex>();
@@ -67,8 +65,6 @@ export function indexOf(a: Analysis): DocIndex {
   }
   return ix;
 }
-
-const isStatementKeyword = (w: string): boolean => (STATEMENT_KEYWORDS as readonly string[]).includes(w);
 
 function build(a: Analysis): DocIndex {
   const statements = a.parsed.statements;
@@ -116,8 +112,7 @@ function build(a: Analysis): DocIndex {
     return found;
   };
 
-  // Every feature asks what each statement is; matching a head runs the keyword table's regexes, so remember it.
-  const kinds = new Map<Statement, StatementKind>();
+  // The layer keyword of a line runs the keyword table's regexes, so remember it.
   const keywords = new Map<Statement, LayerKeyword | undefined>();
   const keywordOf = (s: Statement): LayerKeyword | undefined => {
     if (keywords.has(s)) return keywords.get(s);
@@ -125,35 +120,21 @@ function build(a: Analysis): DocIndex {
     keywords.set(s, kw);
     return kw;
   };
-  const kindOf = (s: Statement): StatementKind => {
-    let k = kinds.get(s);
-    if (k) return k;
-    const head = s.head.text.toLowerCase();
-    if (!s.label && isStatementKeyword(head)) k = head as StatementKind;
-    else if (a.program.blocks.has(s.head.text)) k = 'call';
-    else k = keywordOf(s) ? 'layer' : 'unknown';
-    kinds.set(s, k);
-    return k;
+  // Position of each statement in the source map (aligned with the parsed statements).
+  let positions: Map<Statement, number> | undefined;
+  const infoOf = (s: Statement): StatementInfo | undefined => {
+    if (!positions) {
+      positions = new Map();
+      statements.forEach((st, i) => positions!.set(st, i));
+    }
+    const i = positions.get(s);
+    return i === undefined ? undefined : a.program.statements[i];
   };
-
-  // Nesting as the lowering builds it: `block`/`repeat` open, `end` closes the innermost.
-  const nestings: Nesting[] = [];
-  const depths: number[] = new Array(statements.length);
-  const stack: { open: Statement; index: number }[] = [];
-  statements.forEach((s, i) => {
-    const head = s.head.text.toLowerCase();
-    if (head === 'end' && !s.label) {
-      const open = stack.pop();
-      depths[i] = stack.length;
-      if (open) nestings[open.index] = { open: open.open, end: s };
-      return;
-    }
-    depths[i] = stack.length;
-    if ((head === 'block' || head === 'repeat') && !s.label) {
-      stack.push({ open: s, index: nestings.length });
-      nestings.push({ open: s });
-    }
-  });
+  const kindOf = (s: Statement): StatementKind => infoOf(s)?.kind ?? 'unknown';
+  const constructOf = (s: Statement): Construct | undefined => {
+    const c = infoOf(s)?.construct;
+    return c === undefined ? undefined : a.program.constructs[c];
+  };
 
   const networks = [...a.networks].sort((x, y) => x.decl.span.start - y.decl.span.start);
 
@@ -191,9 +172,14 @@ function build(a: Analysis): DocIndex {
     },
     networkOf: (s) => owners().get(s),
     kindOf,
+    infoOf,
+    constructOf,
+    mergesOf(c) {
+      const at = c.end ?? c.open;
+      const i = infoOf(c.open)?.construct;
+      return (layers().get(at) ?? []).filter((r) => r.layer.decl.stmt === at && r.layer.decl.construct === i && isMerge(r.layer.decl.spec));
+    },
     keywordOf,
-    nestings,
-    depths,
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * Go to definition, references and rename for the named things of the language: blocks (defined by
- * `block NAME`, used by writing NAME as a line's head), layer labels (`conv1: conv3-64`) and network
- * names (`network vgg16`). Labels and network names are not referred to elsewhere in a file, so their
- * only reference is their declaration.
+ * `block NAME`, used by writing NAME as a line's head), labels (`skip: conv3-64`, referred to by merge
+ * lines such as `add skip`, each reference reading the latest output with that label before it, as the
+ * lowering resolved it in `program.references`) and network names (`network vgg16`, only declared).
+ * Renaming a label renames every label and reference of that name, so every reference still resolves
+ * to the same output.
  */
 import { ErrorCodes, ResponseError, type Location, type Range, type WorkspaceEdit } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
@@ -28,7 +30,14 @@ export function namedAt(a: Analysis, offset: number): Named | undefined {
   if (!at) return undefined;
   const { stmt, token, role } = at;
   const kind = ix.kindOf(stmt);
-  if (role === 'label') return { kind: 'label', name: token.text, declaration: token, references: [] };
+  const refs = a.program.references;
+  if (role === 'label') return { kind: 'label', name: token.text, declaration: token, references: refs.filter((r) => r.target === token).map((r) => r.token) };
+  if (kind === 'merge' && role === 'arg') {
+    const ref = refs.find((r) => r.token === token);
+    if (!ref?.target) return undefined;
+    const target = ref.target;
+    return { kind: 'label', name: token.text, declaration: target, references: refs.filter((r) => r.target === target).map((r) => r.token) };
+  }
   if (kind === 'network' && role === 'arg' && at.arg === 0) return { kind: 'network', name: token.text, declaration: token, references: [] };
   const blockName = kind === 'call' && role === 'head' ? token.text : kind === 'block' && role === 'arg' && at.arg === 0 ? token.text : undefined;
   const block = blockName !== undefined ? a.program.blocks.get(blockName) : undefined;
@@ -69,6 +78,9 @@ export function invalidName(a: Analysis, n: Named, newName: string): string | un
     if (matchLayer(lower) || (STATEMENT_KEYWORDS as readonly string[]).includes(lower)) return `'${newName}' is a keyword of the language`;
     if (newName !== n.name && a.program.blocks.has(newName)) return `a block named '${newName}' already exists`;
   }
+  if (n.kind === 'label' && newName !== n.name && a.program.labels.has(newName)) {
+    return `a label named '${newName}' already exists: the merge lines would read other outputs`;
+  }
   return undefined;
 }
 
@@ -78,6 +90,13 @@ export function rename(a: Analysis, target: EditTarget, offset: number, newName:
   if (!n) return null;
   const why = invalidName(a, n, newName);
   if (why) throw new ResponseError(ErrorCodes.InvalidParams, why);
-  const edits: Edit[] = [n.declaration, ...n.references].map((t) => ({ span: t.span, text: newName }));
+  const tokens = n.kind === 'label' ? sameLabel(a, n.name) : [n.declaration, ...n.references];
+  const edits: Edit[] = tokens.map((t) => ({ span: t.span, text: newName }));
   return workspaceEdit(a, target, edits);
+}
+
+/** Every label and label reference spelled `name`, in text order. */
+function sameLabel(a: Analysis, name: string): Token[] {
+  const out = [...(a.program.labels.get(name) ?? []), ...a.program.references.filter((r) => r.token.text === name).map((r) => r.token)];
+  return out.sort((x, y) => x.span.start - y.span.start);
 }

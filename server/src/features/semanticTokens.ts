@@ -1,6 +1,7 @@
 /**
  * Semantic tokens: the layer keyword and the numbers inside a head (`conv` `3` `64` of conv3-64),
- * options, statement keywords, labels, block and network names, comments.
+ * options, statement keywords (with `residual add`'s merge word), labels where they are written
+ * (declarations) and where merge lines refer to them (`add skip`), block and network names, comments.
  */
 import { SemanticTokensBuilder, type CancellationToken, type SemanticTokens, type SemanticTokensLegend } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
@@ -58,6 +59,18 @@ function statementTokens(ix: DocIndex, s: Statement, out: Piece[]): void {
     case 'end':
       whole(s.head, 'keyword', out);
       for (const a of s.args) pieces(a, 'operator', 'operator', out);
+      return;
+    case 'residual':
+    case 'parallel':
+    case 'shortcut':
+    case 'branch':
+      whole(s.head, 'keyword', out);
+      for (const a of s.args) whole(a, /^(add|concat|mul)$/i.test(a.text) ? 'keyword' : 'parameter', out);
+      return;
+    case 'merge':
+      // The arguments refer to labels.
+      whole(s.head, 'keyword', out);
+      for (const a of s.args) whole(a, a.type === 'word' ? 'variable' : 'operator', out);
       return;
     case 'auto':
       whole(s.head, 'keyword', out);

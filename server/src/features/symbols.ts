@@ -1,6 +1,8 @@
 /**
  * Document symbols (the outline): each network with its lines and their output shapes, each block
- * with its body; `repeat` bodies nest under their `repeat`.
+ * with its body; the bodies of `repeat`, `residual` and `parallel` nest under their opener, and a
+ * `shortcut` or `branch` nests its lines under it (with the shape that path gives). The nesting is
+ * the lowering's (`program.statements`, `program.constructs`).
  */
 import { SymbolKind, type CancellationToken, type DocumentSymbol } from 'vscode-languageserver';
 import type { Analysis } from '../analysis/analyze.js';
@@ -9,6 +11,7 @@ import type { Statement } from '../language/ast.js';
 import { toRange } from './convert.js';
 import { hintLabel } from './inlayHints.js';
 import { indexOf, type DocIndex } from './locate.js';
+import type { Construct } from '../language/program.js';
 import { checkCancelled } from './runSafe.js';
 
 const SHAPES_ONLY = { shapes: true, params: false } as const;
@@ -23,52 +26,83 @@ export const SYMBOL_LIMIT = 5000;
 export function documentSymbols(a: Analysis, token?: CancellationToken, limit = SYMBOL_LIMIT): { symbols: DocumentSymbol[]; truncated: number } {
   const ix = indexOf(a);
   const statements = a.parsed.statements;
-  const depths = ix.depths;
-  const ends = new Map<Statement, Statement | undefined>(ix.nestings.map((n) => [n.open, n.end]));
+  const { statements: info, constructs } = a.program;
   const out: DocumentSymbol[] = [];
   let network: DocumentSymbol | undefined;
   let count = 0;
   let truncated = 0;
+  /** The construct a statement opens, if any. */
+  const opened = (i: number) => {
+    const c = info[i].construct === undefined ? undefined : constructs[info[i].construct!];
+    return c && c.open === statements[i] ? c : undefined;
+  };
+  const isSection = (i: number) => {
+    const c = info[i].construct === undefined ? undefined : constructs[info[i].construct!];
+    return !!c && c.sections.includes(statements[i]);
+  };
+  /** Adds a symbol while under the limit; counts what the limit leaves out. */
+  const keep = (make: () => DocumentSymbol | undefined, into: DocumentSymbol[], kind: string): DocumentSymbol | undefined => {
+    if (count >= limit) {
+      if (kind !== 'auto' && kind !== 'end') truncated++;
+      return undefined;
+    }
+    const sym = make();
+    if (sym) {
+      into.push(sym);
+      count++;
+    }
+    return sym;
+  };
 
-  // Symbols of the statements from index i at depth d, until the depth drops; returns the next index.
+  // Symbols of the statements from index i at depth d, until a statement that belongs to an enclosing
+  // construct (`end`, a section line) or, at the top, the next network or block; returns that index.
   const walk = (i: number, depth: number, into: DocumentSymbol[]): number => {
-    while (i < statements.length && depths[i] >= depth) {
+    while (i < statements.length && info[i].depth >= depth) {
       if ((i & 511) === 0) checkCancelled(token);
       const s = statements[i];
-      if (depths[i] > depth) { i++; continue; }
-      const kind = ix.kindOf(s);
-      if (kind === 'end') return i + 1;
+      const kind = info[i].kind;
+      if (info[i].depth > depth) { i++; continue; }
+      if (kind === 'end' || isSection(i)) return i;
       if (depth === 0 && (kind === 'network' || kind === 'block')) return i;
-      const sym = count < limit ? statementSymbol(ix, s, ends) : undefined;
-      if (sym) {
-        into.push(sym);
-        count++;
-      } else if (count >= limit && kind !== 'auto') truncated++;
+      const c = opened(i);
+      const kept = keep(() => statementSymbol(ix, s), into, kind);
       i++;
-      if (kind === 'repeat' || kind === 'block') i = walk(i, depth + 1, sym?.children ?? []);
+      if (c) i = walkConstruct(i, c, kept, depth);
     }
+    return i;
+  };
+  // The body of a construct, then each section with its lines, then its `end`.
+  const walkConstruct = (i: number, c: Construct, sym: DocumentSymbol | undefined, depth: number): number => {
+    i = walk(i, depth + 1, sym?.children ?? []);
+    while (i < statements.length && c.sections.includes(statements[i])) {
+      const at = statements[i];
+      const sec = sym || count >= limit ? keep(() => sectionSymbol(ix, c, at), sym?.children ?? [], 'section') : undefined;
+      i = walk(i + 1, depth + 1, sec?.children ?? []);
+    }
+    if (i < statements.length && statements[i] === c.end) i++;
     return i;
   };
 
   let i = 0;
   while (i < statements.length) {
     const s = statements[i];
-    const kind = ix.kindOf(s);
-    if (depths[i] === 0 && kind === 'block') {
-      const sym = statementSymbol(ix, s, ends)!;
+    const kind = info[i].kind;
+    if (info[i].depth === 0 && kind === 'block' && opened(i)) {
+      const sym = statementSymbol(ix, s)!;
       out.push(sym);
       count++;
-      i = walk(i + 1, 1, sym.children!);
+      i = walkConstruct(i + 1, opened(i)!, sym, 0);
       continue;
     }
-    if (depths[i] === 0 && kind === 'end') { i++; continue; } // an `end` with nothing to close
+    if (info[i].depth === 0 && (kind === 'end' || isSection(i))) { i++; continue; } // an `end` with nothing to close
     if (kind === 'network' || !network) {
       network = networkSymbol(a, s, ix.networkOf(s));
       out.push(network);
       count++;
       if (kind === 'network') { i++; continue; }
     }
-    i = walk(i, 0, network.children!);
+    const next = walk(i, 0, network.children!);
+    i = next > i ? next : i + 1;
   }
   return { symbols: out, truncated };
 }
@@ -87,12 +121,31 @@ function networkSymbol(a: Analysis, first: Statement, net: ReturnType<DocIndex['
   };
 }
 
+/** A `shortcut` or `branch` line: the path it starts, with the shape it gives the merge. */
+function sectionSymbol(ix: DocIndex, c: Construct, s: Statement): DocumentSymbol {
+  const a = ix.analysis;
+  const k = c.sections.indexOf(s);
+  const next = c.sections[k + 1] ?? c.end;
+  // The section runs to the end of the line before the next section or `end`.
+  const nextLine = next ? a.lines.position(next.span.start).line : -1;
+  let stop = nextLine > 0 ? a.lines.lineStart(nextLine) - 1 : s.span.end;
+  if (a.text[stop - 1] === '\r') stop--;
+  const name = c.kind === 'residual' ? 'shortcut' : `branch ${k + 1}`;
+  const shapes = [...new Set(ix.mergesOf(c).map((m) => fmtShape(m.layer.ins?.[k])))];
+  const detail = shapes.length && !shapes.includes('?') ? `→ ${shapes.join(' | ')}` : '';
+  return {
+    name, detail, kind: SymbolKind.Struct, range: toRange(a.lines, { start: s.span.start, end: Math.max(s.span.end, stop) }),
+    selectionRange: toRange(a.lines, s.head.span), children: [],
+  };
+}
+
 /** One line's symbol, or undefined for lines the outline leaves out (`auto`, `end`). */
-function statementSymbol(ix: DocIndex, s: Statement, ends: Map<Statement, Statement | undefined>): DocumentSymbol | undefined {
+function statementSymbol(ix: DocIndex, s: Statement): DocumentSymbol | undefined {
   const a = ix.analysis;
   const kind = ix.kindOf(s);
   const text = [s.head.text, ...s.args.map((t) => t.text)].join(' ');
-  const end = ends.get(s)?.span.end ?? s.span.end;
+  const c = ix.constructOf(s);
+  const end = (c && c.open === s ? c.end?.span.end : undefined) ?? s.span.end;
   const range = toRange(a.lines, { start: s.span.start, end });
   const selectionRange = toRange(a.lines, s.label?.span ?? s.head.span);
   switch (kind) {
@@ -108,6 +161,14 @@ function statementSymbol(ix: DocIndex, s: Statement, ends: Map<Statement, Statem
     }
     case 'repeat':
       return { name: text, detail: hintLabel(ix, s, SHAPES_ONLY) ?? '', kind: SymbolKind.Array, range, selectionRange, children: [] };
+    case 'residual':
+    case 'parallel': {
+      // The merged shape is the `end`'s (or the opener's, when `end` is missing).
+      const closing = c?.open === s ? c.end ?? s : s;
+      return { name: s.label ? `${s.label.text}: ${text}` : text, detail: hintLabel(ix, closing, SHAPES_ONLY) ?? '', kind: SymbolKind.Struct, range, selectionRange, children: [] };
+    }
+    case 'merge':
+      return { name: s.label ? `${s.label.text}: ${text}` : text, detail: hintLabel(ix, s, SHAPES_ONLY) ?? '', kind: SymbolKind.Operator, range, selectionRange };
     case 'call':
       return { name: s.label ? `${s.label.text}: ${text}` : text, detail: hintLabel(ix, s, SHAPES_ONLY) ?? '', kind: SymbolKind.Namespace, range, selectionRange };
     case 'layer':
