@@ -234,6 +234,22 @@ it('7a. a 5,000-line garbage file keeps the editor responsive', async () => {
   }
 });
 
+it('8. resnet18.cnn: a residual\'s `end` shows its merge in the hover and its shape as a hint (issue 9)', async () => {
+  await closeAllEditors();
+  await wb.openFile('zoo/resnet18.cnn');
+  // The first `end` closes layer1's residual: 64×56×56 from the body and the identity shortcut.
+  await wb.waitForLine(/^end\s*→\s*64×56×56/);
+  const h = await wb.hover('end', 'end', /element-wise additions/);
+  assert.match(h, /Inputs:\**\s*identity shortcut: 64×56×56/, h);
+  assert.match(h, /body: 64×56×56/, h);
+  assert.match(h, /Merged shape:\**\s*64×56×56/, h);
+  // The first block's add sees 27×27 pixels (two 3×3 convs after the stem's 11×11 at jump 4).
+  assert.match(h, /Receptive field:\**\s*27×27/, h);
+  assert.match(h, /200,704 element-wise additions/, h);
+  const bar = (await wb.statusBar()).join(' | ');
+  assert.match(bar, /resnet18: 11\.69 ?M params · 1\.81 ?G MACs/, `status bar: ${bar}`);
+});
+
 /** A deterministic garbage file: a valid start, then lines of random tokens, symbols, numbers, long and unbalanced. */
 function garbage(lines) {
   let seed = 12345;
