@@ -103,20 +103,24 @@ function analyzeNetwork(net: NetworkDecl, ctx: Omit<CheckContext, 'net'>): Netwo
   let complete = !!input;
   const cctx: CheckContext = { text: ctx.text, lines: ctx.lines, report: ctx.report, net, constructs: ctx.constructs };
   const decls = net.layers;
+  const one: (Shape | undefined)[] = [undefined];
+  const oneField: (Field | undefined)[] = [undefined];
   for (let index = 0; index < decls.length; index++) {
     const decl = decls[index];
     const ids = decl.inputs;
-    const ins: (Shape | undefined)[] = [];
-    const fs: (Field | undefined)[] = [];
+    const merge = isMerge(decl.spec);
+    // A chain layer reads one input: reuse two one-slot arrays rather than allocate per layer.
+    const ins: (Shape | undefined)[] = merge ? [] : one;
+    const fs: (Field | undefined)[] = merge ? [] : oneField;
     let known = true;
-    for (const j of ids) {
+    for (let k = 0; k < ids.length; k++) {
+      const j = ids[k];
       const sh = j < 0 ? input : shapes[j];
       const f = j < 0 ? inField : fields[j];
-      ins.push(sh);
-      fs.push(f);
+      ins[k] = sh;
+      fs[k] = f;
       if (!sh || !f) known = false;
     }
-    const merge = isMerge(decl.spec);
     if (!known) {
       complete = false;
       layers.push({ index, decl, inputs: ids, ins: merge ? ins : undefined, weights: 0, biases: 0, params: 0, macs: 0, activations: 0, formula: '?' });
