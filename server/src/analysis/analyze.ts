@@ -75,6 +75,7 @@ export interface Analysis {
 /** Parses, lowers and analyses a text. Never throws. `defaultName` names a network without a `network` line. */
 export function analyze(text: string, defaultName = 'network'): Analysis {
   const lines = new LineIndex(text);
+  if (text.length > MAX_TEXT) return tooLargeText(text, lines);
   const parsed = parse(text);
   const program = lower(parsed, text, defaultName);
   const diagnostics: Diagnostic[] = [...program.diagnostics];
@@ -90,6 +91,22 @@ export function analyze(text: string, defaultName = 'network'): Analysis {
   const networks = program.networks.map((n) => analyzeNetwork(n, { text, lines, report, constructs: program.constructs }));
   diagnostics.sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   return { text, lines, parsed, program, networks, diagnostics };
+}
+
+/** Files larger than this (in UTF-16 units, about 2 MB) are not analysed: no network file is near it, and parsing more would keep the server from answering. */
+export const MAX_TEXT = 2_000_000;
+
+/** The analysis of an oversized text: one note on its first line, nothing else. */
+function tooLargeText(text: string, lines: LineIndex): Analysis {
+  const parsed: ParseResult = { statements: [], errors: [], comments: [] };
+  const program: Program = { networks: [], blocks: new Map(), diagnostics: [], constructs: [], statements: [], labels: new Map(), references: [] };
+  const end = Math.max(1, Math.min(text.length, lines.nextLineStart(0) - 1));
+  const mb = (text.length / 1e6).toFixed(1);
+  const diagnostics: Diagnostic[] = [{
+    code: 'too-large', severity: 'error', span: { start: 0, end },
+    message: `this file has ${mb} million characters; CNN Lab analyses files of up to ${(MAX_TEXT / 1e6).toFixed(0)} million (about 100,000 lines), so nothing in it is analysed`,
+  }];
+  return { text, lines, parsed, program, networks: [], diagnostics };
 }
 
 /** Walks a network's graph in execution order, carrying shapes and receptive fields, and runs the checks. */

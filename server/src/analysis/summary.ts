@@ -40,7 +40,6 @@ export function toSummary(a: Analysis, only?: string): Summary {
 
 /** One network's JSON record. */
 export function networkSummary(a: Analysis, n: NetworkResult): SummaryNetwork {
-  const t = n.totals;
   return {
     name: n.name,
     line: a.lines.position(n.decl.span.start).line + 1,
@@ -52,10 +51,16 @@ export function networkSummary(a: Analysis, n: NetworkResult): SummaryNetwork {
       rf: l.rf ? [...l.rf] : null, jump: l.jump ? [...l.jump] : null, padding: l.padding ? [...l.padding] : null, formula: l.formula,
       ...(l.implicitFlatten ? { implicitFlatten: true } : {}),
     })),
-    totals: {
-      params: t.params, macs: t.macs, flops: 2 * t.macs, activations: t.activations, activationBytes: t.activationBytes,
-      paramBytes: t.paramBytes, fcParams: t.fcParams, fcShare: t.fcShare, complete: t.complete,
-    },
+    totals: summaryTotals(n),
+  };
+}
+
+/** One network's totals in the JSON contract (without its layers: the status bar asks on every cursor move). */
+export function summaryTotals(n: NetworkResult): SummaryNetwork['totals'] {
+  const t = n.totals;
+  return {
+    params: t.params, macs: t.macs, flops: 2 * t.macs, activations: t.activations, activationBytes: t.activationBytes,
+    paramBytes: t.paramBytes, fcParams: t.fcParams, fcShare: t.fcShare, complete: t.complete,
   };
 }
 

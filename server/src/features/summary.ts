@@ -1,6 +1,6 @@
 /** The custom requests `cnnLab/summary` and `cnnLab/networkAt`: the core's summary JSON for the client's views. */
 import type { Analysis } from '../analysis/analyze.js';
-import { networkSummary, toSummary, type Summary } from '../analysis/summary.js';
+import { summaryTotals, toSummary, type Summary } from '../analysis/summary.js';
 import type { NetworkAtResult, Position } from '../protocol.js';
 import { toOffset } from './convert.js';
 import { indexOf } from './locate.js';
@@ -19,5 +19,5 @@ export function summary(a: Analysis, network?: string, position?: Position): Sum
 export function networkAt(a: Analysis, position: Position): NetworkAtResult | null {
   const net = indexOf(a).networkAt(toOffset(a.lines, position));
   if (!net) return null;
-  return { name: net.name, line: a.lines.position(net.decl.span.start).line, totals: networkSummary(a, net).totals };
+  return { name: net.name, line: a.lines.position(net.decl.span.start).line, totals: summaryTotals(net) };
 }
