@@ -93,8 +93,8 @@ export function analyze(text: string, defaultName = 'network'): Analysis {
   return { text, lines, parsed, program, networks, diagnostics };
 }
 
-/** Files larger than this (in UTF-16 units, about 2 MB) are not analysed: no network file is near it, and parsing more would keep the server from answering. */
-export const MAX_TEXT = 2_000_000;
+/** Files larger than this (in UTF-16 units, about 1 MB or 60,000 lines) are not analysed: no network file is near it, and parsing more would keep the server from answering. */
+export const MAX_TEXT = 1_000_000;
 
 /** The analysis of an oversized text: one note on its first line, nothing else. */
 function tooLargeText(text: string, lines: LineIndex): Analysis {
@@ -104,7 +104,7 @@ function tooLargeText(text: string, lines: LineIndex): Analysis {
   const mb = (text.length / 1e6).toFixed(1);
   const diagnostics: Diagnostic[] = [{
     code: 'too-large', severity: 'error', span: { start: 0, end },
-    message: `this file has ${mb} million characters; CNN Lab analyses files of up to ${(MAX_TEXT / 1e6).toFixed(0)} million (about 100,000 lines), so nothing in it is analysed`,
+    message: `this file has ${mb} million characters; CNN Lab analyses files of up to ${(MAX_TEXT / 1e6).toFixed(0)} million (about 60,000 lines), so nothing in it is analysed`,
   }];
   return { text, lines, parsed, program, networks: [], diagnostics };
 }

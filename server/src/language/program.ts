@@ -152,10 +152,10 @@ interface Node {
 
 /**
  * At most this many layers after expansion in one document; a `repeat`/`xN` that would pass it is refused.
- * A quarter of a million keeps the analysis of the largest document under about half a second on two busy
- * cores (a million took over two), so no request waits long; ResNet-152 has 515.
+ * A hundred thousand keeps the analysis of the largest document to about half a second on two busy
+ * cores (a million took over two), so no request on another document waits long; ResNet-152 has 515.
  */
-export const MAX_EXPANSION = 250_000;
+export const MAX_EXPANSION = 100_000;
 /** Constructs nest at most this deep (blocks calling blocks count too); deeper ones are refused. */
 export const MAX_DEPTH = 100;
 
