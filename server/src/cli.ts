@@ -2,7 +2,7 @@
  * `cnnlab`: the command-line face of the analysis (and, later, the engine).
  *   cnnlab summary FILE [--network NAME] [--json]
  *   cnnlab check FILE...
- *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors] [--dump DIR] [--png DIR] [--top K]
+ *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth] [--dump DIR] [--png DIR] [--top K]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ class UsageError extends Error {}
 const USAGE = `usage:
   cnnlab summary FILE [--network NAME] [--json]   layer table: shapes, params, MACs, receptive field
   cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
-  cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors]
+  cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth]
              [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
                                                   runs the network on a PNG/JPEG/.npy input`;
 

@@ -31,7 +31,7 @@ export interface RunRequest {
   readonly defaultName?: string;
   /** A PNG or JPEG (resized to the input), or a float32 `.npy` of exactly the input shape. */
   readonly image: FileBytes;
-  /** A `.safetensors` file; deterministic He initialisation from `seed` when absent. */
+  /** A `.safetensors` file or a `.pth`/`.pt` from torch.save; deterministic He initialisation from `seed` when absent. */
   readonly weights?: FileBytes;
   /** Seed of the He initialisation (ignored with weights). */
   readonly seed: number;

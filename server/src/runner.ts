@@ -5,7 +5,7 @@
 import type { Shape } from './language/types.js';
 import type { RunPlan } from './plan.js';
 import {
-  IMAGENET_MEAN, IMAGENET_STD, initParams, loadImageTensor, paramsFromSafetensors, readNpy, tensor, type LayerParams, type Tensor,
+  IMAGENET_MEAN, IMAGENET_STD, initParams, loadImageTensor, paramsFromWeights, readNpy, tensor, type LayerParams, type Tensor,
 } from './engine/index.js';
 
 /** Reads the input: a .npy float32 array of exactly C×H×W, or a PNG/JPEG resized to the input size. */
@@ -21,10 +21,10 @@ export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan): T
   return loadImageTensor(bytes, plan.inputShape, norm, fileName);
 }
 
-/** Parameters from a .safetensors file, or deterministic He initialisation (teaching kernels stay fixed). */
+/** Parameters from a weights file (.safetensors, or .pth/.pt from torch.save), or deterministic He initialisation (teaching kernels stay fixed). */
 export function loadParams(plan: RunPlan, weights?: { bytes: Uint8Array; fileName: string }, seed = 0): LayerParams[] {
   return weights
-    ? paramsFromSafetensors(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs)
+    ? paramsFromWeights(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs)
     : initParams(plan.inputShape, plan.layers, seed, plan.inputs);
 }
 

@@ -2,7 +2,7 @@
  * The built run worker (dist/worker.js, what the extension starts) end to end over its typed messages:
  * progress per layer, every layer's pixels streamed back and its floats kept for queries, the Sobel
  * edge map bright on the edge,
- * cancellation, clear errors for a corrupt image, bad weights and an over-budget run, and
+ * cancellation, weights from .safetensors or .pth, clear errors for a corrupt image, bad weights and an over-budget run, and
  * class-activation maps for a gap + fc network. Build first (`node esbuild.js`; `npm test` does).
  */
 import { test } from 'node:test';
@@ -446,6 +446,31 @@ test('prepare initialises the weights ahead of the run, which then reuses them; 
     assert.deepEqual(w.of(23).map((m) => m.type), ['cancelled']);
     w.send(request(24));
     assert.equal((await w.end(24)).type, 'done');
+  } finally {
+    await w.close();
+  }
+});
+
+test('Run on Image with a .pth checkpoint: the same floats as its .safetensors; a hostile one is a weights error naming the global', async () => {
+  const dir = 'test/fixtures/pth';
+  const text = readRepo(`${dir}/net.cnn`);
+  const bytes = (f: string) => new Uint8Array(readFileSync(repoPath(`${dir}/${f}`)));
+  const image = { bytes: bytes('input.npy'), fileName: 'input.npy' };
+  const w = new RawWorker();
+  try {
+    // One run at a time: a newer run stops the current one, and only the latest run's floats are kept.
+    const floats: Float32Array[][] = [];
+    for (const [id, file] of [[40, 'seq.safetensors'], [41, 'seq_model.pth']] as const) {
+      w.send(request(id, { text, network: undefined, image, weights: { bytes: bytes(file), fileName: file } }));
+      assert.equal((await w.end(id)).type, 'done', file);
+      floats.push(await Promise.all([0, 1, 2, 3].map((i) => w.floats(id, i))));
+    }
+    assert.deepEqual(floats[1], floats[0]);
+
+    w.send(request(42, { text, network: undefined, image, weights: { bytes: bytes('evil_system.pth'), fileName: 'evil_system.pth' } }));
+    const e = await w.end(42);
+    assert.equal(e.type === 'error' && e.kind, 'weights', JSON.stringify(e));
+    assert.match(e.type === 'error' ? e.message : '', /refused to load evil_system\.pth: it asks to call posix\.system, and CNN Lab only reads tensors/);
   } finally {
     await w.close();
   }

@@ -266,14 +266,14 @@ export class RunCommands {
     }
   }
 
-  /** Asks for a .safetensors file, starting where the last one was. */
+  /** Asks for a weights file (.safetensors, or .pth/.pt from torch.save), starting where the last one was. */
   private async pickWeights(): Promise<vscode.Uri | undefined> {
     const state = this.context.workspaceState;
     const lastStr = state.get<string>(LAST_WEIGHTS_KEY);
     const folder = lastStr ? vscode.Uri.joinPath(vscode.Uri.parse(lastStr), '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
     const files = await vscode.window.showOpenDialog({
       canSelectMany: false, openLabel: 'Use These Weights', title: 'CNN Lab: weights for the run',
-      filters: { 'safetensors': ['safetensors'] }, ...(folder ? { defaultUri: folder } : {}),
+      filters: { 'Weights (safetensors, PyTorch)': ['safetensors', 'pth', 'pt'] }, ...(folder ? { defaultUri: folder } : {}),
     });
     const picked = files?.[0];
     if (picked) await state.update(LAST_WEIGHTS_KEY, picked.toString());

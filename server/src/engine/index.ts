@@ -9,8 +9,9 @@ export {
   type DecodedImage, type Normalisation,
 } from './image.js';
 export { tsBackend } from './kernels.js';
-export { countParams, paramsFromSafetensors, paramsFromTensors } from './loadweights.js';
+export { countParams, paramsFromSafetensors, paramsFromTensors, paramsFromWeights, readWeightsFile } from './loadweights.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { parsePth, type PthLimits } from './pth.js';
 export { abortError, bufferPool, runLayer, runNetwork, type RunOptions } from './run.js';
 export { parseSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 export { firstInputShapes, inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';

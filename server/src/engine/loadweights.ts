@@ -11,10 +11,12 @@
  * the single one whose shapes all fit is used.
  */
 import type { LayerSpec } from '../language/types.js';
+import { looksLikePickle, parsePth } from './pth.js';
 import { parseSafetensors, type SafeTensor } from './safetensors.js';
 import { firstInputShapes, hasParams, layerName, layerParamShapes } from './shapes.js';
 import { sameShape, shapeStr } from './tensor.js';
 import { PARAM_NAMES, teachingParams, type LayerParams } from './weights.js';
+import { looksLikeZip } from './zip.js';
 
 const IGNORED_SUFFIXES = new Set(['num_batches_tracked']);
 const USED_SUFFIXES = new Set<string>(PARAM_NAMES.map(([, torchName]) => torchName));
@@ -153,6 +155,30 @@ export function paramsFromSafetensors(
   inputs?: readonly (readonly number[])[],
 ): LayerParams[] {
   return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label, inputs);
+}
+
+/**
+ * The tensors of a weights file, by its content rather than its name: a ZIP archive is read as a
+ * `torch.save` checkpoint (.pth/.pt), anything else as safetensors. `label` (the file name) prefixes errors.
+ */
+export function readWeightsFile(bytes: Uint8Array, label = 'weights'): SafeTensor[] {
+  if (looksLikeZip(bytes)) return parsePth(bytes, label);
+  if (looksLikePickle(bytes)) {
+    throw new Error(`${label}: is a PyTorch file in the format before torch 1.6 (or saved with _use_new_zipfile_serialization=False); ` +
+      'load it in PyTorch and torch.save its state_dict again, or save it as .safetensors');
+  }
+  return parseSafetensors(bytes, label);
+}
+
+/**
+ * Reads a weights file (.safetensors, or a .pth/.pt from torch.save) and assigns its tensors to the
+ * layers; `label` (the file name) prefixes errors; `inputs` gives a graph's edges (a chain without it).
+ */
+export function paramsFromWeights(
+  bytes: Uint8Array, inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
+  inputs?: readonly (readonly number[])[],
+): LayerParams[] {
+  return paramsFromTensors(readWeightsFile(bytes, label), inputShape, layers, label, inputs);
 }
 
 /** Total number of float parameters in a params list, for reporting what was loaded. */
