@@ -26,8 +26,25 @@ export class FrameGuard extends Transform {
     super();
   }
 
+  /** Chunks of a frame whose length is known, held until it is complete (joining on every chunk would be quadratic). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Bytes the frame being held needs in all (0: none is). */
+  private need = 0;
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (this.need > 0) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      if (this.heldBytes < this.need) return done();
+      chunk = Buffer.concat(this.held, this.heldBytes);
+      this.held = [];
+      this.heldBytes = 0;
+      this.need = 0;
+    } else if (this.buf.length) {
+      chunk = Buffer.concat([this.buf, chunk]);
+    }
+    this.buf = chunk;
     this.drain();
     done();
   }
@@ -69,7 +86,14 @@ export class FrameGuard extends Transform {
         this.skip = length;
         continue;
       }
-      if (this.buf.length < total) return;
+      if (this.buf.length < total) {
+        // Hold the chunks until the body is complete.
+        this.held = [this.buf];
+        this.heldBytes = this.buf.length;
+        this.need = total;
+        this.buf = Buffer.alloc(0);
+        return;
+      }
       this.push(this.buf.subarray(0, total));
       this.buf = this.buf.subarray(total);
     }
