@@ -15,6 +15,7 @@ import type { LayerMessage } from '../../server/src/runMessages.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView } from '../../client/src/run/messages.js';
+import { channelLog } from '../../client/src/run/log.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
@@ -275,7 +276,11 @@ test('a run is shown as it goes: started from the analysis, layers checked as th
   assert.equal(view.runMs, 5);
   assert.deepEqual(view.top, [{ index: 0, value: 1 }]);
   assert.equal(run.view, view);
+  assert.equal(view.backendNote, undefined);
   assert.throws(() => startRun(ctx, a, n, started(3)), /runs 3 layers, the network has 2/);
+  // A slow fallback reaches the panel's view, whose header shows it.
+  const slow = startRun(ctx, a, n, { ...started(2), backendNote: 'the WebAssembly SIMD kernels did not load (x)' });
+  assert.equal(slow.view.backendNote, 'the WebAssembly SIMD kernels did not load (x)');
 });
 
 test('the page allows only its nonce\'d script and the extension\'s stylesheet, and loads nothing remote', () => {
@@ -286,6 +291,7 @@ test('the page allows only its nonce\'d script and the extension\'s stylesheet, 
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
   assert.match(html, /<script nonce="abc123" src="vscode-resource:\/\/ext\/dist\/webview\.js"><\/script>/);
   assert.doesNotMatch(html, /https?:\/\//);
+  assert.match(html, /<div id="backend-note" class="backend-note" role="status" hidden><\/div>/);
   for (const id of ['input-canvas', 'overlay-canvas', 'rf-box', 'rf-info', 'overlay-select', 'layers', 'diagram', 'summary-table', 'rerun', 'colormap-toggle']) {
     assert.match(html, new RegExp(`id="${id}"`), id);
   }
@@ -312,4 +318,18 @@ test('the VGG16 diagram: the input and one block per conv, pool and fc, with sha
   assert.equal(blocks[0], 'input');
   assert.doesNotMatch(svg, /blk-relu|style=/);
   for (const label of ['64×224×224', '128×112×112', '512×7×7', '4096', '1000']) assert.match(svg, new RegExp(`>${label}</text>`), label);
+});
+
+test('the run log writes "[Level - time] message" lines into the channel, as the language client does', () => {
+  const lines: string[] = [];
+  const log = channelLog({ appendLine: (l) => lines.push(l) }, () => new Date(2026, 0, 2, 3, 4, 5));
+  log.warn('the WebAssembly SIMD kernels did not load');
+  log.error('run 3 failed (input): x.png: not a valid PNG');
+  log.info('hello');
+  const time = new Date(2026, 0, 2, 3, 4, 5).toLocaleTimeString();
+  assert.deepEqual(lines, [
+    `[Warn - ${time}] the WebAssembly SIMD kernels did not load`,
+    `[Error - ${time}] run 3 failed (input): x.png: not a valid PNG`,
+    `[Info - ${time}] hello`,
+  ]);
 });

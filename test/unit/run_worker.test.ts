@@ -15,6 +15,7 @@ import { writeNpy } from '../../server/src/engine/index.js';
 import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
 import { RunClient, RunError } from '../../client/src/run/runClient.js';
+import type { Log } from '../../client/src/run/log.js';
 import { repoPath, readRepo } from '../helpers/core.js';
 
 const WORKER = repoPath('dist/worker.js');
@@ -24,11 +25,13 @@ const SHAPES_PNG = new Uint8Array(readFileSync(repoPath('samples/images/shapes.p
 
 /** A worker speaking the raw protocol, recording every message. */
 class RawWorker {
-  readonly worker = new Worker(WORKER, { execArgv: [] });
+  readonly worker: Worker;
   readonly messages: FromWorker[] = [];
   private waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
 
-  constructor() {
+  /** `env` adds to (or overrides) the worker's environment variables. */
+  constructor(env: Record<string, string> = {}) {
+    this.worker = new Worker(WORKER, { execArgv: [], env: { ...process.env, ...env } });
     this.worker.on('message', (m: FromWorker) => {
       this.messages.push(m);
       this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
@@ -417,5 +420,64 @@ test('prepare initialises the weights ahead of the run, which then reuses them; 
     assert.equal((await w.end(24)).type, 'done');
   } finally {
     await w.close();
+  }
+});
+
+/** A Log that keeps its entries, for asserting what was reported. */
+function memoryLog(): Log & { readonly entries: string[] } {
+  const entries: string[] = [];
+  return { entries, info: (m) => entries.push(`info: ${m}`), warn: (m) => entries.push(`warn: ${m}`), error: (m) => entries.push(`error: ${m}`) };
+}
+
+test('when the SIMD kernels cannot load, the run says so: TypeScript kernels, a backendNote with the reason, and the client logs it', async () => {
+  // The variable names the kernels' file; the bundle has no kernels.wat to assemble instead.
+  const missing = '/nonexistent/cnnlab-simd.wasm';
+  const w = new RawWorker({ CNNLAB_SIMD_WASM: missing });
+  try {
+    w.send(request(30));
+    const started = await w.next((m) => m.id === 30 && m.type === 'started');
+    assert.ok(started.type === 'started');
+    assert.equal(started.backend, 'typescript');
+    assert.match(started.backendNote ?? '', /^the WebAssembly SIMD kernels did not load \(SIMD kernels not found: looked for \/nonexistent\/cnnlab-simd\.wasm and .*kernels\.wat\); the slower TypeScript kernels run instead$/);
+    assert.equal((await w.end(30)).type, 'done');
+    // Asking for the TypeScript kernels is no fallback: no note.
+    w.send(request(31, { backend: 'typescript' }));
+    const s2 = await w.next((m) => m.id === 31 && m.type === 'started');
+    assert.equal(s2.type === 'started' && s2.backendNote, undefined);
+  } finally {
+    await w.close();
+  }
+
+  const saved = process.env.CNNLAB_SIMD_WASM;
+  process.env.CNNLAB_SIMD_WASM = missing; // the client's worker copies the environment when it starts
+  const log = memoryLog();
+  const client = new RunClient(WORKER, 1500, log);
+  try {
+    const o = await client.run({ text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET });
+    assert.equal(o.started.backend, 'typescript');
+    assert.ok(log.entries.some((e) => /^warn: run 1 \(sobel-x\): the WebAssembly SIMD kernels did not load \(SIMD kernels not found/.test(e)), log.entries.join('\n'));
+  } finally {
+    client.dispose();
+    if (saved === undefined) delete process.env.CNNLAB_SIMD_WASM;
+    else process.env.CNNLAB_SIMD_WASM = saved;
+  }
+});
+
+test('RunClient logs what it used to swallow: a callback that throws (the run goes on) and a failed run with its detail', async () => {
+  const log = memoryLog();
+  const client = new RunClient(WORKER, 1500, log);
+  try {
+    const params = { text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET };
+    const o = await client.run(params, { onProgress: () => { throw new TypeError('the progress bar is gone'); } });
+    assert.equal(o.layers.length, 1, 'the run finished despite the callback');
+    assert.ok(log.entries.some((e) => /^error: run 1: the onProgress callback failed: TypeError: the progress bar is gone\n\s+at /.test(e)), log.entries.join('\n'));
+    // A damaged PNG: the user's message says what is wrong; the log also has the decoder's own words.
+    const broken = new Uint8Array(EDGE_PNG);
+    broken[EDGE_PNG.length - 20] ^= 0xff; // inside the image data: its checksum no longer matches
+    await assert.rejects(client.run({ ...params, image: { bytes: broken, fileName: 'broken.png' } }), (e: unknown) => e instanceof RunError && e.kind === 'input');
+    const entry = log.entries.find((e) => e.startsWith('error: run 2 failed (input): broken.png'));
+    assert.ok(entry, log.entries.join('\n'));
+  } finally {
+    client.dispose();
   }
 });

@@ -10,6 +10,7 @@ import { analyze } from '../../../server/src/analysis/analyze.js';
 import { planRun } from '../../../server/src/plan.js';
 import type { RunOrigin } from './messages.js';
 import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork, startRun } from './model.js';
+import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
 import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
 
@@ -42,6 +43,7 @@ export class RunCommands {
     private readonly context: vscode.ExtensionContext,
     private readonly client: RunClient,
     private readonly panel: FeatureMapsPanel,
+    private readonly log: Log,
   ) {}
 
   /**
@@ -135,7 +137,8 @@ export class RunCommands {
           this.panel.show(startRun(ctx, analysis, network, m));
           shown = true;
         } catch (e) {
-          console.error('CNN Lab: cannot show the run as it goes:', e); // shown whole at the end instead
+          // Shown whole at the end instead.
+          this.log.error(`cannot show the run as it goes: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         }
       },
       onLayer: (m) => {

@@ -71,6 +71,8 @@ export interface RunView {
   readonly imageName: string;
   readonly weightsName?: string;
   readonly backend: 'simd' | 'typescript';
+  /** Why the run uses slower kernels than it could (StartedMessage.backendNote); the header shows it. */
+  readonly backendNote?: string;
   readonly loadMs: number;
   /** Milliseconds in the layers; absent while the run goes on (layers are shown as they finish). */
   readonly runMs?: number;

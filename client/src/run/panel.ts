@@ -12,6 +12,7 @@ import { makeNonce } from '../webviewHtml.js';
 import { featureMapsHtml } from './html.js';
 import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
+import { consoleLog, type Log } from './log.js';
 import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
 
 /** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
@@ -47,12 +48,14 @@ export class FeatureMapsPanel implements vscode.Disposable {
    * @param rerun called when the webview asks to run again, or a restored panel needs its run
    * @param query asks the run worker about a layer of one of its runs (RunClient.query)
    * @param closed called when the user closes the panel
+   * @param log where the panel's own failures go (the "CNN Lab" output channel)
    */
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly rerun: (origin: RunOrigin) => void,
     private readonly query: (run: number, q: LayerQuery) => Promise<QueryResult>,
     private readonly closed: () => void = () => undefined,
+    private readonly log: Log = consoleLog,
   ) {
     this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
       const origin = this.origin;
@@ -140,7 +143,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
   private ask(run: StoredRun, q: LayerQuery, then: (r: QueryResult) => void): void {
     this.query(run.workerRun, q).then((r) => {
       if (this.run === run) then(r);
-    }, (e: unknown) => console.warn(`CNN Lab feature maps: layer ${q.index}: ${e instanceof Error ? e.message : String(e)}`));
+    }, (e: unknown) => this.log.warn(`feature maps: layer ${q.index}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** Completes the run in progress (its time, largest outputs and class-activation maps). */
@@ -248,7 +251,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
       if (!isFromView(raw)) return;
       this.handle(raw);
     } catch (e) {
-      console.error('CNN Lab feature maps:', e);
+      this.log.error(`feature maps: a message from the panel failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     }
   }
 

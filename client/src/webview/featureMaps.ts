@@ -507,6 +507,10 @@ function renderRunInfo(r: RunView): void {
   const time = r.runMs === undefined ? 'running…' : `in ${fmtMs(r.runMs)}`;
   $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs ${time} `
     + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
+  // A slow fallback is said in the header, not only in the log: the user sees why the run is slow.
+  const note = $('backend-note');
+  note.textContent = r.backendNote ? `${r.backendNote[0].toUpperCase()}${r.backendNote.slice(1)}.` : '';
+  note.hidden = !r.backendNote;
   $('content').dataset.running = String(r.runMs === undefined);
 }
 
