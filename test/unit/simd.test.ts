@@ -61,20 +61,21 @@ function outSize(n: number, k: number, s: number, p: number, d: number): number 
 
 /**
  * The definition of PyTorch's conv2d (cross-correlation, zero padding), in float64. inp is (Cin, H, W).
- * With `rss` it gives √(Σ t²) over the terms t (bias included) instead: the scale of the rounding errors.
+ * Also gives, per output, √(Σ t²) over the terms t it sums (bias included): the scale of the rounding errors.
  */
 function referenceConv(inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                       [cin, h, w]: [number, number, number], spec: ConvSpec, rss = false): Float64Array {
-  const f = rss ? (x: number) => x * x : (x: number) => x;
+                       [cin, h, w]: [number, number, number], spec: ConvSpec): { out: Float64Array; rss: Float64Array } {
   const [kh, kw] = spec.kernel, [sh, sw] = spec.stride, [ph, pw] = spec.padding, [dh, dw] = spec.dilation;
   const ho = outSize(h, kh, sh, ph, dh), wo = outSize(w, kw, sw, pw, dw);
   const cinG = cin / spec.groups, coutG = spec.outChannels / spec.groups;
   const out = new Float64Array(spec.outChannels * ho * wo);
+  const rss = new Float64Array(out.length);
   for (let co = 0; co < spec.outChannels; co++) {
     const g = Math.floor(co / coutG);
     for (let oy = 0; oy < ho; oy++) {
       for (let ox = 0; ox < wo; ox++) {
-        let sum = bias ? f(bias[co]) : 0;
+        let sum = bias ? bias[co] : 0;
+        let squares = sum * sum;
         for (let ci = 0; ci < cinG; ci++) {
           for (let ky = 0; ky < kh; ky++) {
             const iy = oy * sh - ph + ky * dh;
@@ -82,15 +83,18 @@ function referenceConv(inp: Float32Array, weight: Float32Array, bias: Float32Arr
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * sw - pw + kx * dw;
               if (ix < 0 || ix >= w) continue;
-              sum += f(inp[((g * cinG + ci) * h + iy) * w + ix] * weight[((co * cinG + ci) * kh + ky) * kw + kx]);
+              const t = inp[((g * cinG + ci) * h + iy) * w + ix] * weight[((co * cinG + ci) * kh + ky) * kw + kx];
+              sum += t;
+              squares += t * t;
             }
           }
         }
-        out[(co * ho + oy) * wo + ox] = rss ? Math.sqrt(sum) : sum;
+        out[(co * ho + oy) * wo + ox] = sum;
+        rss[(co * ho + oy) * wo + ox] = Math.sqrt(squares);
       }
     }
   }
-  return out;
+  return { out, rss };
 }
 
 const convCases: ConvCase[] = [
@@ -182,8 +186,8 @@ for (const [index, c] of convCases.entries()) {
     const inp = randomArray(c.cin * c.h * c.w, next);
     const weight = randomArray(c.cout * (c.cin / spec.groups) * c.k[0] * c.k[1], next, 1 / Math.sqrt(c.cin / spec.groups * c.k[0] * c.k[1]));
     const bias = spec.bias ? randomArray(c.cout, next) : null;
-    const want = { shape: outShape, data: referenceConv(inp, weight, bias, inShape, spec) };
-    const rss = referenceConv(inp, weight, bias, inShape, spec, true);
+    const { out: wantData, rss } = referenceConv(inp, weight, bias, inShape, spec);
+    const want = { shape: outShape, data: wantData };
     const n = (c.cin / spec.groups) * c.k[0] * c.k[1] + (bias ? 1 : 0);
     // Layers that take the Winograd path are checked with both tile sizes.
     const winograd = c.k[0] === 3 && c.k[1] === 3 && spec.stride.every((v) => v === 1) &&
@@ -218,10 +222,9 @@ test('conv2d reuses its memory across calls of different sizes', async () => {
     const weight = randomArray(cout * cin * 9, next, 0.1);
     const out = new Float32Array(cout * size * size);
     backend.conv2d(out, inp, weight, null, [cin, size, size], spec, [cout, size, size]);
-    const rss = referenceConv(inp, weight, null, [cin, size, size], spec, true);
+    const want = referenceConv(inp, weight, null, [cin, size, size], spec);
     // Whichever path the kernels choose, F(4x4)'s constant covers it.
-    checkTensor(`${cin}->${cout} at ${size}`, out, referenceConv(inp, weight, null, [cin, size, size], spec),
-      { rtol: F32_UNIT, atol: sumTolerance(rss, cin * 9, C_WINOGRAD[4]) }, false);
+    checkTensor(`${cin}->${cout} at ${size}`, out, want.out, { rtol: F32_UNIT, atol: sumTolerance(want.rss, cin * 9, C_WINOGRAD[4]) }, false);
   }
 });
 
