@@ -224,7 +224,8 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const { id } = req;
   const p = plan(req);
   const loadStart = performance.now();
-  const input = stage('input', () => loadInput(req.image.bytes, req.image.fileName, p));
+  // Decoding the image counts in the run's memory budget: it may use what the network leaves of it.
+  const input = stage('input', () => loadInput(req.image.bytes, req.image.fileName, p, { maxBytes: req.budget.maxMemoryBytes - p.memoryBytes }));
   const picture = inputPicture(input, req.image.fileName, p);
   let params: LayerParams[];
   let paramsCached = false;

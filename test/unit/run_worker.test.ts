@@ -16,6 +16,7 @@ import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
 import { RunClient, RunError } from '../../client/src/run/runClient.js';
 import type { Log } from '../../client/src/run/log.js';
+import { goodJpeg, lyingJpeg, pngBomb } from '../helpers/hostile.js';
 import { repoPath, readRepo } from '../helpers/core.js';
 
 const WORKER = repoPath('dist/worker.js');
@@ -471,13 +472,34 @@ test('RunClient logs what it used to swallow: a callback that throws (the run go
     const o = await client.run(params, { onProgress: () => { throw new TypeError('the progress bar is gone'); } });
     assert.equal(o.layers.length, 1, 'the run finished despite the callback');
     assert.ok(log.entries.some((e) => /^error: run 1: the onProgress callback failed: TypeError: the progress bar is gone\n\s+at /.test(e)), log.entries.join('\n'));
-    // A damaged PNG: the user's message says what is wrong; the log also has the decoder's own words.
-    const broken = new Uint8Array(EDGE_PNG);
-    broken[EDGE_PNG.length - 20] ^= 0xff; // inside the image data: its checksum no longer matches
-    await assert.rejects(client.run({ ...params, image: { bytes: broken, fileName: 'broken.png' } }), (e: unknown) => e instanceof RunError && e.kind === 'input');
-    const entry = log.entries.find((e) => e.startsWith('error: run 2 failed (input): broken.png'));
-    assert.ok(entry, log.entries.join('\n'));
+    // A damaged JPEG: the user's message says what is wrong; the log also has the decoder's own words.
+    const good = goodJpeg(16, 16);
+    const badScan = good.slice();
+    badScan[good.findIndex((b, i) => b === 0xff && good[i + 1] === 0xda) + 5] = 99; // a colour component the frame lacks
+    await assert.rejects(client.run({ ...params, image: { bytes: badScan, fileName: 'scan.jpg' } }),
+      (e: unknown) => e instanceof RunError && e.kind === 'input' && e.message === 'scan.jpg: the JPEG is damaged: its compressed data cannot be decoded');
+    const entry = log.entries.find((e) => e.startsWith('error: run 2 failed (input): scan.jpg: the JPEG is damaged'));
+    assert.match(entry ?? '', /\ncaused by: TypeError: Cannot set properties of undefined \(setting 'huffmanTableDC'\)/, log.entries.join('\n'));
   } finally {
     client.dispose();
+  }
+});
+
+test('hostile images reach the worker as typed input errors: a PNG bomb, and a JPEG whose decoding the memory budget leaves no room for', async () => {
+  const w = new RawWorker();
+  try {
+    w.send(request(40, { image: { bytes: pngBomb(1024), fileName: 'bomb.png' } }));
+    const e1 = await w.end(40);
+    assert.ok(e1.type === 'error' && e1.kind === 'input', JSON.stringify(e1));
+    assert.match(e1.message, /^bomb\.png: not a valid PNG: its image data inflates to more than the 2 bytes a 1×1 image needs/);
+    // The budget's 2 GB less the network's needs leave less than the 3.5 GB decoding and converting would take.
+    w.send(request(41, { image: { bytes: lyingJpeg(10000, 10000), fileName: 'lying.jpg' } }));
+    const e2 = await w.end(41);
+    assert.ok(e2.type === 'error' && e2.kind === 'input', JSON.stringify(e2));
+    assert.match(e2.message, /^lying\.jpg: decoding and converting this 10000×10000 JPEG needs about 3\.5 GB of memory, more than the 2\.0 GB it may use \(what the run's memory budget leaves after the network's 1 MB\); use a smaller image or raise the budget$/);
+    w.send(request(42));
+    assert.equal((await w.end(42)).type, 'done', 'the worker lives on');
+  } finally {
+    await w.close();
   }
 });
