@@ -14,7 +14,8 @@ import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
-import { isFromView } from '../../client/src/run/messages.js';
+import { isFromView, parseRunOrigin, parseViewState } from '../../client/src/run/messages.js';
+import { makeNonce } from '../../client/src/webviewHtml.js';
 import { channelLog } from '../../client/src/run/log.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
@@ -332,4 +333,37 @@ test('the run log writes "[Level - time] message" lines into the channel, as the
     `[Error - ${time}] run 3 failed (input): x.png: not a valid PNG`,
     `[Info - ${time}] hello`,
   ]);
+});
+
+test('a restored panel\'s state is checked field by field: only file URIs of the kinds a run reads, typed fields, sane ranges', () => {
+  const origin = { uri: 'file:///home/me/nets/vgg.cnn', network: 'vgg16', image: 'file:///home/me/cat%201.JPG', weights: 'file:///w/vgg16.safetensors', seed: 3 };
+  const good = { origin, expanded: [0, 3], expandedFor: 'x#vgg16#38', colormap: 'viridis', overlay: 'cam:2', opacity: 55, tile: 72 };
+  assert.deepEqual(parseViewState(good), good);
+  assert.deepEqual(parseViewState({ origin: { ...origin, weights: undefined } }).origin, { uri: origin.uri, network: 'vgg16', image: origin.image, seed: 3 });
+  // Anything else in the origin drops it: other schemes, other kinds of file, queries, wrong types.
+  for (const bad of [
+    { uri: 'https://evil.example/x.cnn' }, { uri: 'vscode-remote://h/x.cnn' }, { uri: 'file:///etc/passwd' }, { image: 'file:///dev/zero' },
+    { image: 'file:///x.png?y=1' }, { image: 'command:workbench.action.quit' }, { weights: 'file:///w/vgg16.bin' }, { weights: 7 },
+    { seed: -1 }, { seed: 1.5 }, { seed: '3' }, { network: '' }, { network: 'n'.repeat(201) }, { network: { toString: 'x' } },
+    { uri: `file:///${'a'.repeat(5000)}.cnn` },
+  ]) {
+    assert.equal(parseViewState({ origin: { ...origin, ...bad } }).origin, undefined, JSON.stringify(bad));
+  }
+  assert.equal(parseRunOrigin(null), undefined);
+  // Other fields of the wrong type or out of range are dropped one by one; the rest stays.
+  assert.deepEqual(parseViewState({ origin, expanded: [1, -2], colormap: 'jet', overlay: 'sum:x', opacity: 400, tile: 1e9, expandedFor: 5 }), { origin });
+  assert.deepEqual(parseViewState({ expanded: 'all', overlay: '', opacity: 0 }), { overlay: '', opacity: 0 });
+  for (const junk of [undefined, null, 42, 'state', [1, 2]]) assert.deepEqual(parseViewState(junk), {});
+});
+
+test('nonces come from the cryptographic random source: 32 characters of [A-Za-z0-9], different every time', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const n = makeNonce();
+    assert.match(n, /^[A-Za-z0-9]{32}$/);
+    seen.add(n);
+  }
+  assert.equal(seen.size, 200);
+  // A test may still ask for a fixed one.
+  assert.equal(makeNonce(() => 0), 'A'.repeat(32));
 });

@@ -4,7 +4,6 @@
  */
 import * as vscode from 'vscode';
 import { RunCommands } from './commands.js';
-import type { ViewState } from './messages.js';
 import type { Log } from './log.js';
 import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
 import { RunClient } from './runClient.js';
@@ -33,9 +32,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, log: Log):
     vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(false, uri, network)),
     vscode.commands.registerCommand(RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(true, uri, network)),
     vscode.window.registerWebviewPanelSerializer(FEATURE_MAPS_VIEW_TYPE, {
-      deserializeWebviewPanel: async (webviewPanel: vscode.WebviewPanel, state: unknown) => {
-        panel.restore(webviewPanel, (state && typeof state === 'object' ? state : undefined) as ViewState | undefined);
-      },
+      // The state is the page's own: restore() checks it before opening anything it names.
+      deserializeWebviewPanel: (webviewPanel: vscode.WebviewPanel, state: unknown) => panel.restore(webviewPanel, state),
     }),
   );
 }

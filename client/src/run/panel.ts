@@ -10,10 +10,23 @@
 import * as vscode from 'vscode';
 import { makeNonce } from '../webviewHtml.js';
 import { featureMapsHtml } from './html.js';
-import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
+import { isFromView, parseViewState, type FromView, type RunOrigin, type ToView } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
 import { consoleLog, type Log } from './log.js';
 import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
+
+/** The files of a run (source, image, weights) that are not regular files on disk any more, by name. */
+async function missingFiles(origin: RunOrigin): Promise<string[]> {
+  const uris = [origin.uri, origin.image, ...(origin.weights ? [origin.weights] : [])].map((u) => vscode.Uri.parse(u, true));
+  const present = await Promise.all(uris.map(async (u) => {
+    try {
+      return ((await vscode.workspace.fs.stat(u)).type & vscode.FileType.File) !== 0;
+    } catch {
+      return false;
+    }
+  }));
+  return uris.filter((_, i) => !present[i]).map((u) => u.path.split('/').pop() ?? u.path);
+}
 
 /** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
 export const FEATURE_MAPS_VIEW_TYPE = 'cnnLab.featureMaps';
@@ -184,17 +197,31 @@ export class FeatureMapsPanel implements vscode.Disposable {
     this.post({ type: 'message', text, origin: origin ?? this.origin });
   }
 
-  /** Adopts a panel VS Code restored after a reload, and repeats the run it showed. */
-  restore(panel: vscode.WebviewPanel, state: ViewState | undefined): void {
+  /**
+   * Adopts a panel VS Code restored after a reload, and repeats the run it showed. The state comes
+   * from the page, so it is checked before anything is opened: every field typed, the origin's URIs
+   * `file:` URIs of the kinds a run reads (parseViewState), and each of those files still there.
+   */
+  async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
     if (this.panel && this.panel !== panel) this.panel.dispose();
     this.attach(panel);
-    const origin = state?.origin;
-    if (origin) {
-      this.note = { text: `Running ${origin.network} again…`, origin };
-      this.rerun(origin);
-    } else {
-      this.note = { text: 'Nothing to show yet: run "CNN Lab: Run on Image" on a .cnn file.' };
+    const origin = parseViewState(raw).origin;
+    const stored = !!raw && typeof raw === 'object' && (raw as { origin?: unknown }).origin !== undefined;
+    const nothing = 'Nothing to show yet: run "CNN Lab: Run on Image" on a .cnn file.';
+    if (!origin) {
+      if (stored) this.log.warn('feature maps: the restored panel\'s run was not repeated: its saved state is not a run of local files');
+      this.note = { text: nothing };
+      return;
     }
+    const missing = await missingFiles(origin);
+    if (missing.length) {
+      this.log.warn(`feature maps: the restored panel's run was not repeated: ${missing.join(', ')} no longer there`);
+      this.note = { text: `The run this panel showed cannot be repeated: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} no longer there.` };
+      this.post({ type: 'message', text: this.note.text });
+      return;
+    }
+    this.note = { text: `Running ${origin.network} again…`, origin };
+    this.rerun(origin);
   }
 
   private ensurePanel(): vscode.WebviewPanel {

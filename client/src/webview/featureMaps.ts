@@ -15,19 +15,20 @@
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
 import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
-import type { FromView, LayerView, RunView, ToView, ViewState } from '../run/messages.js';
+import { parseViewState, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut } from './colormap.js';
 import { diagramSvg } from './diagram.js';
 
 interface VsCodeApi {
   postMessage(m: FromView): void;
-  getState(): ViewState | undefined;
+  getState(): unknown;
   setState(s: ViewState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-let state: ViewState = vscode.getState() ?? {};
+// The saved state is checked like anything else from outside: a field of the wrong type is dropped.
+let state: ViewState = parseViewState(vscode.getState());
 let run: RunView | undefined;
 
 /** Pixels of the layers received for the current run: channels tiles of tileH×tileW bytes. */
