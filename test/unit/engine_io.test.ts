@@ -138,7 +138,8 @@ describe('safetensors', () => {
       /needs 4000000000000000000 bytes/);
     const bad = rawSafetensors({ w: 1 }, 0);
     bad[8] = 0x5b; // '[' makes the JSON invalid
-    assert.throws(() => parseSafetensors(bad), /header is not valid UTF-8 JSON/);
+    assert.throws(() => parseSafetensors(bad), (e: Error) =>
+      e.message === 'safetensors: not a valid safetensors file: its header is not valid UTF-8 JSON' && e.cause instanceof SyntaxError);
     assert.throws(() => parseSafetensors(rawSafetensors([1, 2], 0)), /header is not a JSON object/);
   });
 });

@@ -97,9 +97,29 @@ function checkLimits(h: ImageHeader, bytes: number, limits: DecodeLimits | undef
  * header is read and checked against `limits` before any pixel is decoded.
  */
 export function decodeImage(bytes: Uint8Array, label = 'image', limits?: DecodeLimits): DecodedImage {
-  const header = readImageHeader(bytes, label);
-  checkLimits(header, header.decodeBytes, limits, label, 'decoding');
-  return header.format === 'png' ? decodePng(bytes, label) : decodeJpg(bytes, label, header, limits);
+  const layout = readLayout(bytes, label);
+  checkLimits(layout.header, layout.header.decodeBytes, limits, label, 'decoding');
+  return decodeLayout(bytes, label, layout, limits);
+}
+
+/** A file's checked layout: its header, and for a PNG its chunks. */
+interface Layout {
+  readonly header: ImageHeader;
+  readonly png?: PngLayout;
+}
+
+/** Walks a PNG's chunks or a JPEG's markers once (readImageHeader's checks), keeping what decoding needs. */
+function readLayout(bytes: Uint8Array, label: string): Layout {
+  if (isPng(bytes)) {
+    const png = pngLayout(bytes, label);
+    return { png, header: png.header };
+  }
+  return { header: readImageHeader(bytes, label) };
+}
+
+/** Decodes a file whose layout has been read and whose limits have been checked. */
+function decodeLayout(bytes: Uint8Array, label: string, layout: Layout, limits?: DecodeLimits): DecodedImage {
+  return layout.png ? decodePng(bytes, label, layout.png) : decodeJpg(bytes, label, layout.header, limits);
 }
 
 // ---- PNG ----------------------------------------------------------------------------------------
@@ -205,8 +225,8 @@ function pngLayout(bytes: Uint8Array, label: string): PngLayout {
  * at the exact size the header implies (a decompression bomb stops at that size, before it costs
  * anything), then has pngjs decode it, knowing its inflate is bounded by the same size.
  */
-function decodePng(bytes: Uint8Array, label: string): DecodedImage {
-  const { header, idat, inflatedBytes } = pngLayout(bytes, label);
+function decodePng(bytes: Uint8Array, label: string, layout: PngLayout): DecodedImage {
+  const { header, idat, inflatedBytes } = layout;
   const { width, height } = header;
   let inflated: Uint8Array;
   try {
@@ -442,10 +462,10 @@ export function normalise(data: Float32Array, channels: number, plane: number, n
 export function loadImageTensor(
   bytes: Uint8Array, inputShape: readonly number[], norm?: Normalisation, label = 'image', limits?: DecodeLimits,
 ): Tensor {
-  const header = readImageHeader(bytes, label);
+  const layout = readLayout(bytes, label);
+  const { header } = layout;
   const c = inputShape[0] ?? 3;
   const conversion = 4 * c * header.width * header.height + 4 * inputShape.reduce((a, b) => a * b, 1);
   checkLimits(header, header.decodeBytes + conversion, limits, label, 'decoding and converting');
-  const img = header.format === 'png' ? decodePng(bytes, label) : decodeJpg(bytes, label, header, limits);
-  return imageToTensor(img, inputShape, norm);
+  return imageToTensor(decodeLayout(bytes, label, layout, limits), inputShape, norm);
 }

@@ -52,7 +52,8 @@ export function parseSafetensors(bytes: Uint8Array, label = 'safetensors'): Safe
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
-    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    // The parser's own words (a position, a token) stay in the cause, for a log.
+    throw new Error(`${label}: not a valid safetensors file: its header is not valid UTF-8 JSON`, { cause: e });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
 
