@@ -5,11 +5,12 @@
  *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth] [--dump DIR] [--png DIR] [--top K]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
+import { FileRefused, readRegularFile, type FileKind } from './files.js';
 import { DEFAULT_BUDGET, planRun } from './plan.js';
 import { loadInput, loadParams, topK } from './runner.js';
 import { tuneYoungGeneration } from './heap.js';
@@ -24,15 +25,22 @@ const USAGE = `usage:
              [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
                                                   runs the network on a PNG/JPEG/.npy input`;
 
-function load(file: string): Analysis {
-  let text: string;
+/**
+ * Reads a file the user named (after `what` in messages, e.g. "input"), refusing as a UsageError what
+ * is not a regular file (/dev/zero would be read forever) or is over its kind's limit, before reading.
+ */
+function readBytes(file: string, kind: FileKind, what?: string): Uint8Array {
   try {
-    text = readFileSync(file, 'utf8');
+    return readRegularFile(file, kind, what);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+    if (e instanceof FileRefused) throw new UsageError(e.message);
+    throw e;
   }
-  return analyze(text, basename(file, extname(file)));
+}
+
+function load(file: string): Analysis {
+  const bytes = readBytes(file, 'source');
+  return analyze(new TextDecoder().decode(bytes), basename(file, extname(file)));
 }
 
 /** Reads `--flag value` options and positional arguments. */
@@ -85,15 +93,6 @@ function check(args: string[]): number {
   return failed ? 1 : 0;
 }
 
-function readBytes(file: string, what: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-}
-
 async function run(args: string[]): Promise<number> {
   const { pos, opt } = options(args, ['--no-simd'], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs', '--threads']);
   if (pos.length !== 1) throw new UsageError(`run takes one file\n${USAGE}`);
@@ -118,8 +117,9 @@ async function run(args: string[]): Promise<number> {
   const weightsFile = opt.get('--weights') as string | undefined;
   let input, params;
   try {
-    input = loadInput(readBytes(inputFile, 'input'), basename(inputFile), plan);
-    params = loadParams(plan, weightsFile ? { bytes: readBytes(weightsFile, 'weights'), fileName: basename(weightsFile) } : undefined, num('--seed', 0));
+    // Decoding an image counts in the run's memory budget: it may use what the network leaves.
+    input = loadInput(readBytes(inputFile, 'input', 'input'), basename(inputFile), plan, { maxBytes: budget.maxMemoryBytes - plan.memoryBytes });
+    params = loadParams(plan, weightsFile ? { bytes: readBytes(weightsFile, 'weights', 'weights'), fileName: basename(weightsFile) } : undefined, num('--seed', 0));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);

@@ -112,6 +112,12 @@ export interface StartedMessage {
   readonly memoryBytes: number;
   /** Which kernels run the convolutions and fc layers. */
   readonly backend: 'simd' | 'typescript';
+  /**
+   * Why the run is slower than it could be, when it is: the WebAssembly SIMD kernels did not load and
+   * the TypeScript kernels (several times slower) run instead, or their worker threads did not start.
+   * Absent when the kernels asked for run as asked.
+   */
+  readonly backendNote?: string;
   /** True when the parameters came from the worker's cache of the previous run (no re-initialisation). */
   readonly paramsCached: boolean;
   /** Milliseconds spent loading the input and the parameters. */
@@ -220,6 +226,11 @@ export interface ErrorMessage {
   readonly message: string;
   /** For 'budget' (and whenever the plan was made): the analysis' estimate. */
   readonly estimate?: { readonly macs: number; readonly memoryBytes: number };
+  /**
+   * For the log, not the user: what lies behind `message` when it has more (the stack of an internal
+   * error or of a WebAssembly trap, the decoder's own words about a damaged file).
+   */
+  readonly detail?: string;
 }
 
 /** Everything the worker sends. */

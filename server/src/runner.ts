@@ -5,11 +5,16 @@
 import type { Shape } from './language/types.js';
 import type { RunPlan } from './plan.js';
 import {
-  IMAGENET_MEAN, IMAGENET_STD, initParams, loadImageTensor, paramsFromWeights, readNpy, tensor, type LayerParams, type Tensor,
+  IMAGENET_MEAN, IMAGENET_STD, ImageTooLarge, initParams, loadImageTensor, paramsFromWeights, readNpy, tensor,
+  type LayerParams, type Tensor,
 } from './engine/index.js';
 
-/** Reads the input: a .npy float32 array of exactly C×H×W, or a PNG/JPEG resized to the input size. */
-export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan): Tensor {
+/**
+ * Reads the input: a .npy float32 array of exactly C×H×W, or a PNG/JPEG resized to the input size.
+ * `decode.maxBytes` is the memory decoding an image may use: what the run's budget leaves after the
+ * network (the default limit of the engine when absent).
+ */
+export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan, decode?: { readonly maxBytes: number }): Tensor {
   if (/\.npy$/i.test(fileName)) {
     const arr = readNpy(bytes, fileName);
     const want: Shape = plan.inputShape;
@@ -18,7 +23,13 @@ export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan): T
     return tensor([...want], arr.data);
   }
   const norm = plan.normalise === 'imagenet' ? { mean: IMAGENET_MEAN, std: IMAGENET_STD } : undefined;
-  return loadImageTensor(bytes, plan.inputShape, norm, fileName);
+  try {
+    return loadImageTensor(bytes, plan.inputShape, norm, fileName, decode);
+  } catch (e) {
+    if (!(e instanceof ImageTooLarge) || !decode || !/memory/.test(e.message)) throw e;
+    const network = Math.ceil(plan.memoryBytes / 1e6).toLocaleString('en-US');
+    throw new ImageTooLarge(`${e.message} (what the run's memory budget leaves after the network's ${network} MB); use a smaller image or raise the budget`);
+  }
 }
 
 /** Parameters from a weights file (.safetensors, or .pth/.pt from torch.save), or deterministic He initialisation (teaching kernels stay fixed). */

@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyze } from './analysis/analyze.js';
 import { abortError, IMAGENET_MEAN, IMAGENET_STD, runNetwork, tsBackend, type ConvBackend, type LayerParams, type Tensor } from './engine/index.js';
-import { createSimdBackend } from './engine/simd/simd-backend.js';
+import { createSimdBackend, simdLoadProblem } from './engine/simd/simd-backend.js';
 import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, quantizeResized, sumChannels, tileSize, topValues,
   type InputScaling,
@@ -20,11 +20,25 @@ import type {
 import { planRun, type RunPlan } from './plan.js';
 import { loadInput, loadParams } from './runner.js';
 
-/** An Error that already knows which kind of failure it reports. */
+/** An Error that already knows which kind of failure it reports; `detail` is for the log (see ErrorMessage). */
 class RunFailure extends Error {
-  constructor(readonly kind: RunErrorKind, message: string, readonly estimate?: ErrorMessage['estimate']) {
+  constructor(readonly kind: RunErrorKind, message: string, readonly estimate?: ErrorMessage['estimate'], readonly detail?: string) {
     super(message);
   }
+}
+
+/**
+ * What the log should have of an error besides its message: the stack of an unexpected one (a
+ * TypeError, or a WebAssembly trap, which says only "unreachable" or "memory access out of bounds"),
+ * and the chain of causes (a decoder's own words behind a message about a damaged file). A plain
+ * Error written for the user needs no stack unless `stack` asks for it.
+ */
+function detailOf(e: unknown, stack = false): string | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const lines: string[] = [];
+  if (stack || e.name !== 'Error') lines.push(`${e instanceof WebAssembly.RuntimeError ? 'WebAssembly trap: ' : ''}${e.stack ?? e.message}`);
+  for (let c = e.cause, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) lines.push(`caused by: ${c.stack ?? c.message}`);
+  return lines.length ? lines.join('\n') : undefined;
 }
 
 const port = parentPort;
@@ -37,7 +51,7 @@ function post(m: FromWorker, transfer: readonly ArrayBufferLike[] = []): void {
 /** Re-throws `e` as a RunFailure of `kind`, keeping a RunFailure or an AbortError as it is. */
 function failure(kind: RunErrorKind, e: unknown): never {
   if (e instanceof RunFailure || (e as Error)?.name === 'AbortError') throw e;
-  throw new RunFailure(kind, e instanceof Error ? e.message : String(e));
+  throw new RunFailure(kind, e instanceof Error ? e.message : String(e), undefined, detailOf(e));
 }
 
 /** Runs `f`, turning anything it throws into a RunFailure of `kind`. */
@@ -56,19 +70,34 @@ function stage<T>(kind: RunErrorKind, f: () => T): T {
  */
 let paramCache: { key: string; params: LayerParams[] } | undefined;
 
-/** The SIMD backends created so far, by thread count (null where WebAssembly SIMD is unavailable). */
-const backends = new Map<number, Promise<ConvBackend | null>>();
+/** A SIMD backend (null where WebAssembly SIMD did not load) and why it is less than asked for, if it is. */
+interface SimdChoice {
+  readonly backend: ConvBackend | null;
+  readonly problem?: string;
+}
 
-async function chooseBackend(req: RunRequest): Promise<{ backend: ConvBackend; name: 'simd' | 'typescript' }> {
+/** The SIMD backends created so far, by thread count. */
+const backends = new Map<number, Promise<SimdChoice>>();
+
+/** The kernels for a run, and a note when they are slower than the ones asked for (see StartedMessage.backendNote). */
+async function chooseBackend(req: RunRequest): Promise<{ backend: ConvBackend; name: 'simd' | 'typescript'; note?: string }> {
   if (req.backend === 'typescript') return { backend: tsBackend, name: 'typescript' };
   const threads = Math.max(1, Math.min(16, Math.floor(req.threads ?? 1)));
   let simd = backends.get(threads);
   if (!simd) {
-    simd = createSimdBackend({ threads }).catch(() => null);
+    // simdLoadProblem() describes the call just made: read it before another call can replace it.
+    simd = createSimdBackend({ threads }).then(
+      (backend): SimdChoice => ({ backend, problem: simdLoadProblem() }),
+      (e: unknown): SimdChoice => ({ backend: null, problem: e instanceof Error ? e.message : String(e) }),
+    );
     backends.set(threads, simd);
   }
-  const b = await simd;
-  return b ? { backend: b, name: 'simd' } : { backend: tsBackend, name: 'typescript' };
+  const { backend, problem } = await simd;
+  if (backend) return { backend, name: 'simd', ...(problem ? { note: problem } : {}) };
+  return {
+    backend: tsBackend, name: 'typescript',
+    note: `the WebAssembly SIMD kernels did not load (${problem ?? 'no reason given'}); the slower TypeScript kernels run instead`,
+  };
 }
 
 /** A layer's pixels: each tile shrunk to at most `maxSide` either way and scaled to 8 bits from its own range. */
@@ -195,7 +224,8 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const { id } = req;
   const p = plan(req);
   const loadStart = performance.now();
-  const input = stage('input', () => loadInput(req.image.bytes, req.image.fileName, p));
+  // Decoding the image counts in the run's memory budget: it may use what the network leaves of it.
+  const input = stage('input', () => loadInput(req.image.bytes, req.image.fileName, p, { maxBytes: req.budget.maxMemoryBytes - p.memoryBytes }));
   const picture = inputPicture(input, req.image.fileName, p);
   let params: LayerParams[];
   let paramsCached = false;
@@ -206,12 +236,12 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
     ({ params, cached: paramsCached } = heParams(p, req.seed));
   }
   if (signal.aborted) throw abortError();
-  const { backend, name } = await chooseBackend(req);
+  const { backend, name, note } = await chooseBackend(req);
   const loadMs = performance.now() - loadStart;
   const layers = p.network.layers;
   post({
     type: 'started', id, network: p.network.name, layerCount: layers.length, inputShape: [...p.inputShape],
-    macs: p.macs, memoryBytes: p.memoryBytes, backend: name, paramsCached, loadMs, input: picture,
+    macs: p.macs, memoryBytes: p.memoryBytes, backend: name, ...(note ? { backendNote: note } : {}), paramsCached, loadMs, input: picture,
   }, [picture.rgba.buffer]);
 
   const cam = findCamLayers(p.layers.map((l) => l.kind), p.inputs);
@@ -278,9 +308,12 @@ async function handleRun(req: RunRequest): Promise<void> {
     if ((e as Error)?.name === 'AbortError') {
       post({ type: 'cancelled', id: req.id });
     } else if (e instanceof RunFailure) {
-      post({ type: 'error', id: req.id, kind: e.kind, message: e.message, ...(e.estimate ? { estimate: e.estimate } : {}) });
+      post({
+        type: 'error', id: req.id, kind: e.kind, message: e.message, ...(e.estimate ? { estimate: e.estimate } : {}), ...(e.detail ? { detail: e.detail } : {}),
+      });
     } else {
-      post({ type: 'error', id: req.id, kind: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}` });
+      const detail = detailOf(e, true);
+      post({ type: 'error', id: req.id, kind: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, ...(detail ? { detail } : {}) });
     }
   } finally {
     if (current?.controller === controller) current = undefined;
@@ -315,6 +348,7 @@ port?.on('message', (m: ToWorker) => {
   try {
     onMessage(m);
   } catch (e) {
-    post({ type: 'error', id: -1, kind: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}` });
+    const detail = detailOf(e, true);
+    post({ type: 'error', id: -1, kind: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, ...(detail ? { detail } : {}) });
   }
 });

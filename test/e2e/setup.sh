@@ -4,8 +4,8 @@
 #   - test/e2e/.harness/node:   Node 24 from the npm registry (code-server 4.139 does not run on Node 20);
 #   - test/e2e/.harness/server: code-server and playwright-core, built with that Node 24.
 # Both harness folders are installed with `npm ci` from the lockfiles in test/e2e/harness/, and a stamp
-# keyed by the lockfiles' hashes makes a second run a no-op. Under CI=true a missing browser fails loudly;
-# elsewhere the script exits 3 so the runner can say that the end-to-end tests were not run, and why.
+# keyed by the lockfiles' hashes makes a second run a no-op. A browser that cannot be installed fails
+# (exit 3 outside CI, so run.sh can say why and how to skip the tests on purpose).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"

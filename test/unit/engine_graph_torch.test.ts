@@ -7,8 +7,8 @@
  *   squeeze-and-excitation, DenseNet layers, a mini U-Net, MobileNetV2 blocks, `auto bn relu` around
  *   residuals), and the lowered layers compared with the twin's modules spec by spec.
  *
- * Tolerance: max|engine − torch| ≤ 1e-4 · max|torch| for each layer's output. The worst relative
- * difference per kind is printed at the end.
+ * Tolerance: element by element, |engine − torch| ≤ 1e-4·|torch| + 1e-6·max|torch| for each layer's
+ * output. The worst fraction of that tolerance used, per kind, is printed at the end.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -22,10 +22,14 @@ import { readNpy } from '../../server/src/engine/npy.js';
 import { bufferPool, runNetwork } from '../../server/src/engine/run.js';
 import { tensor, type Tensor } from '../../server/src/engine/tensor.js';
 import { planRun } from '../../server/src/plan.js';
-import { checkTensor } from './engine_check.js';
+import { checkTensor, maxAbs } from '../helpers/tensors.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'engine', 'graphs');
-const TOL = 1e-4;
+/**
+ * PyTorch and the engine sum the same products in different orders (and torch's conv in float32 blocks):
+ * each value within 1e-4 of itself, and of 1e-6 of the layer's largest value where it is near zero.
+ */
+const tolOf = (ref: ArrayLike<number>) => ({ rtol: 1e-4, atol: 1e-6 * maxAbs(ref) });
 
 interface Fixture {
   readonly name: string;
@@ -45,7 +49,7 @@ interface Fixture {
 const manifest = JSON.parse(readFileSync(join(FIXTURES, 'graphs.json'), 'utf8')) as { generator: string; ops: Fixture[]; cnn: Fixture[] };
 const npy = (rel: string) => readNpy(readFileSync(join(FIXTURES, rel)), rel);
 
-/** The worst relative difference seen per kind (merges and upsampling modes apart), for the summary. */
+/** The worst fraction of its tolerance an element used, per kind (merges and upsampling modes apart), for the summary. */
 const worstByKind = new Map<string, number>();
 
 function label(spec: LayerSpec): string {
@@ -55,14 +59,14 @@ function label(spec: LayerSpec): string {
   return spec.kind;
 }
 
-/** Compares every output with torch's; returns the worst relative difference. */
+/** Compares every output with torch's; returns the worst fraction of the tolerance used. */
 function compareAll(name: string, layers: readonly LayerSpec[], outputs: readonly Tensor[], refs: readonly string[]): number {
   assert.equal(outputs.length, refs.length, `${name}: ${outputs.length} outputs, torch has ${refs.length}`);
   let worst = 0;
   outputs.forEach((out, i) => {
     const ref = npy(refs[i]);
     assert.deepEqual(out.shape, ref.shape, `${name} layer ${i} (${layers[i].kind}): shape`);
-    const rel = checkTensor(`${name} ${String(i).padStart(2)} ${label(layers[i])}`, out.data, ref.data, TOL, false);
+    const rel = checkTensor(`${name} ${String(i).padStart(2)} ${label(layers[i])}`, out.data, ref.data, tolOf(ref.data), false);
     worstByKind.set(label(layers[i]), Math.max(worstByKind.get(label(layers[i])) ?? 0, rel));
     worst = Math.max(worst, rel);
   });
@@ -84,7 +88,7 @@ describe(`single ops as graphs vs PyTorch (${manifest.generator})`, () => {
       const inp = npy(f.input);
       const outputs = await runNetwork(tensor(inp.shape, inp.data), f.layers, params, { inputs: f.inputs });
       const worst = compareAll(f.name, f.layers, outputs, f.outputs);
-      console.log(`  ${f.name}: ${outputs.length} layers, worst relative difference ${worst.toExponential(2)}`);
+      console.log(`  ${f.name}: ${outputs.length} layers, worst fraction of the tolerance used ${worst.toExponential(2)}`);
     });
   }
 });
@@ -110,7 +114,7 @@ describe('.cnn text → analyze → planRun → engine vs a PyTorch twin, layer 
       assert.deepEqual(last[0].data, outputs[outputs.length - 1].data, `${f.name}: keep 'last' with recycling`);
       const cli = planRun(a, undefined, undefined, 'last');
       assert.ok(cli.memoryBytes <= plan.memoryBytes, `${f.name}: the peak of live outputs exceeds them all`);
-      console.log(`  ${f.name}: ${outputs.length} layers, worst relative difference ${worst.toExponential(2)}; ` +
+      console.log(`  ${f.name}: ${outputs.length} layers, worst fraction of the tolerance used ${worst.toExponential(2)}; ` +
         `memory ${plan.memoryBytes} B keeping all, ${cli.memoryBytes} B keeping the last`);
     });
   }
@@ -118,5 +122,5 @@ describe('.cnn text → analyze → planRun → engine vs a PyTorch twin, layer 
 
 after(() => {
   const rows = [...worstByKind].sort(([a], [b]) => a.localeCompare(b));
-  console.log(`worst relative difference vs PyTorch per kind:\n${rows.map(([k, v]) => `  ${k.padEnd(18)} ${v.toExponential(2)}`).join('\n')}`);
+  console.log(`worst fraction of the tolerance used vs PyTorch per kind:\n${rows.map(([k, v]) => `  ${k.padEnd(18)} ${v.toExponential(2)}`).join('\n')}`);
 });

@@ -2,6 +2,14 @@
  * The fast kernels against the naive reference kernels on seeded random shapes, covering stride,
  * padding, dilation, groups, depthwise and non-square kernels, and sizes that straddle the GEMM's
  * 4×4 blocks and im2col tiles.
+ *
+ * Tolerance, element by element. Both kernels accumulate in float64 (a product of two float32 values is
+ * exact there) and round once to float32 when they store. Their float64 sums of the same n terms differ
+ * by at most 2·n·2⁻⁵³·Σ|t_k| (each is within n·2⁻⁵³·Σ|t_k| of the exact sum, in any order), and rounding
+ * each to float32 adds at most 2⁻²⁴·|value| apiece. So every element must satisfy
+ *     |fast − naive| ≤ 2·2⁻²⁴·|naive| + 3·n·2⁻⁵³·Σ|t_k|
+ * (3 rather than 2 leaves room for second-order terms): at most about one float32 ulp, except where
+ * the terms cancel to nearly nothing. Σ|t_k| comes from the naive kernel run on |inputs|.
  */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
@@ -21,9 +29,24 @@ import type { LayerKind } from '../../server/src/language/types.js';
 import { OPS } from '../../server/src/engine/ops.js';
 import { convOutSize } from '../../server/src/engine/shapes.js';
 import type { MapShape } from '../../server/src/engine/tensor.js';
-import { checkTensor, randint, randomArray, rng } from './engine_check.js';
+import { randint, randomArray, rng } from '../helpers/random.js';
+import { checkTensor, F32_UNIT, F64_UNIT, maxAbs, type Tolerance } from '../helpers/tensors.js';
 
-const TOL = 1e-5;
+/** Two roundings to float32, relative to the value. */
+const RTOL = 2 * F32_UNIT;
+
+/** The tolerance above for sums of `n` terms whose absolute values sum to `magnitude` (elementwise). */
+function sumTolerance(magnitude: Float32Array, n: number): Tolerance {
+  return { rtol: RTOL, atol: magnitude.map((m) => 3 * n * F64_UNIT * m) };
+}
+
+const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+
+/**
+ * Fast vs reference kernels of the graph kinds (deconv, bilinear, merges): the same products summed in
+ * another order, so a few float32 roundings of the largest value apart at most.
+ */
+const tolOf = (ref: ArrayLike<number>): Tolerance => ({ rtol: RTOL, atol: 8 * F32_UNIT * maxAbs(ref) });
 
 interface ConvCase {
   readonly cin: number;
@@ -45,9 +68,12 @@ function runConvCase(name: string, c: ConvCase, rand: () => number): number {
   const ref = new Float32Array(c.cout * oh * ow);
   // Stale values in `out` must not leak into the result.
   const got = new Float32Array(c.cout * oh * ow).fill(NaN);
+  const magnitude = new Float32Array(c.cout * oh * ow);
   conv2d_naive(ref, inp, weight, bias, inShape, c.geom, outShape);
+  conv2d_naive(magnitude, abs(inp), abs(weight), bias && abs(bias), inShape, c.geom, outShape);
   conv2d_forward(got, inp, weight, bias, inShape, c.geom, outShape);
-  return checkTensor(name, got, ref, TOL, false);
+  const n = (c.cin / c.geom.groups) * kh * kw + 1;
+  return checkTensor(name, { shape: outShape, data: got }, { shape: outShape, data: ref }, sumTolerance(magnitude, n), false);
 }
 
 describe('conv2d_forward matches conv2d_naive', () => {
@@ -72,7 +98,7 @@ describe('conv2d_forward matches conv2d_naive', () => {
     ];
     let worst = 0;
     for (const [name, c] of cases) worst = Math.max(worst, runConvCase(name, c, rand));
-    console.log(`  hand-picked conv cases: ${cases.length}, worst relative difference ${worst.toExponential(2)}`);
+    console.log(`  hand-picked conv cases: ${cases.length}, the worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 
   it('on 60 seeded random geometries', () => {
@@ -98,7 +124,7 @@ describe('conv2d_forward matches conv2d_naive', () => {
       worst = Math.max(worst, runConvCase(`random ${ran}`, c, rand));
       ran++;
     }
-    console.log(`  random conv cases: ${ran}, worst relative difference ${worst.toExponential(2)}`);
+    console.log(`  random conv cases: ${ran}, the worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 });
 
@@ -112,13 +138,15 @@ describe('linear_forward matches linear_naive', () => {
         const weight = randomArray(nin * nout, rand);
         const bias = withBias ? randomArray(nout, rand) : null;
         const ref = new Float32Array(nout);
+        const magnitude = new Float32Array(nout);
         const got = new Float32Array(nout).fill(NaN);
         linear_naive(ref, inp, weight, bias, nin, nout);
+        linear_naive(magnitude, abs(inp), abs(weight), bias && abs(bias), nin, nout);
         linear_forward(got, inp, weight, bias, nin, nout);
-        worst = Math.max(worst, checkTensor(`linear ${nin}→${nout}`, got, ref, TOL, false));
+        worst = Math.max(worst, checkTensor(`linear ${nin}→${nout}`, got, ref, sumTolerance(magnitude, nin + 1), false));
       }
     }
-    console.log(`  linear cases: 12, worst relative difference ${worst.toExponential(2)}`);
+    console.log(`  linear cases: 12, the worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 });
 
@@ -146,18 +174,24 @@ describe('pooling matches the naive kernels', () => {
       const outShape: MapShape = [c, oh, ow];
       // Negative inputs make −∞ padding and zero padding give different maxima.
       const inp = randomArray(c * h * w, rand).map((v) => v - 0.5);
-      for (const [fast, naive, name] of [
-        [maxpool2d_forward, maxpool2d_naive, 'maxpool'], [avgpool2d_forward, avgpool2d_naive, 'avgpool'],
-      ] as const) {
-        const ref = new Float32Array(c * oh * ow);
-        const got = new Float32Array(c * oh * ow).fill(NaN);
-        naive(ref, inp, inShape, geom, outShape);
-        fast(got, inp, inShape, geom, outShape);
-        worst = Math.max(worst, checkTensor(name, got, ref, TOL, false));
-      }
+      // Max pooling picks one of the inputs: it must be exact. Average pooling sums the window.
+      const maxRef = new Float32Array(c * oh * ow);
+      const maxGot = new Float32Array(c * oh * ow).fill(NaN);
+      maxpool2d_naive(maxRef, inp, inShape, geom, outShape);
+      maxpool2d_forward(maxGot, inp, inShape, geom, outShape);
+      checkTensor('maxpool', { shape: outShape, data: maxGot }, { shape: outShape, data: maxRef }, { rtol: 0 }, false);
+      const avgRef = new Float32Array(c * oh * ow);
+      const avgMagnitude = new Float32Array(c * oh * ow);
+      const avgGot = new Float32Array(c * oh * ow).fill(NaN);
+      avgpool2d_naive(avgRef, inp, inShape, geom, outShape);
+      avgpool2d_naive(avgMagnitude, abs(inp), inShape, geom, outShape);
+      avgpool2d_forward(avgGot, inp, inShape, geom, outShape);
+      // The mean's division (or multiplication by the reciprocal) is one more float64 rounding.
+      const tol = sumTolerance(avgMagnitude, kernel[0] * kernel[1] + 1);
+      worst = Math.max(worst, checkTensor('avgpool', { shape: outShape, data: avgGot }, { shape: outShape, data: avgRef }, tol, false));
       ran++;
     }
-    console.log(`  pooling cases: ${ran} × 2, worst relative difference ${worst.toExponential(2)}`);
+    console.log(`  pooling cases: ${ran} × 2 (maxpool exact), avgpool's worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 
   it('maxpool propagates NaN like torch', () => {
@@ -190,9 +224,11 @@ describe('elementwise and channel kernels match the naive ones', () => {
       const got = new Float32Array(c * plane);
       lrn_naive(ref, inp, c, plane, spec);
       lrn_forward(got, inp, c, plane, spec);
-      worst = Math.max(worst, checkTensor(`lrn size ${size}`, got, ref, TOL, false));
+      // Two roundings to float32; the sliding sum's float64 roundings (a few dozen additions and
+      // subtractions of squares below 10 each) change the result by less than 1e-13 of its value.
+      worst = Math.max(worst, checkTensor(`lrn size ${size}`, got, ref, { rtol: RTOL + 1e-13 }, false));
     }
-    console.log(`  lrn cases: 6, worst relative difference ${worst.toExponential(2)}`);
+    console.log(`  lrn cases: 6, the worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 });
 
@@ -218,7 +254,7 @@ describe('transposed convolution: the scatter kernel matches the gather referenc
     const got = new Float32Array(cout * oh * ow).fill(NaN);
     deconv2d_naive(ref, inp, weight, bias, [cin, h, w], geom, [cout, oh, ow]);
     deconv2d_forward(got, inp, weight, bias, [cin, h, w], geom, [cout, oh, ow]);
-    return checkTensor(name, got, ref, TOL, false);
+    return checkTensor(name, got, ref, tolOf(ref), false);
   }
 
   it('on 60 seeded random geometries (stride, padding, output padding, dilation, groups)', () => {
@@ -261,7 +297,7 @@ describe('bilinear upsampling: the tabled kernel matches the per-pixel formula',
         const got = new Float32Array(ref.length).fill(NaN);
         upsample_bilinear_naive(ref, inp, [c, h, w], factor);
         upsample_bilinear_forward(got, inp, [c, h, w], factor);
-        worst = Math.max(worst, checkTensor(`bilinear x${factor} ${h}x${w}`, got, ref, TOL, false));
+        worst = Math.max(worst, checkTensor(`bilinear x${factor} ${h}x${w}`, got, ref, tolOf(ref), false));
         ran++;
       }
     }
@@ -278,20 +314,20 @@ describe('merges match the naive ones', () => {
       const sum = [new Float32Array(c * plane), new Float32Array(c * plane).fill(NaN)];
       add_naive(sum[0], same);
       add_forward(sum[1], same);
-      worst = Math.max(worst, checkTensor(`add ${k}×${c}×${plane}`, sum[1], sum[0], TOL, false));
+      worst = Math.max(worst, checkTensor(`add ${k}×${c}×${plane}`, sum[1], sum[0], tolOf(sum[0]), false));
       // mul: the full maps interleaved with per-channel scales.
       const mixed = same.map((a, i) => (i % 2 === 1 ? randomArray(c, rand) : a));
       const prod = [new Float32Array(c * plane), new Float32Array(c * plane).fill(NaN)];
       mul_naive(prod[0], mixed, c, plane);
       mul_forward(prod[1], mixed, c, plane);
-      worst = Math.max(worst, checkTensor(`mul ${k}×${c}×${plane}`, prod[1], prod[0], TOL, false));
+      worst = Math.max(worst, checkTensor(`mul ${k}×${c}×${plane}`, prod[1], prod[0], tolOf(prod[0]), false));
       const channels = Array.from({ length: k }, () => randint(rand, 1, 4));
       const parts = channels.map((ch) => randomArray(ch * plane, rand));
       const total = channels.reduce((a, b) => a + b, 0);
       const cat = [new Float32Array(total * plane), new Float32Array(total * plane).fill(NaN)];
       concat_naive(cat[0], parts, channels, plane);
       concat_forward(cat[1], parts);
-      worst = Math.max(worst, checkTensor(`concat ${channels.join('+')}×${plane}`, cat[1], cat[0], 0, false));
+      worst = Math.max(worst, checkTensor(`concat ${channels.join('+')}×${plane}`, cat[1], cat[0], { rtol: 0 }, false));
     }
     console.log(`  merge cases: 12, worst relative difference ${worst.toExponential(2)}`);
   });
@@ -311,7 +347,7 @@ describe('the new activations match the branching references', () => {
       const got = new Float32Array(inp.length).fill(NaN);
       naive(ref, inp);
       fast(got, inp);
-      worst = Math.max(worst, checkTensor(name, got, ref, TOL, false));
+      worst = Math.max(worst, checkTensor(name, got, ref, tolOf(ref), false));
     }
     console.log(`  activation cases: 4 × ${inp.length} values, worst relative difference ${worst.toExponential(2)}`);
   });

@@ -14,7 +14,9 @@ import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
-import { isFromView } from '../../client/src/run/messages.js';
+import { isFromView, parseRunOrigin, parseViewState } from '../../client/src/run/messages.js';
+import { makeNonce } from '../../client/src/webviewHtml.js';
+import { channelLog } from '../../client/src/run/log.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
@@ -144,8 +146,11 @@ test('tiles shrink to the size asked for, keeping their aspect; averaging matche
       }
     }
   }
-  // The same size is plain quantisation; growing is refused.
-  assert.deepEqual(quantizeResized(data, c, h, w, h, w, min, max), quantizeChannels(data, c, h * w, min, max));
+  // At the same size each value is scaled from its channel's range, as worked out by hand: channel 0
+  // spans 0..15 (a step of 17 per unit), channel 1 spans −2..3 (51 per unit); outside values clamp.
+  const small = new Float32Array([0, 1, 7.5, 15, /* channel 1 */ -2, 3, 0.5, 9]);
+  const same = quantizeResized(small, 2, 2, 2, 2, 2, new Float32Array([0, -2]), new Float32Array([15, 3]));
+  assert.deepEqual([...same], [0, 17, 128, 255, 0, 255, 128, 255]);
   assert.throws(() => quantizeResized(data, c, h, w, 8, 5, min, max), /cannot shrink 7×5 to 8×5/);
 });
 
@@ -191,14 +196,25 @@ test('pickNetwork: by name, by the cursor, else the first; defaultNetworkName is
   assert.deepEqual(budgetFromSettings(undefined, -1), DEFAULT_BUDGET);
 });
 
-/** A worker's layer message for `data`: its pixels shrunk to `maxSide`, as dist/worker.js sends them. */
-function layerMessage(index: number, shape: number[], data: Float32Array, maxSide = Infinity): LayerMessage {
-  const l = displayLayout(shape);
-  const { min, max } = channelRanges(data, l.channels, l.plane);
-  const t = tileSize(l, maxSide);
-  const pixels = l.vector ? quantizeResized(data, 1, 1, l.plane, 1, l.plane, min, max) : quantizeResized(data, l.channels, l.height, l.width, t.height, t.width, min, max);
-  return { type: 'layer', id: 1, index, shape, tileHeight: t.height, tileWidth: t.width, pixels, min, max };
+/**
+ * A worker's layer message written out by hand: `pixels` as the worker would send them for a map of
+ * `shape` at tiles of tileHeight×tileWidth, each channel scaled from [min[c], max[c]].
+ */
+function layerMessage(index: number, shape: number[], tile: [number, number], pixels: number[], min: number[], max: number[]): LayerMessage {
+  return {
+    type: 'layer', id: 1, index, shape, tileHeight: tile[0], tileWidth: tile[1],
+    pixels: new Uint8Array(pixels), min: new Float32Array(min), max: new Float32Array(max),
+  };
 }
+
+/**
+ * The tiny network's conv output 0, 1, …, 31 as 2 channels of 4×4: channel 0 spans 0..15 and channel 1
+ * 16..31, so each unit is 17 grey levels above the one before it in its channel.
+ */
+const CONV_PIXELS = Array.from({ length: 32 }, (_, i) => 17 * (i % 16));
+const convLayer = (): LayerMessage => layerMessage(0, [2, 4, 4], [4, 4], CONV_PIXELS, [0, 16], [15, 31]);
+/** Its fc output [1, 2, 3]: a vector is one tile of ⌈√3⌉ = 2 columns and 2 rows, its three values 0, 128, 255. */
+const fcLayer = (): LayerMessage => layerMessage(1, [3], [2, 2], [0, 128, 255], [1], [3]);
 
 const TINY = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
 
@@ -212,10 +228,9 @@ function started(layerCount: number) {
 test('buildRun joins the analysis with the outcome; the panel gets the pixels the run sent, or must ask for another size', () => {
   const a = analyze(TINY);
   const n = a.networks[0];
-  const out0 = new Float32Array(32).map((_, i) => i);
   const outcome = {
     started: started(2),
-    layers: [layerMessage(0, [2, 4, 4], out0, 72), layerMessage(1, [3], new Float32Array([1, 2, 3]), 72)],
+    layers: [convLayer(), fcLayer()],
     done: { type: 'done' as const, id: 1, runMs: 2, top: [{ index: 2, value: 3 }] },
   };
   const origin = { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 };
@@ -228,7 +243,10 @@ test('buildRun joins the analysis with the outcome; the panel gets the pixels th
   const px = layerPixels(run, 0, 72)!;
   assert.equal(px.runId, 4);
   assert.deepEqual([px.tileHeight, px.tileWidth, px.pixels.length], [4, 4, 32]);
+  assert.deepEqual([...px.pixels], CONV_PIXELS);
   assert.deepEqual([px.pixels[0], px.pixels[15], px.pixels[16], px.pixels[31]], [0, 255, 0, 255]);
+  assert.deepEqual([...px.min, ...px.max], [0, 16, 15, 31]);
+  assert.deepEqual(px.layout, { vector: false, channels: 2, height: 4, width: 4, plane: 16 });
   // A 4×4 map fits any tile of 4 pixels or more; a 2-pixel tile must be asked of the worker.
   assert.ok(layerPixels(run, 0, 4));
   assert.equal(layerPixels(run, 0, 2), undefined);
@@ -249,18 +267,24 @@ test('a run is shown as it goes: started from the analysis, layers checked as th
   assert.equal(run.view.runMs, undefined);
   assert.deepEqual(run.view.top, []);
   assert.equal(layerPixels(run, 0, 72), undefined);
-  assert.throws(() => addLayer(run, layerMessage(0, [2, 2, 2], new Float32Array(8))), /layer 0 \(conv3-2 pad1\) came out 2×2×2, the analysis says 2×4×4/);
-  assert.throws(() => addLayer(run, layerMessage(2, [3], new Float32Array(3))), /sent layer 2; the network has 2/);
-  addLayer(run, layerMessage(0, [2, 4, 4], new Float32Array(32).fill(1)));
+  assert.throws(() => addLayer(run, layerMessage(0, [2, 2, 2], [2, 2], Array(8).fill(0), [0, 0], [0, 0])),
+    /layer 0 \(conv3-2 pad1\) came out 2×2×2, the analysis says 2×4×4/);
+  assert.throws(() => addLayer(run, layerMessage(2, [3], [2, 2], [0, 0, 0], [0], [0])), /sent layer 2; the network has 2/);
+  // A constant map (every unit 1) is all black, its range a single value.
+  addLayer(run, layerMessage(0, [2, 4, 4], [4, 4], Array(32).fill(0), [1, 1], [1, 1]));
   assert.equal(layerPixels(run, 0, 72)?.pixels.length, 32);
   const done = { type: 'done' as const, id: 1, runMs: 5, top: [{ index: 0, value: 1 }] };
   assert.throws(() => finishRun(run, done), /returned 1 layers, the network has 2/);
-  addLayer(run, layerMessage(1, [3], new Float32Array([1, 0, 0])));
+  addLayer(run, layerMessage(1, [3], [2, 2], [255, 0, 0], [0], [1]));
   const view = finishRun(run, done);
   assert.equal(view.runMs, 5);
   assert.deepEqual(view.top, [{ index: 0, value: 1 }]);
   assert.equal(run.view, view);
+  assert.equal(view.backendNote, undefined);
   assert.throws(() => startRun(ctx, a, n, started(3)), /runs 3 layers, the network has 2/);
+  // A slow fallback reaches the panel's view, whose header shows it.
+  const slow = startRun(ctx, a, n, { ...started(2), backendNote: 'the WebAssembly SIMD kernels did not load (x)' });
+  assert.equal(slow.view.backendNote, 'the WebAssembly SIMD kernels did not load (x)');
 });
 
 test('the page allows only its nonce\'d script and the extension\'s stylesheet, and loads nothing remote', () => {
@@ -271,6 +295,7 @@ test('the page allows only its nonce\'d script and the extension\'s stylesheet, 
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
   assert.match(html, /<script nonce="abc123" src="vscode-resource:\/\/ext\/dist\/webview\.js"><\/script>/);
   assert.doesNotMatch(html, /https?:\/\//);
+  assert.match(html, /<div id="backend-note" class="backend-note" role="status" hidden><\/div>/);
   for (const id of ['input-canvas', 'overlay-canvas', 'rf-box', 'rf-info', 'overlay-select', 'layers', 'diagram', 'summary-table', 'rerun', 'colormap-toggle']) {
     assert.match(html, new RegExp(`id="${id}"`), id);
   }
@@ -297,4 +322,51 @@ test('the VGG16 diagram: the input and one block per conv, pool and fc, with sha
   assert.equal(blocks[0], 'input');
   assert.doesNotMatch(svg, /blk-relu|style=/);
   for (const label of ['64×224×224', '128×112×112', '512×7×7', '4096', '1000']) assert.match(svg, new RegExp(`>${label}</text>`), label);
+});
+
+test('the run log writes "[Level - time] message" lines into the channel, as the language client does', () => {
+  const lines: string[] = [];
+  const log = channelLog({ appendLine: (l) => lines.push(l) }, () => new Date(2026, 0, 2, 3, 4, 5));
+  log.warn('the WebAssembly SIMD kernels did not load');
+  log.error('run 3 failed (input): x.png: not a valid PNG');
+  log.info('hello');
+  const time = new Date(2026, 0, 2, 3, 4, 5).toLocaleTimeString();
+  assert.deepEqual(lines, [
+    `[Warn - ${time}] the WebAssembly SIMD kernels did not load`,
+    `[Error - ${time}] run 3 failed (input): x.png: not a valid PNG`,
+    `[Info - ${time}] hello`,
+  ]);
+});
+
+test('a restored panel\'s state is checked field by field: only file URIs of the kinds a run reads, typed fields, sane ranges', () => {
+  const origin = { uri: 'file:///home/me/nets/vgg.cnn', network: 'vgg16', image: 'file:///home/me/cat%201.JPG', weights: 'file:///w/vgg16.safetensors', seed: 3 };
+  const good = { origin, expanded: [0, 3], expandedFor: 'x#vgg16#38', colormap: 'viridis', overlay: 'cam:2', opacity: 55, tile: 72 };
+  assert.deepEqual(parseViewState(good), good);
+  assert.deepEqual(parseViewState({ origin: { ...origin, weights: undefined } }).origin, { uri: origin.uri, network: 'vgg16', image: origin.image, seed: 3 });
+  // Anything else in the origin drops it: other schemes, other kinds of file, queries, wrong types.
+  for (const bad of [
+    { uri: 'https://evil.example/x.cnn' }, { uri: 'vscode-remote://h/x.cnn' }, { uri: 'file:///etc/passwd' }, { image: 'file:///dev/zero' },
+    { image: 'file:///x.png?y=1' }, { image: 'command:workbench.action.quit' }, { weights: 'file:///w/vgg16.bin' }, { weights: 7 },
+    { seed: -1 }, { seed: 1.5 }, { seed: '3' }, { network: '' }, { network: 'n'.repeat(201) }, { network: { toString: 'x' } },
+    { uri: `file:///${'a'.repeat(5000)}.cnn` },
+  ]) {
+    assert.equal(parseViewState({ origin: { ...origin, ...bad } }).origin, undefined, JSON.stringify(bad));
+  }
+  assert.equal(parseRunOrigin(null), undefined);
+  // Other fields of the wrong type or out of range are dropped one by one; the rest stays.
+  assert.deepEqual(parseViewState({ origin, expanded: [1, -2], colormap: 'jet', overlay: 'sum:x', opacity: 400, tile: 1e9, expandedFor: 5 }), { origin });
+  assert.deepEqual(parseViewState({ expanded: 'all', overlay: '', opacity: 0 }), { overlay: '', opacity: 0 });
+  for (const junk of [undefined, null, 42, 'state', [1, 2]]) assert.deepEqual(parseViewState(junk), {});
+});
+
+test('nonces come from the cryptographic random source: 32 characters of [A-Za-z0-9], different every time', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const n = makeNonce();
+    assert.match(n, /^[A-Za-z0-9]{32}$/);
+    seen.add(n);
+  }
+  assert.equal(seen.size, 200);
+  // A test may still ask for a fixed one.
+  assert.equal(makeNonce(() => 0), 'A'.repeat(32));
 });

@@ -15,6 +15,8 @@ import { writeNpy } from '../../server/src/engine/index.js';
 import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
 import { RunClient, RunError } from '../../client/src/run/runClient.js';
+import type { Log } from '../../client/src/run/log.js';
+import { goodJpeg, lyingJpeg, pngBomb } from '../helpers/hostile.js';
 import { repoPath, readRepo } from '../helpers/core.js';
 
 const WORKER = repoPath('dist/worker.js');
@@ -24,11 +26,13 @@ const SHAPES_PNG = new Uint8Array(readFileSync(repoPath('samples/images/shapes.p
 
 /** A worker speaking the raw protocol, recording every message. */
 class RawWorker {
-  readonly worker = new Worker(WORKER, { execArgv: [] });
+  readonly worker: Worker;
   readonly messages: FromWorker[] = [];
   private waiters: { pred: (m: FromWorker) => boolean; resolve: (m: FromWorker) => void }[] = [];
 
-  constructor() {
+  /** `env` adds to (or overrides) the worker's environment variables. */
+  constructor(env: Record<string, string> = {}) {
+    this.worker = new Worker(WORKER, { execArgv: [], env: { ...process.env, ...env } });
     this.worker.on('message', (m: FromWorker) => {
       this.messages.push(m);
       this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
@@ -471,6 +475,86 @@ test('Run on Image with a .pth checkpoint: the same floats as its .safetensors; 
     const e = await w.end(42);
     assert.equal(e.type === 'error' && e.kind, 'weights', JSON.stringify(e));
     assert.match(e.type === 'error' ? e.message : '', /refused to load evil_system\.pth: it asks to call posix\.system, and CNN Lab only reads tensors/);
+  } finally {
+    await w.close();
+  }
+});
+
+/** A Log that keeps its entries, for asserting what was reported. */
+function memoryLog(): Log & { readonly entries: string[] } {
+  const entries: string[] = [];
+  return { entries, info: (m) => entries.push(`info: ${m}`), warn: (m) => entries.push(`warn: ${m}`), error: (m) => entries.push(`error: ${m}`) };
+}
+
+test('when the SIMD kernels cannot load, the run says so: TypeScript kernels, a backendNote with the reason, and the client logs it', async () => {
+  // The variable names the kernels' file; the bundle has no kernels.wat to assemble instead.
+  const missing = '/nonexistent/cnnlab-simd.wasm';
+  const w = new RawWorker({ CNNLAB_SIMD_WASM: missing });
+  try {
+    w.send(request(30));
+    const started = await w.next((m) => m.id === 30 && m.type === 'started');
+    assert.ok(started.type === 'started');
+    assert.equal(started.backend, 'typescript');
+    assert.match(started.backendNote ?? '', /^the WebAssembly SIMD kernels did not load \(SIMD kernels not found: looked for \/nonexistent\/cnnlab-simd\.wasm and .*kernels\.wat\); the slower TypeScript kernels run instead$/);
+    assert.equal((await w.end(30)).type, 'done');
+    // Asking for the TypeScript kernels is no fallback: no note.
+    w.send(request(31, { backend: 'typescript' }));
+    const s2 = await w.next((m) => m.id === 31 && m.type === 'started');
+    assert.equal(s2.type === 'started' && s2.backendNote, undefined);
+  } finally {
+    await w.close();
+  }
+
+  const saved = process.env.CNNLAB_SIMD_WASM;
+  process.env.CNNLAB_SIMD_WASM = missing; // the client's worker copies the environment when it starts
+  const log = memoryLog();
+  const client = new RunClient(WORKER, 1500, log);
+  try {
+    const o = await client.run({ text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET });
+    assert.equal(o.started.backend, 'typescript');
+    assert.ok(log.entries.some((e) => /^warn: run 1 \(sobel-x\): the WebAssembly SIMD kernels did not load \(SIMD kernels not found/.test(e)), log.entries.join('\n'));
+  } finally {
+    client.dispose();
+    if (saved === undefined) delete process.env.CNNLAB_SIMD_WASM;
+    else process.env.CNNLAB_SIMD_WASM = saved;
+  }
+});
+
+test('RunClient logs what it used to swallow: a callback that throws (the run goes on) and a failed run with its detail', async () => {
+  const log = memoryLog();
+  const client = new RunClient(WORKER, 1500, log);
+  try {
+    const params = { text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET };
+    const o = await client.run(params, { onProgress: () => { throw new TypeError('the progress bar is gone'); } });
+    assert.equal(o.layers.length, 1, 'the run finished despite the callback');
+    assert.ok(log.entries.some((e) => /^error: run 1: the onProgress callback failed: TypeError: the progress bar is gone\n\s+at /.test(e)), log.entries.join('\n'));
+    // A damaged JPEG: the user's message says what is wrong; the log also has the decoder's own words.
+    const good = goodJpeg(16, 16);
+    const badScan = good.slice();
+    badScan[good.findIndex((b, i) => b === 0xff && good[i + 1] === 0xda) + 5] = 99; // a colour component the frame lacks
+    await assert.rejects(client.run({ ...params, image: { bytes: badScan, fileName: 'scan.jpg' } }),
+      (e: unknown) => e instanceof RunError && e.kind === 'input' && e.message === 'scan.jpg: the JPEG is damaged: its compressed data cannot be decoded');
+    const entry = log.entries.find((e) => e.startsWith('error: run 2 failed (input): scan.jpg: the JPEG is damaged'));
+    assert.match(entry ?? '', /\ncaused by: TypeError: Cannot set properties of undefined \(setting 'huffmanTableDC'\)/, log.entries.join('\n'));
+  } finally {
+    client.dispose();
+  }
+});
+
+test('hostile images reach the worker as typed input errors: a PNG bomb, and a JPEG whose decoding the memory budget leaves no room for', async () => {
+  const w = new RawWorker();
+  try {
+    w.send(request(40, { image: { bytes: pngBomb(1024), fileName: 'bomb.png' } }));
+    const e1 = await w.end(40);
+    assert.ok(e1.type === 'error' && e1.kind === 'input', JSON.stringify(e1));
+    assert.match(e1.message, /^bomb\.png: not a valid PNG: its image data inflates to more than the 2 bytes a 1×1 image needs/);
+    // The budget's 2 GB less the network's needs leave less than the 3.5 GB decoding and converting would take.
+    w.send(request(41, { image: { bytes: lyingJpeg(10000, 10000), fileName: 'lying.jpg' } }));
+    const e2 = await w.end(41);
+    assert.ok(e2.type === 'error' && e2.kind === 'input', JSON.stringify(e2));
+    assert.match(e2.message, /^lying\.jpg: decoding and converting this 10000×10000 JPEG needs about 3\.5 GB of memory, more than the 2\.0 GB it may use \(what the run's memory budget leaves after the network's 1 MB\); use a smaller image or raise the budget$/);
+    w.send(request(42));
+    assert.equal((await w.end(42)).type, 'done', 'the worker lives on');
   } finally {
     await w.close();
   }

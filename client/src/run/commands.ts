@@ -7,9 +7,11 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { analyze } from '../../../server/src/analysis/analyze.js';
+import { refusal, type FileKind } from '../../../server/src/files.js';
 import { planRun } from '../../../server/src/plan.js';
 import type { RunOrigin } from './messages.js';
 import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork, startRun } from './model.js';
+import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
 import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
 
@@ -42,6 +44,7 @@ export class RunCommands {
     private readonly context: vscode.ExtensionContext,
     private readonly client: RunClient,
     private readonly panel: FeatureMapsPanel,
+    private readonly log: Log,
   ) {}
 
   /**
@@ -114,8 +117,8 @@ export class RunCommands {
     }
     this.panel.showMessage(`Running ${network.name} on ${baseName(image)}…`);
     const [imageBytes, weightBytes] = await Promise.all([
-      vscode.workspace.fs.readFile(image),
-      weights ? vscode.workspace.fs.readFile(weights) : Promise.resolve(undefined),
+      readChecked(image, 'input', 'the image'),
+      weights ? readChecked(weights, 'weights', 'the weights file') : Promise.resolve(undefined),
     ]);
     // One core is left to the editor, which draws the maps while the network runs.
     const threads = numberSetting(config.get('threads'), 0) || Math.max(1, Math.min(4, availableParallelism() - 1));
@@ -135,7 +138,8 @@ export class RunCommands {
           this.panel.show(startRun(ctx, analysis, network, m));
           shown = true;
         } catch (e) {
-          console.error('CNN Lab: cannot show the run as it goes:', e); // shown whole at the end instead
+          // Shown whole at the end instead.
+          this.log.error(`cannot show the run as it goes: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
         }
       },
       onLayer: (m) => {
@@ -292,6 +296,19 @@ export class RunCommands {
 
 function numberSetting(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : dflt;
+}
+
+/**
+ * Reads a file the user picked (or a setting or a restored panel names) after checking by stat that it
+ * is a regular file within its kind's limit (files.ts): a device such as /dev/zero would otherwise be
+ * read until the extension host runs out of memory.
+ */
+async function readChecked(uri: vscode.Uri, kind: FileKind, what: string): Promise<Uint8Array> {
+  const st = await vscode.workspace.fs.stat(uri);
+  const type = st.type & vscode.FileType.File ? 'file' : st.type & vscode.FileType.Directory ? 'a directory' : 'a device or other special file';
+  const refused = refusal(`${what} ${baseName(uri)}`, kind, type, st.size);
+  if (refused) throw new Error(refused);
+  return vscode.workspace.fs.readFile(uri);
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {

@@ -33,6 +33,7 @@ export function featureMapsHtml(r: PageResources): string {
 <header id="header">
   <h1 id="title">Feature maps</h1>
   <div id="run-info" class="run-info"></div>
+  <div id="backend-note" class="backend-note" role="status" hidden></div>
   <div class="toolbar" role="toolbar">
     <button id="rerun" type="button" title="Run the network at the same place in the file on the same image again">Run again</button>
     <label><input id="colormap-toggle" type="checkbox"> Colour map</label>

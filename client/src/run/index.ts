@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { RunCommands } from './commands.js';
-import type { ViewState } from './messages.js';
+import type { Log } from './log.js';
 import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
 import { RunClient } from './runClient.js';
 
@@ -14,14 +14,17 @@ import { RUN_ON_IMAGE_COMMAND } from '../../../server/src/protocol.js';
 export { RUN_ON_IMAGE_COMMAND };
 export const RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND = 'cnnLab.runOnImageWithWeights';
 
-/** Registers the run commands, the panel and its serializer; every disposable goes to the context. */
-export function registerRunCommands(context: vscode.ExtensionContext): void {
-  const client = new RunClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath);
+/**
+ * Registers the run commands, the panel and its serializer; every disposable goes to the context.
+ * `log` is where runs report what goes wrong besides their message to the user (the "CNN Lab" channel).
+ */
+export function registerRunCommands(context: vscode.ExtensionContext, log: Log): void {
+  const client = new RunClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, undefined, log);
   // The panel and the commands refer to each other: the panel's "Run again" goes through the commands.
   let commands: RunCommands | undefined;
   // Closing the panel lets the idle worker go with the parameters it caches.
-  const panel = new FeatureMapsPanel(context.extensionUri, (origin) => void commands?.rerun(origin), (run, q) => client.query(run, q), () => client.release());
-  commands = new RunCommands(context, client, panel);
+  const panel = new FeatureMapsPanel(context.extensionUri, (origin) => void commands?.rerun(origin), (run, q) => client.query(run, q), () => client.release(), log);
+  commands = new RunCommands(context, client, panel, log);
   const c = commands;
   context.subscriptions.push(
     panel,
@@ -29,9 +32,8 @@ export function registerRunCommands(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(false, uri, network)),
     vscode.commands.registerCommand(RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(true, uri, network)),
     vscode.window.registerWebviewPanelSerializer(FEATURE_MAPS_VIEW_TYPE, {
-      deserializeWebviewPanel: async (webviewPanel: vscode.WebviewPanel, state: unknown) => {
-        panel.restore(webviewPanel, (state && typeof state === 'object' ? state : undefined) as ViewState | undefined);
-      },
+      // The state is the page's own: restore() checks it before opening anything it names.
+      deserializeWebviewPanel: (webviewPanel: vscode.WebviewPanel, state: unknown) => panel.restore(webviewPanel, state),
     }),
   );
 }

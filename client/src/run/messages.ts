@@ -71,6 +71,8 @@ export interface RunView {
   readonly imageName: string;
   readonly weightsName?: string;
   readonly backend: 'simd' | 'typescript';
+  /** Why the run uses slower kernels than it could (StartedMessage.backendNote); the header shows it. */
+  readonly backendNote?: string;
   readonly loadMs: number;
   /** Milliseconds in the layers; absent while the run goes on (layers are shown as they finish). */
   readonly runMs?: number;
@@ -164,4 +166,67 @@ export interface ViewState {
   readonly overlay?: string;
   readonly opacity?: number;
   readonly tile?: number;
+}
+
+/** What the feature-map panel may re-open, by file extension (lower case). */
+const ORIGIN_FILES = {
+  uri: ['.cnn'],
+  image: ['.png', '.jpg', '.jpeg', '.npy'],
+  weights: ['.safetensors'],
+} as const;
+
+/** The URI string `v` when it is a `file:` URI (nothing else: no query, no fragment) whose path ends in one of `exts`. */
+function fileUri(v: unknown, exts: readonly string[]): string | undefined {
+  if (typeof v !== 'string' || v.length > 4096) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'file:' || url.search || url.hash) return undefined;
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname).toLowerCase();
+  } catch {
+    return undefined;
+  }
+  return exts.some((e) => path.endsWith(e)) && !path.includes('\0') ? v : undefined;
+}
+
+/** A RunOrigin from untrusted state, or undefined unless every field has its type and every URI is a file of its kind. */
+export function parseRunOrigin(v: unknown): RunOrigin | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  const uri = fileUri(o.uri, ORIGIN_FILES.uri);
+  const image = fileUri(o.image, ORIGIN_FILES.image);
+  const weights = o.weights === undefined ? undefined : fileUri(o.weights, ORIGIN_FILES.weights);
+  const network = typeof o.network === 'string' && o.network.length > 0 && o.network.length <= 200 ? o.network : undefined;
+  const seed = Number.isSafeInteger(o.seed) && (o.seed as number) >= 0 ? o.seed as number : undefined;
+  if (!uri || !image || network === undefined || seed === undefined || (o.weights !== undefined && !weights)) return undefined;
+  return { uri, network, image, ...(weights ? { weights } : {}), seed };
+}
+
+/**
+ * The state a webview kept (vscode.getState, or what VS Code hands the serializer after a window
+ * reload), checked field by field: the state is the page's, so anything in it may be stale or forged.
+ * A field of the wrong type or out of range is dropped; the origin is kept only when it names `file:`
+ * URIs of the kinds a run reads (whether those files still exist is for the extension to check).
+ */
+export function parseViewState(raw: unknown): ViewState {
+  if (!raw || typeof raw !== 'object') return {};
+  const s = raw as Record<string, unknown>;
+  const origin = parseRunOrigin(s.origin);
+  const expanded = Array.isArray(s.expanded) && s.expanded.length <= 100_000 && s.expanded.every((i) => Number.isSafeInteger(i) && i >= 0)
+    ? s.expanded as number[] : undefined;
+  const expandedFor = typeof s.expandedFor === 'string' && s.expandedFor.length <= 4096 ? s.expandedFor : undefined;
+  const colormap = s.colormap === 'grey' || s.colormap === 'viridis' ? s.colormap : undefined;
+  const overlay = typeof s.overlay === 'string' && /^(|(sum|cam):\d{1,6})$/.test(s.overlay) ? s.overlay : undefined;
+  const opacity = typeof s.opacity === 'number' && s.opacity >= 0 && s.opacity <= 100 ? s.opacity : undefined;
+  const tile = typeof s.tile === 'number' && Number.isInteger(s.tile) && s.tile >= 8 && s.tile <= 1024 ? s.tile : undefined;
+  return {
+    ...(origin ? { origin } : {}), ...(expanded ? { expanded } : {}), ...(expandedFor !== undefined ? { expandedFor } : {}),
+    ...(colormap ? { colormap } : {}), ...(overlay !== undefined ? { overlay } : {}), ...(opacity !== undefined ? { opacity } : {}),
+    ...(tile !== undefined ? { tile } : {}),
+  };
 }

@@ -77,7 +77,7 @@ export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, s
   const view: RunView = {
     runId: ctx.runId, origin: ctx.origin, network: started.network, sourceName: ctx.sourceName, imageName: ctx.imageName,
     ...(ctx.weightsName ? { weightsName: ctx.weightsName } : {}),
-    backend: started.backend, loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
+    backend: started.backend, ...(started.backendNote ? { backendNote: started.backendNote } : {}), loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
     inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: [],
   };
   return { view, workerRun: started.id, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };

@@ -10,9 +10,23 @@
 import * as vscode from 'vscode';
 import { makeNonce } from '../webviewHtml.js';
 import { featureMapsHtml } from './html.js';
-import { isFromView, type FromView, type RunOrigin, type ToView, type ViewState } from './messages.js';
+import { isFromView, parseViewState, type FromView, type RunOrigin, type ToView } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
+import { consoleLog, type Log } from './log.js';
 import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
+
+/** The files of a run (source, image, weights) that are not regular files on disk any more, by name. */
+async function missingFiles(origin: RunOrigin): Promise<string[]> {
+  const uris = [origin.uri, origin.image, ...(origin.weights ? [origin.weights] : [])].map((u) => vscode.Uri.parse(u, true));
+  const present = await Promise.all(uris.map(async (u) => {
+    try {
+      return ((await vscode.workspace.fs.stat(u)).type & vscode.FileType.File) !== 0;
+    } catch {
+      return false;
+    }
+  }));
+  return uris.filter((_, i) => !present[i]).map((u) => u.path.split('/').pop() ?? u.path);
+}
 
 /** The panel's view type, also named in package.json's `onWebviewPanel:` activation event. */
 export const FEATURE_MAPS_VIEW_TYPE = 'cnnLab.featureMaps';
@@ -47,12 +61,14 @@ export class FeatureMapsPanel implements vscode.Disposable {
    * @param rerun called when the webview asks to run again, or a restored panel needs its run
    * @param query asks the run worker about a layer of one of its runs (RunClient.query)
    * @param closed called when the user closes the panel
+   * @param log where the panel's own failures go (the "CNN Lab" output channel)
    */
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly rerun: (origin: RunOrigin) => void,
     private readonly query: (run: number, q: LayerQuery) => Promise<QueryResult>,
     private readonly closed: () => void = () => undefined,
+    private readonly log: Log = consoleLog,
   ) {
     this.disposables.push(vscode.workspace.onDidChangeTextDocument((e) => {
       const origin = this.origin;
@@ -140,7 +156,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
   private ask(run: StoredRun, q: LayerQuery, then: (r: QueryResult) => void): void {
     this.query(run.workerRun, q).then((r) => {
       if (this.run === run) then(r);
-    }, (e: unknown) => console.warn(`CNN Lab feature maps: layer ${q.index}: ${e instanceof Error ? e.message : String(e)}`));
+    }, (e: unknown) => this.log.warn(`feature maps: layer ${q.index}: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** Completes the run in progress (its time, largest outputs and class-activation maps). */
@@ -181,17 +197,31 @@ export class FeatureMapsPanel implements vscode.Disposable {
     this.post({ type: 'message', text, origin: origin ?? this.origin });
   }
 
-  /** Adopts a panel VS Code restored after a reload, and repeats the run it showed. */
-  restore(panel: vscode.WebviewPanel, state: ViewState | undefined): void {
+  /**
+   * Adopts a panel VS Code restored after a reload, and repeats the run it showed. The state comes
+   * from the page, so it is checked before anything is opened: every field typed, the origin's URIs
+   * `file:` URIs of the kinds a run reads (parseViewState), and each of those files still there.
+   */
+  async restore(panel: vscode.WebviewPanel, raw: unknown): Promise<void> {
     if (this.panel && this.panel !== panel) this.panel.dispose();
     this.attach(panel);
-    const origin = state?.origin;
-    if (origin) {
-      this.note = { text: `Running ${origin.network} again…`, origin };
-      this.rerun(origin);
-    } else {
-      this.note = { text: 'Nothing to show yet: run "CNN Lab: Run on Image" on a .cnn file.' };
+    const origin = parseViewState(raw).origin;
+    const stored = !!raw && typeof raw === 'object' && (raw as { origin?: unknown }).origin !== undefined;
+    const nothing = 'Nothing to show yet: run "CNN Lab: Run on Image" on a .cnn file.';
+    if (!origin) {
+      if (stored) this.log.warn('feature maps: the restored panel\'s run was not repeated: its saved state is not a run of local files');
+      this.note = { text: nothing };
+      return;
     }
+    const missing = await missingFiles(origin);
+    if (missing.length) {
+      this.log.warn(`feature maps: the restored panel's run was not repeated: ${missing.join(', ')} no longer there`);
+      this.note = { text: `The run this panel showed cannot be repeated: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} no longer there.` };
+      this.post({ type: 'message', text: this.note.text });
+      return;
+    }
+    this.note = { text: `Running ${origin.network} again…`, origin };
+    this.rerun(origin);
   }
 
   private ensurePanel(): vscode.WebviewPanel {
@@ -248,7 +278,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
       if (!isFromView(raw)) return;
       this.handle(raw);
     } catch (e) {
-      console.error('CNN Lab feature maps:', e);
+      this.log.error(`feature maps: a message from the panel failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     }
   }
 

@@ -11,6 +11,7 @@ import type {
   RunRequest, StartedMessage,
 } from '../../../server/src/runMessages.js';
 import { isFromWorker } from '../../../server/src/runMessages.js';
+import { consoleLog, type Log } from './log.js';
 
 /** A finished run: what the worker said when it started, every layer's output in order, and the end. */
 export interface RunOutcome {
@@ -62,8 +63,9 @@ export class RunClient {
   /**
    * @param workerPath dist/worker.js
    * @param cancelGraceMs how long a cancelled run may take to stop before the worker is terminated
+   * @param log where failures, slow fallbacks and exceptions of the callbacks are reported with their reasons
    */
-  constructor(private readonly workerPath: string, private readonly cancelGraceMs = 1500) {}
+  constructor(private readonly workerPath: string, private readonly cancelGraceMs = 1500, private readonly log: Log = consoleLog) {}
 
   /** Runs a network; a run already going is cancelled first (the newest request wins). */
   async run(params: RunParams, opts: RunOptions = {}): Promise<RunOutcome> {
@@ -145,8 +147,9 @@ export class RunClient {
     try {
       const w = this.ensureWorker();
       if (prepare && !this.active) w.postMessage({ type: 'prepare', ...prepare } satisfies PrepareRequest);
-    } catch {
-      // run() reports the failure when it needs the worker.
+    } catch (e) {
+      // run() reports the failure to the user when it needs the worker.
+      this.log.warn(`cannot start the run worker ahead of the run: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -168,6 +171,7 @@ export class RunClient {
 
   private onWorkerGone(w: Worker, why: string): void {
     if (this.worker !== w) return;
+    this.log.error(why);
     this.worker = undefined;
     this.failQueries(why);
     this.finish(this.active?.id, (a) => a.reject(new RunError('internal', why)));
@@ -208,20 +212,31 @@ export class RunClient {
     }
     const a = this.active;
     if (!a || m.id !== a.id) {
-      // A message without a run (a malformed request) or from a run already given up: nothing waits for it.
+      // A message without a run (a malformed request) or from a run already given up: nothing waits for
+      // it, but an error there is still worth a line in the log.
+      if (m.type === 'error') this.log.error(`the run worker reported (${m.kind}): ${m.message}${m.detail ? `\n${m.detail}` : ''}`);
       return;
     }
+    const safe = (what: string, f: () => void): void => {
+      // A callback's exception must not break the message loop; it is logged with its stack.
+      try {
+        f();
+      } catch (e) {
+        this.log.error(`run ${a.id}: the ${what} callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      }
+    };
     switch (m.type) {
       case 'started':
         a.started = m;
-        safe(() => a.opts.onStarted?.(m));
+        if (m.backendNote) this.log.warn(`run ${a.id} (${m.network}): ${m.backendNote}`);
+        safe('onStarted', () => a.opts.onStarted?.(m));
         break;
       case 'progress':
-        safe(() => a.opts.onProgress?.(m));
+        safe('onProgress', () => a.opts.onProgress?.(m));
         break;
       case 'layer':
         a.layers[m.index] = m;
-        safe(() => a.opts.onLayer?.(m));
+        safe('onLayer', () => a.opts.onLayer?.(m));
         break;
       case 'done': {
         const started = a.started;
@@ -234,17 +249,10 @@ export class RunClient {
         this.finish(a.id, (x) => x.reject(new RunError('cancelled', 'the run was cancelled')));
         break;
       case 'error':
+        // The user sees the message; the log keeps it with what lies behind it (a stack, a decoder's words).
+        this.log.error(`run ${a.id} failed (${m.kind}): ${m.message}${m.detail ? `\n${m.detail}` : ''}`);
         this.finish(a.id, (x) => x.reject(new RunError(m.kind, m.message, m.estimate)));
         break;
     }
-  }
-}
-
-/** Calls a user callback; its exceptions must not break the message loop. */
-function safe(f: () => void): void {
-  try {
-    f();
-  } catch {
-    // The callback's owner reports its own errors.
   }
 }

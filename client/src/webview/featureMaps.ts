@@ -15,19 +15,20 @@
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
 import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
-import type { FromView, LayerView, RunView, ToView, ViewState } from '../run/messages.js';
+import { parseViewState, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut } from './colormap.js';
 import { diagramSvg } from './diagram.js';
 
 interface VsCodeApi {
   postMessage(m: FromView): void;
-  getState(): ViewState | undefined;
+  getState(): unknown;
   setState(s: ViewState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-let state: ViewState = vscode.getState() ?? {};
+// The saved state is checked like anything else from outside: a field of the wrong type is dropped.
+let state: ViewState = parseViewState(vscode.getState());
 let run: RunView | undefined;
 
 /** Pixels of the layers received for the current run: channels tiles of tileH×tileW bytes. */
@@ -507,6 +508,10 @@ function renderRunInfo(r: RunView): void {
   const time = r.runMs === undefined ? 'running…' : `in ${fmtMs(r.runMs)}`;
   $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs ${time} `
     + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
+  // A slow fallback is said in the header, not only in the log: the user sees why the run is slow.
+  const note = $('backend-note');
+  note.textContent = r.backendNote ? `${r.backendNote[0].toUpperCase()}${r.backendNote.slice(1)}.` : '';
+  note.hidden = !r.backendNote;
   $('content').dataset.running = String(r.runMs === undefined);
 }
 

@@ -5,8 +5,8 @@
 export type { ConvBackend } from './backend.js';
 export { featureGrid, featureGridPng, encodeGreyPng, type GreyImage, type GridOptions } from './featuremaps.js';
 export {
-  IMAGENET_MEAN, IMAGENET_STD, decodeImage, imageToTensor, loadImageTensor, resizeBilinear,
-  type DecodedImage, type Normalisation,
+  DEFAULT_DECODE_LIMITS, IMAGENET_MEAN, IMAGENET_STD, ImageTooLarge, decodeImage, imageToTensor, loadImageTensor, readImageHeader,
+  resizeBilinear, type DecodeLimits, type DecodedImage, type ImageHeader, type Normalisation,
 } from './image.js';
 export { tsBackend } from './kernels.js';
 export { countParams, paramsFromSafetensors, paramsFromTensors, paramsFromWeights, readWeightsFile } from './loadweights.js';

@@ -21,6 +21,18 @@ import { looksLikeZip } from './zip.js';
 const IGNORED_SUFFIXES = new Set(['num_batches_tracked']);
 const USED_SUFFIXES = new Set<string>(PARAM_NAMES.map(([, torchName]) => torchName));
 
+/** Items listed in a message before the rest are counted: "a, b, …, h and 19,992 more". */
+const LISTED = 8;
+
+/**
+ * A list for a one-line message: all of `items` when there are at most `max`, else the first `max`
+ * and how many more (a file with 20,000 tensor groups must not make a 200 KB message).
+ */
+export function listSome(items: readonly string[], max = LISTED): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${(items.length - max).toLocaleString('en-US')} more`;
+}
+
 /** Compares strings with digit runs compared as numbers, so 'features.10' sorts after 'features.9'. */
 export function naturalCompare(a: string, b: string): number {
   const ra = a.match(/\d+|\D+/g) ?? [];
@@ -115,8 +127,8 @@ export function paramsFromTensors(
 
   if (groups.length !== targets.length) {
     const teaching = layers.some((s) => s.kind === 'conv' && s.teaching) ? ' (convs with a teaching kernel take none)' : '';
-    const have = groups.map((g) => g.prefix || '(no prefix)').join(', ');
-    const want = targets.map((i) => `${i}:${layers[i].kind}`).join(', ');
+    const have = listSome(groups.map((g) => g.prefix || '(no prefix)'));
+    const want = listSome(targets.map((i) => `${i}:${layers[i].kind}`));
     throw new Error(
       `${label}: the file has ${groups.length} parameter groups [${have}] but the network has ${targets.length} layers with parameters${teaching} [${want}]`,
     );
@@ -140,7 +152,7 @@ export function paramsFromTensors(
     }
     if (fits.length === 1) return fits[0];
     if (fits.length > 1) {
-      throw new Error(`${label}: the containers [${containers.join(', ')}] fit the layers in ${fits.length} different orders; save the state_dict of an nn.Sequential instead`);
+      throw new Error(`${label}: the containers [${listSome(containers)}] fit the layers in ${fits.length} different orders; save the state_dict of an nn.Sequential instead`);
     }
     throw naturalError;
   }

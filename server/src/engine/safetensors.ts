@@ -2,7 +2,10 @@
  * A reader for the safetensors format: 8-byte little-endian header length N, N bytes of JSON
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {...}}, then the data section,
  * offsets being relative to its start. Every field is validated before any byte of data is read, so a
- * truncated or lying file is an Error that says what is wrong, never an out-of-bounds read.
+ * truncated or lying file is an Error that says what is wrong, never an out-of-bounds read. As the
+ * format requires, the tensors' byte ranges must tile the data section exactly: sorted by begin, each
+ * begins where the previous one ends, the first at 0 and the last ending at the section's end (no two
+ * tensors share bytes, and no byte belongs to none).
  */
 import { shapeStr } from './tensor.js';
 
@@ -28,6 +31,11 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A name or value from the header as a message shows it: at most 80 characters, so a hostile header cannot make a huge message. */
+function clip(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 77)}…`;
+}
+
 /** Parses a safetensors file; `label` (a file name) prefixes every error message. */
 export function parseSafetensors(bytes: Uint8Array, label = 'safetensors'): SafeTensor[] {
   const fail = (msg: string): never => {
@@ -44,23 +52,26 @@ export function parseSafetensors(bytes: Uint8Array, label = 'safetensors'): Safe
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
-    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    // The parser's own words (a position, a token) stay in the cause, for a log.
+    throw new Error(`${label}: not a valid safetensors file: its header is not valid UTF-8 JSON`, { cause: e });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
 
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
-  const tensors: SafeTensor[] = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') continue;
+  const entries: (Range & { dtype: string; shape: number[]; count: number })[] = [];
+  for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (key === '__metadata__') continue;
+    const name = clip(key);
     if (typeof entry !== 'object' || entry === null) fail(`entry '${name}' is not an object`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(`tensor '${name}' has no dtype string`);
+    if ((dtype as string).length > 16) fail(`tensor '${name}' has dtype '${clip(dtype as string)}', which does not exist`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor '${name}' has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
+      fail(`tensor '${name}' has shape ${clip(JSON.stringify(shape) ?? String(shape))}, not a list of non-negative integers`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      fail(`tensor '${name}' has data_offsets ${JSON.stringify(offsets)}, not two non-negative integers`);
+      fail(`tensor '${name}' has data_offsets ${clip(JSON.stringify(offsets) ?? String(offsets))}, not two non-negative integers`);
     }
     const dims = shape as number[];
     const [begin, end] = offsets as [number, number];
@@ -71,10 +82,43 @@ export function parseSafetensors(bytes: Uint8Array, label = 'safetensors'): Safe
     if (itemSize !== undefined && count * itemSize !== end - begin) {
       fail(`tensor '${name}' (${dtype} ${shapeStr(dims)}) needs ${count * itemSize} bytes, data_offsets give ${end - begin}`);
     }
-    const raw = bytes.subarray(dataStart + begin, dataStart + end);
-    tensors.push({ name, dtype: dtype as string, shape: dims, data: toFloat32(dtype as string, raw, count) });
+    entries.push({ name: key, dtype: dtype as string, shape: dims, count, begin, end });
   }
-  return tensors;
+  checkTiling(entries, dataLen, fail);
+  return entries.map(({ name, dtype, shape, count, begin, end }) => ({
+    name, dtype, shape, data: toFloat32(dtype, bytes.subarray(dataStart + begin, dataStart + end), count),
+  }));
+}
+
+/** A tensor's bytes in the data section: [begin, end). */
+interface Range {
+  readonly name: string;
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** Throws (through `fail`) unless the byte ranges tile [0, dataLen) exactly, naming the tensors at the first fault. */
+function checkTiling(ranges: readonly Range[], dataLen: number, fail: (msg: string) => never): void {
+  const sorted = [...ranges].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: Range | undefined;
+  for (const r of sorted) {
+    if (r.begin < at) {
+      fail(`tensor '${clip(r.name)}' (data_offsets [${r.begin}, ${r.end}]) overlaps tensor '${clip(prev!.name)}' ([${prev!.begin}, ${prev!.end}])`);
+    }
+    if (r.begin > at) {
+      fail(prev
+        ? `bytes ${at}–${r.begin} of the data section belong to no tensor (between tensor '${clip(prev.name)}', which ends at ${at}, and tensor '${clip(r.name)}')`
+        : `bytes 0–${r.begin} of the data section belong to no tensor (the first, tensor '${clip(r.name)}', begins at ${r.begin})`);
+    }
+    at = r.end;
+    prev = r;
+  }
+  if (at !== dataLen) {
+    fail(prev
+      ? `the data section has ${dataLen - at} bytes after the last tensor, '${clip(prev.name)}', which ends at ${at} of ${dataLen}`
+      : `the data section has ${dataLen} bytes but the header lists no tensor`);
+  }
 }
 
 /** Converts raw little-endian float data to float32; null for dtypes that are not floats. */

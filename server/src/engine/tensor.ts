@@ -63,21 +63,3 @@ export function mapShape(shape: readonly number[], what: string): MapShape {
   assert(shape.length === 3, () => `${what}: needs a (C, H, W) map, got shape ${shapeStr(shape)}`);
   return [shape[0], shape[1], shape[2]];
 }
-
-/** Largest |a[i] - b[i]| over two equal-length buffers (NaN if either holds a NaN). */
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert(a.length === b.length, () => `maxAbsDiff: lengths differ (${a.length} vs ${b.length})`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= m)) m = d; // the negated compare lets a NaN difference win and surface
-  }
-  return m;
-}
-
-/** Largest |a[i]| of a buffer, the scale that relative comparisons divide by. */
-export function maxAbs(a: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}

@@ -90,10 +90,17 @@ class Layout {
  * instantiates the kernels on the shared memory and then loops: wait for its slot's sequence
  * number to change, run the named job on the argument record, publish 1 (done) or 2 (failed).
  * Slot layout (Int32Array, 4 per worker): [sequence, job index or -1 to quit, argument pointer, status].
+ * A failed job leaves its reason (a WebAssembly trap's message) in the worker's ERROR_BYTES of
+ * `errors`, NUL-terminated, for the calling thread, which cannot receive messages while it waits.
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, slot, jobs } = workerData;
+const { module, memory, control, errors, errorBytes, slot, jobs } = workerData;
+function fail(err) {
+  const text = new TextEncoder().encode(String(err && err.message || err)).subarray(0, errorBytes - 1);
+  errors.set(text, slot * errorBytes);
+  errors[slot * errorBytes + text.length] = 0;
+}
 const base = slot * 4;
 let fns;
 try {
@@ -112,28 +119,32 @@ for (;;) {
   const job = Atomics.load(control, base + 1);
   if (job < 0) break;
   let status = 1;
-  try { fns[job](Atomics.load(control, base + 2)); } catch (err) { status = 2; }
+  try { fns[job](Atomics.load(control, base + 2)); } catch (err) { fail(err); status = 2; }
   Atomics.store(control, base + 3, status);
   Atomics.notify(control, base + 3);
 }
 `;
 
+/** Bytes of each worker's slot for the reason a job failed. */
+const ERROR_BYTES = 256;
+
 /** Worker threads that run kernel jobs on the shared memory while the calling thread runs its own part. */
 class ThreadPool {
-  private constructor(private readonly workers: Worker[], private readonly control: Int32Array) {}
+  private constructor(private readonly workers: Worker[], private readonly control: Int32Array, private readonly errors: Uint8Array) {}
 
   /** Starts `count` workers and waits until each has instantiated the kernels. */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number): Promise<ThreadPool> {
     const control = new Int32Array(new SharedArrayBuffer(4 * 4 * Math.max(1, count)));
+    const errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * Math.max(1, count)));
     const workers = Array.from({ length: count }, (_, slot) =>
-      new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, slot, jobs: JOBS } }));
+      new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, errors, errorBytes: ERROR_BYTES, slot, jobs: JOBS } }));
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`simd worker: ${String(m)}`))));
       w.once('error', reject);
     })));
     // Idle workers must not keep the process alive.
     for (const w of workers) w.unref();
-    return new ThreadPool(workers, control);
+    return new ThreadPool(workers, control, errors);
   }
 
   /** Stops the workers (a backend that is garbage collected gets this through `pools` below). */
@@ -144,6 +155,14 @@ class ThreadPool {
       Atomics.notify(this.control, i * 4);
       void w.terminate();
     }
+  }
+
+  /** The reason worker `slot` left for its failed job. */
+  private reason(slot: number): string {
+    const bytes = this.errors.subarray(slot * ERROR_BYTES, (slot + 1) * ERROR_BYTES);
+    const end = bytes.indexOf(0);
+    // TextDecoder does not read shared memory directly: copy the bytes out first.
+    return new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)) || 'no reason given';
   }
 
   /** Threads including the caller. */
@@ -170,7 +189,7 @@ class ThreadPool {
       while ((status = Atomics.load(c, base + 3)) === 0) {
         if (Atomics.wait(c, base + 3, 0, 120_000) === 'timed-out') throw new Error(`simd worker ${i} did not finish ${job}`);
       }
-      if (status !== 1) throw new Error(`simd worker ${i} failed in ${job}`);
+      if (status !== 1) throw new Error(`simd worker ${i} failed in ${job}: ${this.reason(i - 1)}`);
     }
   }
 }
