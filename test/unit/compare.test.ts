@@ -226,3 +226,9 @@ test('the --json form has exactly the documented keys', () => {
   const d = j.networks[4] as unknown as CompareNetwork;
   assert.deepEqual([d.name, d.weightLayers, d.params, d.macs, d.rf], ['VGG-D', 16, 138_357_544, 15_470_264_320, [212, 212]]);
 });
+
+test('the table: millions whole as in Table 2 from 10 M, one decimal below', () => {
+  const t = formatComparison(compareNetworks(analyzeSample('samples/zoo/compare.cnn')));
+  assert.match(t, /^resnet18\s+21\s+11,689,512\s+12\s+1,814,073,344\s+1\.81\s/m);
+  assert.match(t, /^mobilenet_v2\s+53\s+3,504,872\s+3\.5\s+300,774,272\s+0\.30\s+78\.7 MB\s+14\.0 MB\s+36\.5%\s+491$/m);
+});

@@ -192,10 +192,13 @@ export function comparisonJson(c: Comparison): ComparisonJson {
 /** MB (10^6 bytes), one decimal. */
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/** Parameters in millions, whole as the VGG paper's Table 2 has them, with one decimal below 10 M. */
+const millions = (p: number): string => (p >= 9.95e6 ? String(Math.round(p / 1e6)) : (p / 1e6).toFixed(1));
+
 /** The rows of the comparison table, one per network. */
 export function comparisonRows(c: Comparison): string[][] {
   return c.networks.map((n) => [
-    n.name, String(n.weightLayers), fmtInt(n.params), String(Math.round(n.params / 1e6)), fmtInt(n.macs), (n.macs / 1e9).toFixed(2),
+    n.name, String(n.weightLayers), fmtInt(n.params), millions(n.params), fmtInt(n.macs), (n.macs / 1e9).toFixed(2),
     mb(n.activationBytes), mb(n.paramBytes), `${(100 * n.fcShare).toFixed(1)}%`,
     n.rf ? (n.rfApproximate ? '≈' : '') + (n.rf[0] === n.rf[1] ? String(n.rf[0]) : `${n.rf[0]}×${n.rf[1]}`) : '?',
   ]);
