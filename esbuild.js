@@ -17,6 +17,8 @@ const entries = [
   { in: 'server/src/worker.ts', out: 'dist/worker.js' },
   // The feature-map webview's script (a browser IIFE); its CSS import becomes dist/webview.css.
   { in: 'client/src/webview/featureMaps.ts', out: 'dist/webview.js', browser: true },
+  // The comparison view's script ("CNN Lab: Compare Networks").
+  { in: 'client/src/webview/compare.ts', out: 'dist/compare.js', browser: true },
 ];
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({

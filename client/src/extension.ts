@@ -8,6 +8,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { formatMarkdown } from '../../server/src/analysis/summary.js';
 import { SHOW_SUMMARY_COMMAND, type SummaryParams } from '../../server/src/protocol.js';
 import { channelLog } from './run/log.js';
+import { COMPARE_NETWORKS_COMMAND, ComparePanel } from './comparePanel.js';
 import { registerRunCommands } from './run/index.js';
 import { NetworkStatus } from './statusBar.js';
 import { fetchNetwork, SummaryPanel } from './summaryPanel.js';
@@ -53,6 +54,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       vscode.window.setStatusBarMessage(`CNN Lab: summary of ${n.name} copied as Markdown`, 3000);
     }),
     vscode.commands.registerCommand('cnnLab.restartServer', () => c.restart()),
+  );
+  const compare = new ComparePanel(c, context.extensionUri);
+  context.subscriptions.push(
+    compare,
+    vscode.commands.registerCommand(COMPARE_NETWORKS_COMMAND, async (uriArg?: unknown) => {
+      const t = commandTarget(uriArg);
+      if (t) await compare.show(t.uri);
+    }),
   );
   // Runs log into the language client's "CNN Lab" output channel, beside the server's messages.
   registerRunCommands(context, channelLog(c.outputChannel));

@@ -2,6 +2,7 @@
  * `cnnlab`: the command-line face of the analysis (and, later, the engine).
  *   cnnlab summary FILE [--network NAME] [--json]
  *   cnnlab check FILE...
+ *   cnnlab compare FILE [--json]
  *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth] [--dump DIR] [--png DIR] [--top K]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
@@ -9,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
+import { compareNetworks, comparisonJson, formatComparison } from './analysis/compare.js';
 import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
 import { FileRefused, readRegularFile, type FileKind } from './files.js';
 import { DEFAULT_BUDGET, planRun } from './plan.js';
@@ -21,6 +23,7 @@ class UsageError extends Error {}
 const USAGE = `usage:
   cnnlab summary FILE [--network NAME] [--json]   layer table: shapes, params, MACs, receptive field
   cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
+  cnnlab compare FILE [--json]                    the file's networks side by side (the VGG paper's Table 2)
   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth]
              [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
                                                   runs the network on a PNG/JPEG/.npy input`;
@@ -76,6 +79,16 @@ function summary(args: string[]): number {
     const errors = s.diagnostics.filter((d) => d.severity === 'error' || d.severity === 'warning');
     if (errors.length) process.stdout.write(`\n${errors.length} problem${errors.length === 1 ? '' : 's'}: run \`cnnlab check ${pos[0]}\`\n`);
   }
+  return 0;
+}
+
+function compare(args: string[]): number {
+  const { pos, opt } = options(args, ['--json'], []);
+  if (pos.length !== 1) throw new UsageError(`compare takes one file\n${USAGE}`);
+  const a = load(pos[0]);
+  if (!a.networks.length) throw new UsageError(`${pos[0]} has no network to compare`);
+  const c = compareNetworks(a);
+  process.stdout.write(opt.has('--json') ? JSON.stringify(comparisonJson(c), null, 2) + '\n' : formatComparison(c) + '\n');
   return 0;
 }
 
@@ -165,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'summary': return summary(rest);
       case 'check': return check(rest);
+      case 'compare': return compare(rest);
       case 'run': return await run(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');

@@ -8,6 +8,7 @@
  * made by one copy is rejected by the other's parameter-structure check. A method string is not.
  */
 import type { Summary, SummaryNetwork } from './analysis/summary.js';
+import type { CompareNetwork } from './analysis/compare.js';
 
 /** A request's method name with its parameter type `P` and result type `R` attached for the compiler. */
 export interface RequestDecl<P, R> {
@@ -66,6 +67,35 @@ export interface NetworkAtResult {
  * a status bar that follows the cursor. Null when the document is not open or has no network.
  */
 export const networkAtRequest = request<NetworkAtParams, NetworkAtResult | null>('cnnLab/networkAt');
+
+/** A range as LSP has it: start inclusive, end exclusive. */
+export interface Range {
+  readonly start: Position;
+  readonly end: Position;
+}
+
+/** Parameters of `cnnLab/compare`. */
+export interface CompareParams {
+  /** The document, which must be open in the server. */
+  readonly uri: string;
+}
+
+/** One network of `cnnLab/compare`: the core's comparison record and where its `network` line is. */
+export interface CompareNetworkResult extends CompareNetwork {
+  /** The network's `network` statement (its first statement when it has none), for revealing it. */
+  readonly range: Range;
+}
+
+/** Result of `cnnLab/compare`: every network of the document, in file order. */
+export interface CompareResult {
+  readonly networks: readonly CompareNetworkResult[];
+}
+
+/**
+ * `cnnLab/compare`: the document's networks side by side (the core's comparison, the data of
+ * `cnnlab compare`), with per-stage params and MACs for the bar chart. Null when the document is not open.
+ */
+export const compareRequest = request<CompareParams, CompareResult | null>('cnnLab/compare');
 
 /** Result of `cnnLab/stats`. */
 export interface StatsResult {

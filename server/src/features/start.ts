@@ -10,12 +10,13 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from '../analysis/analyze.js';
 import {
-  networkAtRequest, statsRequest, summaryRequest,
-  type InitializationOptions, type NetworkAtParams, type StatsResult, type SummaryParams,
+  compareRequest, networkAtRequest, statsRequest, summaryRequest,
+  type CompareParams, type InitializationOptions, type NetworkAtParams, type StatsResult, type SummaryParams,
 } from '../protocol.js';
 import { AnalysisCache } from './cache.js';
 import { codeActions, type EditTarget } from './codeActions.js';
 import { codeLenses } from './codeLens.js';
+import { compare } from './compare.js';
 import { completion, type CompletionCapabilities } from './completion.js';
 import { toOffset } from './convert.js';
 import { diagnostics } from './diagnostics.js';
@@ -200,6 +201,8 @@ export function startServer(connection: Connection): void {
     onDocument(summaryRequest.method, p?.uri, token, null, (a) => summary(a, p.network, p.position)));
   connection.onRequest(networkAtRequest.method, (p: NetworkAtParams, token: CancellationToken) =>
     onDocument(networkAtRequest.method, p?.uri, token, null, (a) => networkAt(a, p.position)));
+  connection.onRequest(compareRequest.method, (p: CompareParams, token: CancellationToken) =>
+    onDocument(compareRequest.method, p?.uri, token, null, (a) => compare(a)));
   connection.onRequest(statsRequest.method, (_p: unknown, token: CancellationToken) =>
     runSafe(log, statsRequest.method, token, null, (): StatsResult => {
       const m = process.memoryUsage();
