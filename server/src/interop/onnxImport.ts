@@ -72,6 +72,9 @@ type Value =
 /** A node the import cannot turn into a layer. */
 class Unsupported extends Error {}
 
+/** A node that reads the output of a node already reported: not reported again. */
+class Downstream extends Error {}
+
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 const fmtNum = (v: number): string => String(Number(v.toPrecision(7)));
 
@@ -151,7 +154,8 @@ export function importModel(model: ModelProto, opts: { name?: string; label?: st
   const flattened = new Map<number, number>();
   const layerOf = (name: string, n: NodeProto): number => {
     const v = values.get(name);
-    if (!v || v.t === 'none') throw new Unsupported(`reads '${name}', which no earlier node produced`);
+    if (v?.t === 'none') throw new Downstream();
+    if (!v) throw new Unsupported(`reads '${name}', which no earlier node produced`);
     if (v.t === 'layer') return v.id;
     if (v.t === 'flat') {
       if (shapeOf(v.id).length === 1) return v.id;
@@ -166,6 +170,7 @@ export function importModel(model: ModelProto, opts: { name?: string; label?: st
   };
   const constOf = (name: string | undefined, what: string): Extract<Value, { t: 'const' }> => {
     const v = name ? values.get(name) : undefined;
+    if (v?.t === 'none') throw new Downstream();
     if (!v || v.t !== 'const') throw new Unsupported(`its ${what} ('${name ?? ''}') is not a constant`);
     return v;
   };
@@ -580,8 +585,8 @@ export function importModel(model: ModelProto, opts: { name?: string; label?: st
       try {
         read(n);
       } catch (e) {
-        if (!(e instanceof Unsupported)) throw e;
-        problems.push({ node: n.name || n.output[0] || '?', op: n.opType, message: e.message });
+        if (!(e instanceof Unsupported) && !(e instanceof Downstream)) throw e;
+        if (e instanceof Unsupported) problems.push({ node: n.name || n.output[0] || '?', op: n.opType, message: e.message });
         // Later nodes reading this one are not reported again: they read nothing.
         for (const o of n.output) values.set(o, { t: 'none' });
       }
