@@ -4,18 +4,26 @@
  *   cnnlab check FILE...
  *   cnnlab compare FILE [--json]
  *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth] [--dump DIR] [--png DIR] [--top K]
+ *   cnnlab export FILE --format onnx [--network NAME] [-o OUT] [--weights W.safetensors] [--seed N] [--dynamic-batch]
+ *   cnnlab import MODEL.onnx [-o NET.cnn] [--weights-out W.safetensors] [--name NAME]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
-import { fmtShape, formatTable, toSummary } from './analysis/summary.js';
+import { fmtInt, fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { compareNetworks, comparisonJson, formatComparison } from './analysis/compare.js';
 import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
 import { FileRefused, readRegularFile, type FileKind } from './files.js';
 import { DEFAULT_BUDGET, planRun } from './plan.js';
 import { loadInput, loadParams, topK } from './runner.js';
 import { tuneYoungGeneration } from './heap.js';
+import { EXPORT_FORMATS, exportFormat } from './interop/formats.js';
+import { importOnnx } from './interop/onnxImport.js';
+import { writeSafetensors } from './engine/safetensors.js';
+import pkg from '../../package.json' with { type: 'json' };
+
+const VERSION = pkg.version;
 
 /** An error of the command itself: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -26,7 +34,12 @@ const USAGE = `usage:
   cnnlab compare FILE [--json]                    the file's networks side by side (the VGG paper's Table 2)
   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth]
              [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
-                                                  runs the network on a PNG/JPEG/.npy input`;
+                                                  runs the network on a PNG/JPEG/.npy input
+  cnnlab export FILE --format FORMAT [--network NAME] [-o OUT] [--weights W.safetensors] [--seed N] [--dynamic-batch]
+                                                  writes the network with its weights (He-initialised from
+                                                  the seed without --weights); formats: ${Object.keys(EXPORT_FORMATS).join(', ')}
+  cnnlab import MODEL.onnx [-o NET.cnn] [--weights-out W.safetensors] [--name NAME]
+                                                  writes an ONNX model as .cnn text (stdout without -o) and its weights`;
 
 /**
  * Reads a file the user named (after `what` in messages, e.g. "input"), refusing as a UsageError what
@@ -46,12 +59,12 @@ function load(file: string): Analysis {
   return analyze(new TextDecoder().decode(bytes), basename(file, extname(file)));
 }
 
-/** Reads `--flag value` options and positional arguments. */
+/** Reads `--flag value` options and positional arguments; `-o` is `--output`. */
 function options(args: string[], flags: string[], withValue: string[]): { pos: string[]; opt: Map<string, string | true> } {
   const pos: string[] = [];
   const opt = new Map<string, string | true>();
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    const a = args[i] === '-o' && withValue.includes('--output') ? '--output' : args[i];
     if (a.startsWith('--')) {
       if (withValue.includes(a)) {
         if (i + 1 >= args.length) throw new UsageError(`${a} needs a value`);
@@ -171,6 +184,72 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
+function planFor(a: Analysis, file: string, network: string | undefined): ReturnType<typeof planRun> {
+  try {
+    // Nothing runs: the budget that guards runs does not apply, the exporter checks what it writes.
+    return planRun(a, network, { maxMacs: Infinity, maxMemoryBytes: Infinity }, 'last');
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+function exportCommand(args: string[]): number {
+  const { pos, opt } = options(args, ['--dynamic-batch'], ['--network', '--format', '--output', '--weights', '--seed']);
+  if (pos.length !== 1) throw new UsageError(`export takes one file\n${USAGE}`);
+  const formatName = opt.get('--format') as string | undefined;
+  if (!formatName) throw new UsageError(`export needs --format (${Object.keys(EXPORT_FORMATS).join(', ')})`);
+  const format = exportFormat(formatName);
+  if (typeof format === 'string') throw new UsageError(format);
+  const seedText = opt.get('--seed') as string | undefined;
+  const seed = seedText === undefined ? 0 : Number(seedText);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed takes a whole number, not '${seedText}'`);
+  const a = load(pos[0]);
+  const plan = planFor(a, pos[0], opt.get('--network') as string | undefined);
+  const weightsFile = opt.get('--weights') as string | undefined;
+  const out = (opt.get('--output') as string | undefined) ?? join(dirname(pos[0]), `${plan.network.name}${format.extension}`);
+  let bytes: Uint8Array;
+  try {
+    const params = loadParams(plan, weightsFile ? { bytes: readBytes(weightsFile, 'weights'), fileName: basename(weightsFile) } : undefined, seed);
+    const source = weightsFile ? `weights from ${basename(weightsFile)}` : `He-initialised weights (seed ${seed})`;
+    bytes = format.write(a, plan, params, {
+      dynamicBatch: opt.has('--dynamic-batch'), producerVersion: VERSION, doc: `${plan.network.name} from ${basename(pos[0])}, ${source}`,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${pos[0]}: ${(e as Error).message}`);
+  }
+  writeFileSync(out, bytes);
+  process.stdout.write(`wrote ${out}: ${plan.network.name}, ${plan.layers.length} layers, ${fmtInt(bytes.length)} bytes (${format.description})\n`);
+  return 0;
+}
+
+function importCommand(args: string[]): number {
+  const { pos, opt } = options(args, [], ['--output', '--weights-out', '--name']);
+  if (pos.length !== 1) throw new UsageError(`import takes one .onnx file\n${USAGE}`);
+  const file = pos[0];
+  const out = opt.get('--output') as string | undefined;
+  const name = (opt.get('--name') as string | undefined) ?? basename(out ?? file, extname(out ?? file));
+  let result;
+  try {
+    result = importOnnx(readBytes(file, 'model'), { name, label: basename(file) });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+  if (result.problems.length) {
+    for (const p of result.problems) process.stderr.write(`${file}: ${p.op} node '${p.node}': ${p.message}\n`);
+    process.stderr.write(`cnnlab: ${result.problems.length} node${result.problems.length === 1 ? '' : 's'} cannot be written as .cnn; nothing written\n`);
+    return 1;
+  }
+  if (out) writeFileSync(out, result.text);
+  else process.stdout.write(result.text);
+  const weightsOut = opt.get('--weights-out') as string | undefined;
+  if (weightsOut) writeFileSync(weightsOut, writeSafetensors(result.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data }))));
+  const where = [out && `wrote ${out}`, weightsOut && `${weightsOut} (${result.tensors.length} tensors)`].filter(Boolean).join(' and ');
+  process.stderr.write(`${where ? `${where}: ` : ''}${result.network}, ${result.layers} layers, ${fmtInt(result.params)} parameters, ${fmtInt(result.macs)} MACs\n`);
+  return 0;
+}
+
 /** Runs the CLI with the given arguments and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -180,6 +259,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'check': return check(rest);
       case 'compare': return compare(rest);
       case 'run': return await run(rest);
+      case 'export': return exportCommand(rest);
+      case 'import': return importCommand(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');
         return cmd === undefined ? 2 : 0;

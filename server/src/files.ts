@@ -8,7 +8,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 /** The kinds of files a run or a check reads, each with its own size limit. */
-export type FileKind = 'source' | 'input' | 'weights';
+export type FileKind = 'source' | 'input' | 'weights' | 'model';
 
 const MiB = 2 ** 20;
 
@@ -21,6 +21,7 @@ export const FILE_LIMITS: Readonly<Record<FileKind, number>> = {
   source: 16 * MiB,
   input: 512 * MiB,
   weights: 2048 * MiB - 1,
+  model: 2048 * MiB - 1,
 };
 
 /** How each kind is named in messages, and what to give instead of a file that is not one. */
@@ -28,6 +29,7 @@ const KINDS: Readonly<Record<FileKind, { readonly noun: string; readonly want: s
   source: { noun: 'a source file', want: 'a .cnn file' },
   input: { noun: 'an input', want: 'a PNG, JPEG or .npy file' },
   weights: { noun: 'a weights file', want: 'a .safetensors file' },
+  model: { noun: 'a model', want: 'an .onnx file' },
 };
 
 /** Formats a byte count for messages: 512 MiB, 3.2 GiB, 600 KiB, 17 bytes. */

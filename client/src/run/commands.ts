@@ -284,17 +284,23 @@ export class RunCommands {
     return picked;
   }
 
-  /** `cnnLab.run.weights`: a path, absolute or relative to the workspace folder of the file (else its folder). */
+  /** `cnnLab.run.weights` for this file (see weightsSetting). */
   private weightsSetting(config: vscode.WorkspaceConfiguration, doc: vscode.Uri): vscode.Uri | undefined {
-    const p = config.get<string>('weights')?.trim();
-    if (!p) return undefined;
-    if (/^([a-zA-Z]:[\\/]|[\\/])/.test(p)) return vscode.Uri.file(p);
-    const base = vscode.workspace.getWorkspaceFolder(doc)?.uri ?? vscode.Uri.joinPath(doc, '..');
-    return vscode.Uri.joinPath(base, p);
+    return weightsSetting(config, doc);
   }
 }
 
-function numberSetting(v: unknown, dflt: number): number {
+/** `cnnLab.run.weights`: a path, absolute or relative to the workspace folder of the file (else its folder). */
+export function weightsSetting(config: vscode.WorkspaceConfiguration, doc: vscode.Uri): vscode.Uri | undefined {
+  const p = config.get<string>('weights')?.trim();
+  if (!p) return undefined;
+  if (/^([a-zA-Z]:[\\/]|[\\/])/.test(p)) return vscode.Uri.file(p);
+  const base = vscode.workspace.getWorkspaceFolder(doc)?.uri ?? vscode.Uri.joinPath(doc, '..');
+  return vscode.Uri.joinPath(base, p);
+}
+
+/** A whole, non-negative number setting, else the default. */
+export function numberSetting(v: unknown, dflt: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : dflt;
 }
 
