@@ -24,7 +24,7 @@ export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan): T
 /** Parameters from a .safetensors file, or deterministic He initialisation (teaching kernels stay fixed). */
 export function loadParams(plan: RunPlan, weights?: { bytes: Uint8Array; fileName: string }, seed = 0): LayerParams[] {
   return weights
-    ? paramsFromSafetensors(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs)
+    ? paramsFromSafetensors(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs, { paths: plan.paths, lines: plan.lines })
     : initParams(plan.inputShape, plan.layers, seed, plan.inputs);
 }
 
