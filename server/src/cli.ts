@@ -3,6 +3,7 @@
  *   cnnlab summary FILE [--network NAME] [--json]
  *   cnnlab check FILE...
  *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors] [--dump DIR] [--png DIR] [--top K]
+ *   cnnlab export FILE --format pytorch [--network NAME] [-o OUT.py] [--weights W.safetensors] [--seed N]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProb
 import { DEFAULT_BUDGET, planRun } from './plan.js';
 import { loadInput, loadParams, topK } from './runner.js';
 import { tuneYoungGeneration } from './heap.js';
+import { pytorchFiles } from './exportPytorch.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -22,7 +24,10 @@ const USAGE = `usage:
   cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors]
              [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
-                                                  runs the network on a PNG/JPEG/.npy input`;
+                                                  runs the network on a PNG/JPEG/.npy input
+  cnnlab export FILE --format pytorch [--network NAME] [-o OUT.py] [--weights W.safetensors] [--seed N]
+                                                  writes a PyTorch module (and, with --weights or --seed,
+                                                  OUT.safetensors beside it)`;
 
 function load(file: string): Analysis {
   let text: string;
@@ -158,6 +163,38 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `export`: writes the network in another framework's terms; each format is its own module. */
+function exportCmd(args: string[]): number {
+  const { pos, opt } = options(args.map((x) => (x === '-o' ? '--output' : x)), [], ['--network', '--format', '--output', '--weights', '--seed']);
+  if (pos.length !== 1) throw new UsageError(`export takes one file\n${USAGE}`);
+  const format = opt.get('--format');
+  if (format !== 'pytorch') throw new UsageError(`export needs --format pytorch${format ? `, not '${format}'` : ''}`);
+  const seedText = opt.get('--seed') as string | undefined;
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed takes a whole number, not '${seedText}'`);
+  const weightsFile = opt.get('--weights') as string | undefined;
+  const out = (opt.get('--output') as string | undefined) ?? pos[0].replace(/\.cnn$/i, '') + '.py';
+  if (!out.endsWith('.py')) throw new UsageError(`-o names the .py to write, not '${out}'`);
+  let files;
+  try {
+    files = pytorchFiles(load(pos[0]), basename(pos[0]), {
+      network: opt.get('--network') as string | undefined, seed,
+      weights: weightsFile ? { bytes: readBytes(weightsFile, 'weights'), fileName: basename(weightsFile) } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${pos[0]}: ${(e as Error).message}`);
+  }
+  writeFileSync(out, files.source);
+  process.stdout.write(`wrote ${out} (class ${files.className}; build() returns the model)\n`);
+  if (files.weights) {
+    const st = out.replace(/\.py$/, '.safetensors');
+    writeFileSync(st, files.weights);
+    process.stdout.write(`wrote ${st} (${files.tensors} tensors under build().state_dict()'s keys, from ${weightsFile ?? `seed ${seed}`})\n`);
+  }
+  return 0;
+}
+
 /** Runs the CLI with the given arguments and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -166,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'summary': return summary(rest);
       case 'check': return check(rest);
       case 'run': return await run(rest);
+      case 'export': return exportCmd(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE + '\n');
         return cmd === undefined ? 2 : 0;
