@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { formatMarkdown } from '../../server/src/analysis/summary.js';
 import { SHOW_SUMMARY_COMMAND, type SummaryParams } from '../../server/src/protocol.js';
+import { registerExportPytorch } from './exportPytorch.js';
 import { registerRunCommands } from './run/index.js';
 import { NetworkStatus } from './statusBar.js';
 import { fetchNetwork, SummaryPanel } from './summaryPanel.js';
@@ -54,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('cnnLab.restartServer', () => c.restart()),
   );
   registerRunCommands(context);
+  registerExportPytorch(context);
   await c.start();
   context.subscriptions.push(new NetworkStatus(c), c);
 }

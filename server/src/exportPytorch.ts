@@ -4,8 +4,9 @@
  */
 import type { Analysis } from './analysis/analyze.js';
 import { exportPytorch, stateDict, writeStateDict } from './interop/pytorch.js';
+import { paramsFromSafetensors } from './engine/loadweights.js';
+import { initParams } from './engine/weights.js';
 import { planRun } from './plan.js';
-import { loadParams } from './runner.js';
 
 /** What to write: the source, and the weights' bytes when asked for. */
 export interface PytorchFiles {
@@ -26,7 +27,10 @@ export function pytorchFiles(a: Analysis, source: string, opts: { network?: stri
   if (!opts.weights && opts.seed === undefined) return { source: exp.source, className: exp.className };
   // Weights need a runnable network (shapes known, no errors); no budget: nothing runs here.
   const plan = planRun(a, net.name, { maxMacs: Infinity, maxMemoryBytes: Infinity }, 'last');
-  const params = loadParams(plan, opts.weights, opts.seed ?? 0);
+  // The weights modules directly, not the engine's index: the extension bundles this without the image decoders.
+  const params = opts.weights
+    ? paramsFromSafetensors(opts.weights.bytes, plan.inputShape, plan.layers, opts.weights.fileName, plan.inputs, { paths: plan.paths, lines: plan.lines })
+    : initParams(plan.inputShape, plan.layers, opts.seed ?? 0, plan.inputs);
   const tensors = stateDict(net, params, exp.paths);
   return { source: exp.source, className: exp.className, weights: writeStateDict(tensors), tensors: tensors.length };
 }
