@@ -70,3 +70,24 @@ test('duplicatePaths finds a labelled layer repeated by an unlabelled repeat', (
   const n = net(analyze('input 3x8x8\nrepeat 2\n  c: conv3-8 pad1\nend'));
   assert.deepEqual([...duplicatePaths(modulePaths(n.decl.layers))], [['c', [0, 1]]]);
 });
+
+test('weights load by module path whatever the names sort as, and fall back to the order rule', async () => {
+  const { paramsFromSafetensors } = await import('../../server/src/engine/loadweights.js');
+  const { writeSafetensors } = await import('../../server/src/engine/safetensors.js');
+  const { planRun } = await import('../../server/src/plan.js');
+  // 'z.conv' runs first but sorts last: by name it still gets its own tensors.
+  const a = analyze('input 1x4x4\nz.conv: conv1-2 nobias\nresidual\n  a: conv1-2 nobias\nshortcut\n  b: conv1-2 nobias\nend');
+  const plan = planRun(a);
+  // The first conv reads 1 channel, the other two 2: weights (2, 1, 1, 1) and (2, 2, 1, 1), filled with v.
+  const t = (name: string, v: number, cin = name.startsWith('z') ? 1 : 2) => ({ name, shape: [2, cin, 1, 1], data: new Float32Array(2 * cin).fill(v) });
+  const names = { paths: plan.paths, lines: plan.lines };
+  const load = (tensors: ReturnType<typeof t>[]) => paramsFromSafetensors(writeSafetensors(tensors), plan.inputShape, plan.layers, 'w', plan.inputs, names);
+  const byName = load([t('a.weight', 2), t('b.weight', 3), t('z.conv.weight', 1)]);
+  assert.deepEqual([byName[0].weight![0], byName[1].weight![0], byName[2].weight![0]], [1, 2, 3]);
+  // Other names: their natural order goes to the layers in execution order (the body before the shortcut).
+  const ordered = load([t('0.weight', 1, 1), t('1.weight', 2), t('2.weight', 3)]);
+  assert.deepEqual([ordered[0].weight![0], ordered[1].weight![0], ordered[2].weight![0]], [1, 2, 3]);
+  // A shape mismatch names the layer, its line and path, the tensor and both shapes.
+  assert.throws(() => load([t('a.weight', 2), t('b.weight', 3), t('z.conv.weight', 1, 2)]),
+    /w: layer 0 \(conv, line 2, 'z\.conv'\): tensor 'z\.conv\.weight' has shape \[2, 2, 1, 1\], the layer needs \[2, 1, 1, 1\]/);
+});
