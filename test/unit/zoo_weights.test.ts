@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { modulePaths } from '../../server/src/language/paths.js';
-import { layerParamShapes, runNetwork, tensor, writeSafetensors } from '../../server/src/engine/index.js';
+import { createSimdBackend, layerParamShapes, runNetwork, tensor, writeSafetensors } from '../../server/src/engine/index.js';
 import { planRun, type RunPlan } from '../../server/src/plan.js';
 import { loadParams } from '../../server/src/runner.js';
 import type { LayerSpec } from '../../server/src/language/types.js';
@@ -19,6 +19,8 @@ import { fingerprintDiff, stream, zooWeights, type Fingerprint } from '../helper
 interface Model { keys: [string, number[]][]; layers: Fingerprint[] }
 const fixture = JSON.parse(readRepo('test/fixtures/torch/zoo_weights.json')) as { input: number[]; models: Record<string, Model> };
 const TOLERANCE = 1e-4;
+/** The WebAssembly SIMD kernels where the runtime has them (as `cnnlab run` uses), else the TypeScript ones. */
+const simd = createSimdBackend({ threads: 1 }).then((b) => b ?? undefined);
 
 /** The sample analysed at the fixture's reduced input size. */
 function plan(name: string, edit: (text: string) => string = (t) => t): RunPlan {
@@ -45,7 +47,7 @@ async function worst(name: string, p: RunPlan, rename: (k: string) => string = (
   const params = loadParams(p, { bytes, fileName: `${name}.safetensors` });
   const n = fixture.input.reduce((a, b) => a * b, 1);
   const input = tensor([...fixture.input], stream('input', n, (u) => 2 * u - 1));
-  const outs = await runNetwork(input, p.layers, params, { inputs: p.inputs, keep: 'all' });
+  const outs = await runNetwork(input, p.layers, params, { inputs: p.inputs, keep: 'all', backend: await simd });
   const ours = outs.filter((_, i) => !['add', 'concat', 'mul'].includes(p.layers[i].kind));
   assert.equal(ours.length, m.layers.length, `${ours.length} layers here, ${m.layers.length} in PyTorch`);
   let diff = 0;
