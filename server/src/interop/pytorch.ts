@@ -213,6 +213,37 @@ function access(members: Map<string, Attr>, name: string): string {
 }
 
 /**
+ * Calls of every member of an nn.Sequential container in order, each on the one before's output (read
+ * by nothing else), become one call of the container: `self.layer2(out)` for `self.layer2[0]`, `[1]`.
+ */
+function collapseSequentials(
+  stmts: { reads: number[]; out: number; code: (names: string[]) => string; member?: string }[],
+  members: Map<string, Attr>,
+): void {
+  // How many statements read each value (a block's output is read by one call, whatever reads it inside).
+  const reads = new Map<number, number>();
+  for (const s of stmts) for (const r of s.reads) reads.set(r, (reads.get(r) ?? 0) + 1);
+  for (let k = 0; k < stmts.length; k++) {
+    const m = stmts[k].member;
+    if (!m || !m.endsWith('.0')) continue;
+    const prefix = m.slice(0, -2);
+    let ns: Attr | undefined = { kind: 'ns', members };
+    for (const seg of prefix.split('.')) ns = ns?.kind === 'ns' ? ns.members.get(seg) : undefined;
+    if (!ns || ns.kind !== 'ns' || !sequentialKeys(ns.members) || [...ns.members.values()].some((v) => v.kind !== 'leaf')) continue;
+    const n = ns.members.size;
+    if (k + n > stmts.length) continue;
+    let ok = true;
+    for (let j = 0; j < n && ok; j++) {
+      const s = stmts[k + j];
+      ok = s.member === `${prefix}.${j}` && s.reads.length === 1 && (j === 0 || (s.reads[0] === stmts[k + j - 1].out && reads.get(stmts[k + j - 1].out) === 1));
+    }
+    if (!ok) continue;
+    const ex = access(members, prefix);
+    stmts.splice(k, n, { reads: stmts[k].reads, out: stmts[k + n - 1].out, code: ([v]) => `${ex}(${v})`, member: prefix });
+  }
+}
+
+/**
  * Writes the PyTorch source for a network. Throws (with the line) when two layers with parameters share
  * a module path, or a layer has no PyTorch equivalent.
  */
@@ -356,7 +387,7 @@ export function exportPytorch(a: Analysis, net: NetworkResult, source = 'network
       };
       addMembers(m, '');
       // The forward: one statement per layer (or per self-contained child), values named by who reads them.
-      const stmts: { reads: number[]; out: number; code: (names: string[]) => string }[] = [];
+      const stmts: { reads: number[]; out: number; code: (names: string[]) => string; member?: string }[] = [];
       const skip = new Set<number>();
       for (const i of list) {
         if (skip.has(i)) continue;
@@ -364,7 +395,7 @@ export function exportPytorch(a: Analysis, net: NetworkResult, source = 'network
         if (call) {
           for (const j of layersOf(call.node)) skip.add(j);
           const ex = access(members, call.name);
-          stmts.push({ reads: [call.io.input], out: call.io.output, code: ([v]) => `${ex}(${v})` });
+          stmts.push({ reads: [call.io.input], out: call.io.output, code: ([v]) => `${ex}(${v})`, member: call.name });
           continue;
         }
         const d = D[i];
@@ -374,9 +405,10 @@ export function exportPytorch(a: Analysis, net: NetworkResult, source = 'network
         else if (kind === 'concat') stmts.push({ reads: [...d.inputs], out: i, code: (v) => `torch.cat([${v.join(', ')}], dim=1)` });
         else if (attrOf.has(i)) {
           const ex = access(members, attrOf.get(i)!);
-          stmts.push({ reads: [...d.inputs], out: i, code: ([v]) => `${ex}(${v})` });
+          stmts.push({ reads: [...d.inputs], out: i, code: ([v]) => `${ex}(${v})`, member: attrOf.get(i) });
         } else stmts.push({ reads: [...d.inputs], out: i, code: ([v]) => functional(L[i], v, helpers) });
       }
+      collapseSequentials(stmts, members);
       const lastRead = new Map<number, number>();
       const readCount = new Map<number, number>();
       stmts.forEach((s, k) => s.reads.forEach((r) => { lastRead.set(r, k); readCount.set(r, (readCount.get(r) ?? 0) + 1); }));
