@@ -87,6 +87,11 @@ test('weights load by module path whatever the names sort as, and fall back to t
   // Other names: their natural order goes to the layers in execution order (the body before the shortcut).
   const ordered = load([t('0.weight', 1, 1), t('1.weight', 2), t('2.weight', 3)]);
   assert.deepEqual([ordered[0].weight![0], ordered[1].weight![0], ordered[2].weight![0]], [1, 2, 3]);
+  // Names that are partly paths ('0' is, '3' is not) but fit in order load in order.
+  const seq = planRun(analyze('input 1x4x4\nconv1-2 nobias\nrelu\nconv1-2 nobias'));
+  const w = (name: string, cin: number, v: number) => ({ name, shape: [2, cin, 1, 1], data: new Float32Array(2 * cin).fill(v) });
+  const mixed = paramsFromSafetensors(writeSafetensors([w('0.weight', 1, 1), w('3.weight', 2, 2)]), seq.inputShape, seq.layers, 'w', seq.inputs, { paths: seq.paths });
+  assert.deepEqual([mixed[0].weight![0], mixed[2].weight![0]], [1, 2]);
   // A shape mismatch names the layer, its line and path, the tensor and both shapes.
   assert.throws(() => load([t('a.weight', 2), t('b.weight', 3), t('z.conv.weight', 1, 2)]),
     /w: layer 0 \(conv, line 2, 'z\.conv'\): tensor 'z\.conv\.weight' has shape \[2, 2, 1, 1\], the layer needs \[2, 1, 1, 1\]/);

@@ -154,21 +154,34 @@ export function paramsFromTensors(
 
   const named = byName(groups, targets, names.paths);
   if (named.order) return assign(named.order, layers, inShapes, targets, label, names);
-  // Most names match: the file was meant to load by name, so say which names do not.
-  if (names.paths && named.matched * 2 >= groups.length && named.matched > 0) {
-    const paths = names.paths;
-    const known = new Set(targets.map((li) => paths[li]));
-    const have = new Set(groups.map((g) => g.prefix));
-    const strays = groups.filter((g) => !known.has(g.prefix)).map((g) => `'${g.prefix}' (${[...g.tensors.keys()].join(', ')})`);
-    const missing = targets.filter((li) => !have.has(paths[li] ?? '')).map((li) => describe(li, layers[li], names));
-    const dupes = targets.filter((li, k) => targets.findIndex((lj) => paths[lj] === paths[li]) !== k).map((li) => describe(li, layers[li], names));
-    throw new Error(`${label}: ${named.matched} of the file's ${groups.length} tensor groups are named after layers, but not all: ` +
-      [strays.length ? `no layer has the path of ${strays.slice(0, 5).join(', ')}${strays.length > 5 ? ` and ${strays.length - 5} more` : ''}` : '',
-        missing.length ? `no tensors for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}` : '',
-        dupes.length ? `two layers share the path of ${dupes.slice(0, 5).join(', ')}` : ''].filter(Boolean).join('; ') +
-      ' (label the layers with the module paths, see the README\'s "Module paths")');
+  try {
+    return inOrder(groups, layers, inShapes, targets, label, names);
+  } catch (orderError) {
+    // Most names match: the file was meant to load by name, so say which names do not.
+    if (names.paths && named.matched > 0 && named.matched * 2 >= groups.length) throw nameMismatch(groups, layers, targets, label, names, named.matched);
+    throw orderError;
   }
+}
 
+/** The error for a file most of whose names are module paths: the names no layer has, the layers without tensors. */
+function nameMismatch(groups: readonly Group[], layers: readonly LayerSpec[], targets: readonly number[], label: string, names: LayerNames, matched: number): Error {
+  const paths = names.paths!;
+  const known = new Set(targets.map((li) => paths[li]));
+  const have = new Set(groups.map((g) => g.prefix));
+  const list = (items: string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`;
+  const strays = groups.filter((g) => !known.has(g.prefix)).map((g) => `'${g.prefix}' (${[...g.tensors.keys()].join(', ')})`);
+  const missing = targets.filter((li) => !have.has(paths[li] ?? '')).map((li) => describe(li, layers[li], names));
+  const dupes = targets.filter((li, k) => targets.findIndex((lj) => paths[lj] === paths[li]) !== k).map((li) => describe(li, layers[li], names));
+  return new Error(`${label}: ${matched} of the file's ${groups.length} tensor groups are named after layers, but not all: ` +
+    [strays.length ? `no layer has the path of ${list(strays)}` : '', missing.length ? `no tensors for ${list(missing)}` : '',
+      dupes.length ? `two layers share the path of ${list(dupes)}` : ''].filter(Boolean).join('; ') +
+    ' (label the layers with the module paths, see the README\'s "Module paths")');
+}
+
+/** The order rule: groups in natural order to the layers with parameters in execution order (containers permuted if that fits). */
+function inOrder(
+  groups: readonly Group[], layers: readonly LayerSpec[], inShapes: readonly (readonly number[])[], targets: readonly number[], label: string, names: LayerNames,
+): LayerParams[] {
   if (groups.length !== targets.length) {
     const teaching = layers.some((s) => s.kind === 'conv' && s.teaching) ? ' (convs with a teaching kernel take none)' : '';
     const have = groups.map((g) => g.prefix || '(no prefix)').join(', ');

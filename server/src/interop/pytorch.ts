@@ -106,7 +106,7 @@ function moduleCtor(l: LayerResult, cin: string, helpers: Set<string>): string {
       }
       return `nn.Upsample(scale_factor=${s.factor}, mode='${s.mode}'${s.mode === 'bilinear' ? ', align_corners=False' : ''})`;
     default:
-      throw new Error(`line ${l.decl.stmt.head.span.start}: a '${s.kind}' layer has no PyTorch module`);
+      throw new Error(`'${l.decl.text}': a '${s.kind}' layer has no PyTorch module`);
   }
 }
 
