@@ -10,6 +10,7 @@ import { SHOW_SUMMARY_COMMAND, type SummaryParams } from '../../server/src/proto
 import { channelLog } from './run/log.js';
 import { COMPARE_NETWORKS_COMMAND, ComparePanel } from './comparePanel.js';
 import { registerInteropCommands } from './interop.js';
+import { registerExportPytorch } from './exportPytorch.js';
 import { registerRunCommands } from './run/index.js';
 import { NetworkStatus } from './statusBar.js';
 import { fetchNetwork, SummaryPanel } from './summaryPanel.js';
@@ -67,6 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // Runs log into the language client's "CNN Lab" output channel, beside the server's messages.
   registerRunCommands(context, channelLog(c.outputChannel));
   registerInteropCommands(context);
+  registerExportPytorch(context);
   await c.start();
   context.subscriptions.push(new NetworkStatus(c), c);
 }

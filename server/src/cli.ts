@@ -6,6 +6,7 @@
  *   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth] [--dump DIR] [--png DIR] [--top K]
  *   cnnlab export FILE --format onnx [--network NAME] [-o OUT] [--weights W.safetensors] [--seed N] [--dynamic-batch]
  *   cnnlab import MODEL.onnx [-o NET.cnn] [--weights-out W.safetensors] [--name NAME]
+ *   cnnlab export FILE --format pytorch [--network NAME] [-o OUT.py] [--weights W.safetensors] [--seed N]
  * Exit codes: 0 fine, 1 the file has errors (check), 2 the command itself failed.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { writeSafetensors } from './engine/safetensors.js';
 import pkg from '../../package.json' with { type: 'json' };
 
 const VERSION = pkg.version;
+import { pytorchFiles } from './exportPytorch.js';
 
 /** An error of the command itself: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -39,7 +41,9 @@ const USAGE = `usage:
                                                   writes the network with its weights (He-initialised from
                                                   the seed without --weights); formats: ${Object.keys(EXPORT_FORMATS).join(', ')}
   cnnlab import MODEL.onnx [-o NET.cnn] [--weights-out W.safetensors] [--name NAME]
-                                                  writes an ONNX model as .cnn text (stdout without -o) and its weights`;
+                                                  writes an ONNX model as .cnn text (stdout without -o) and its weights
+                                                  (--format pytorch writes OUT.py and, with --weights or
+                                                  --seed, OUT.safetensors beside it)`;
 
 /**
  * Reads a file the user named (after `what` in messages, e.g. "input"), refusing as a UsageError what
@@ -198,6 +202,8 @@ function exportCommand(args: string[]): number {
   if (pos.length !== 1) throw new UsageError(`export takes one file\n${USAGE}`);
   const formatName = opt.get('--format') as string | undefined;
   if (!formatName) throw new UsageError(`export needs --format (${Object.keys(EXPORT_FORMATS).join(', ')})`);
+  // PyTorch writes a .py (and the weights beside it) rather than one model file.
+  if (formatName === 'pytorch') return exportPytorch(args);
   const format = exportFormat(formatName);
   if (typeof format === 'string') throw new UsageError(format);
   const seedText = opt.get('--seed') as string | undefined;
@@ -247,6 +253,36 @@ function importCommand(args: string[]): number {
   if (weightsOut) writeFileSync(weightsOut, writeSafetensors(result.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data }))));
   const where = [out && `wrote ${out}`, weightsOut && `${weightsOut} (${result.tensors.length} tensors)`].filter(Boolean).join(' and ');
   process.stderr.write(`${where ? `${where}: ` : ''}${result.network}, ${result.layers} layers, ${fmtInt(result.params)} parameters, ${fmtInt(result.macs)} MACs\n`);
+  return 0;
+}
+
+/** `export --format pytorch`: a .py module (and its weights beside it under build().state_dict()'s keys). */
+function exportPytorch(args: string[]): number {
+  const { pos, opt } = options(args.map((x) => (x === '-o' ? '--output' : x)), [], ['--network', '--format', '--output', '--weights', '--seed']);
+  if (pos.length !== 1) throw new UsageError(`export takes one file\n${USAGE}`);
+  const seedText = opt.get('--seed') as string | undefined;
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed takes a whole number, not '${seedText}'`);
+  const weightsFile = opt.get('--weights') as string | undefined;
+  const out = (opt.get('--output') as string | undefined) ?? pos[0].replace(/\.cnn$/i, '') + '.py';
+  if (!out.endsWith('.py')) throw new UsageError(`-o names the .py to write, not '${out}'`);
+  let files;
+  try {
+    files = pytorchFiles(load(pos[0]), basename(pos[0]), {
+      network: opt.get('--network') as string | undefined, seed,
+      weights: weightsFile ? { bytes: readBytes(weightsFile, 'weights'), fileName: basename(weightsFile) } : undefined,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${pos[0]}: ${(e as Error).message}`);
+  }
+  writeFileSync(out, files.source);
+  process.stdout.write(`wrote ${out} (class ${files.className}; build() returns the model)\n`);
+  if (files.weights) {
+    const st = out.replace(/\.py$/, '.safetensors');
+    writeFileSync(st, files.weights);
+    process.stdout.write(`wrote ${st} (${files.tensors} tensors under build().state_dict()'s keys, from ${weightsFile ?? `seed ${seed}`})\n`);
+  }
   return 0;
 }
 

@@ -7,6 +7,7 @@ import type { Analysis, NetworkResult } from './analysis/analyze.js';
 import { KINDS } from './language/kinds.js';
 import type { LayerSpec } from './language/types.js';
 import { fmtInt, fmtBytes, fmtSi } from './analysis/summary.js';
+import { modulePaths } from './language/paths.js';
 
 /** A network ready to run, with what it will cost. */
 export interface RunPlan {
@@ -16,6 +17,10 @@ export interface RunPlan {
   /** Each layer's input layers (−1: the network input), in execution order: the graph's edges for runNetwork. */
   readonly inputs: readonly (readonly number[])[];
   readonly normalise?: 'imagenet';
+  /** Each layer's module path (language/paths.ts; undefined for merges): the weights load by these names. */
+  readonly paths: readonly (string | undefined)[];
+  /** Each layer's 1-based line in the file, for messages. */
+  readonly lines: readonly number[];
   readonly macs: number;
   /** Which outputs the run keeps (runNetwork's `keep`): 'all' for the panel, 'last' for the CLI. */
   readonly keep: 'all' | 'last';
@@ -60,6 +65,7 @@ export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUD
   const memoryBytes = 4 * heldActivations(inputs, sizes, shares, keep) + t.paramBytes + 4 * input.shape.reduce((x, y) => x * y, 1);
   const plan: RunPlan = {
     network, inputShape: input.shape, layers: network.layers.map(concreteSpec), inputs, normalise: input.normalise, macs: t.macs, keep, memoryBytes,
+    paths: modulePaths(network.decl.layers), lines: network.layers.map((l) => a.lines.position(l.decl.stmt.span.start).line + 1),
   };
   if (plan.macs > budget.maxMacs || plan.memoryBytes > budget.maxMemoryBytes) {
     throw new Error(`this run would take ${fmtSi(plan.macs)}MACs (${fmtInt(plan.macs)}) and ${fmtBytes(plan.memoryBytes)} of memory, over the budget of ` +

@@ -35,7 +35,7 @@ export function loadInput(bytes: Uint8Array, fileName: string, plan: RunPlan, de
 /** Parameters from a weights file (.safetensors, or .pth/.pt from torch.save), or deterministic He initialisation (teaching kernels stay fixed). */
 export function loadParams(plan: RunPlan, weights?: { bytes: Uint8Array; fileName: string }, seed = 0): LayerParams[] {
   return weights
-    ? paramsFromWeights(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs)
+    ? paramsFromWeights(weights.bytes, plan.inputShape, plan.layers, weights.fileName, plan.inputs, { paths: plan.paths, lines: plan.lines })
     : initParams(plan.inputShape, plan.layers, seed, plan.inputs);
 }
 

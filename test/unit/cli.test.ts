@@ -144,3 +144,14 @@ test('run: the SIMD kernels and the TypeScript kernels give the same answer (--n
     assert.ok(Math.abs(v - b[k][1]) <= 1e-4 * Math.abs(b[k][1]), `${v} vs ${b[k][1]}`);
   });
 });
+
+test('export --format pytorch writes the .py and, with --seed, the .safetensors beside it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-export-'));
+  const out = join(dir, 'r18.py');
+  const r = cnnlab('export', 'samples/zoo/resnet18.cnn', '--format', 'pytorch', '-o', out, '--seed', '3');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /wrote .*r18\.py \(class Resnet18; build\(\) returns the model\)\nwrote .*r18\.safetensors \(122 tensors/);
+  assert.equal(cnnlab('export', 'samples/vgg16.cnn', '--format', 'onnx2').code, 2);
+  assert.match(cnnlab('export', 'samples/vgg16.cnn').err, /export needs --format pytorch/);
+  assert.match(cnnlab('export', 'samples/lecture/07-too-many-pools.cnn', '--format', 'pytorch', '-o', join(dir, 'p.py')).err, /has errors; fix them before exporting/);
+});

@@ -1,9 +1,15 @@
 /**
- * Matching a state_dict's tensors to the network's layers. The rule: group tensors by name prefix
- * (everything before the last dot), sort the groups in natural order ('features.10' after
- * 'features.9'), and hand them in order to the layers that have parameters (conv, fc, bn; a conv with a
- * teaching kernel keeps its fixed weight and takes nothing). Inside a group the PyTorch names weight,
- * bias, running_mean and running_var are used and num_batches_tracked is ignored.
+ * Matching a state_dict's tensors to the network's layers. Tensors are grouped by name prefix
+ * (everything before the last dot); the layers that take a group are those with parameters (conv, fc,
+ * bn; a conv with a teaching kernel keeps its fixed weight and takes nothing). Inside a group the
+ * PyTorch names weight, bias, running_mean and running_var are used and num_batches_tracked is ignored.
+ *
+ * By name: when every group's prefix is the module path of a layer with parameters (language/paths.ts)
+ * and every such layer has its group, each layer takes the group of its path.
+ *
+ * Otherwise in order: sort the groups in natural order ('features.10' after 'features.9') and hand
+ * them to the layers with parameters in execution order (in a graph: a residual's body before its
+ * shortcut, branches in order).
  *
  * One refinement makes torchvision checkpoints load as they are: their top-level containers sort
  * alphabetically ('classifier' before 'features'). When the natural order does not fit and the names
@@ -77,10 +83,24 @@ function groupTensors(tensors: readonly SafeTensor[], label: string): Group[] {
   return [...groups].map(([prefix, m]) => ({ prefix, tensors: m }));
 }
 
-/** Assigns groups in order to the parameter layers, or throws the first mismatch found. */
+/** Where the layers come from, for loading by name and for messages; both indexed like the layers. */
+export interface LayerNames {
+  /** Each layer's module path (language/paths.ts), undefined for merges. */
+  readonly paths?: readonly (string | undefined)[];
+  /** Each layer's 1-based line in the .cnn file. */
+  readonly lines?: readonly number[];
+}
+
+/** "layer 12 (conv, line 40, 'layer1.0.conv1')": the index, kind, line and path a message names. */
+function describe(li: number, spec: LayerSpec, names: LayerNames): string {
+  const extra = [names.lines ? `line ${names.lines[li]}` : '', names.paths?.[li] ? `'${names.paths[li]}'` : ''].filter(Boolean);
+  return extra.length ? layerName(li, spec).replace(/\)$/, `, ${extra.join(', ')})`) : layerName(li, spec);
+}
+
+/** Assigns groups[gi] to layers[targets[gi]], or throws the first mismatch found. */
 function assign(
   groups: readonly Group[], layers: readonly LayerSpec[], inShapes: readonly (readonly number[])[],
-  targets: readonly number[], label: string,
+  targets: readonly number[], label: string, names: LayerNames,
 ): LayerParams[] {
   const params: LayerParams[] = layers.map((spec, i) => teachingParams(spec, inShapes[i]));
   targets.forEach((li, gi) => {
@@ -88,21 +108,22 @@ function assign(
     const group = groups[gi];
     const shapes = layerParamShapes(spec, inShapes[li]);
     const p: LayerParams = {};
+    const what = describe(li, spec, names);
     for (const [key, torchName] of PARAM_NAMES) {
       const want = shapes[key];
       const t = group.tensors.get(torchName);
       const fullName = group.prefix ? `${group.prefix}.${torchName}` : torchName;
       if (want && !t) {
-        throw new Error(`${label}: ${layerName(li, spec)} needs tensor '${fullName}' of shape ${shapeStr(want)}, which the file does not have`);
+        throw new Error(`${label}: ${what} needs tensor '${fullName}' of shape ${shapeStr(want)}, which the file does not have`);
       }
       if (!t) continue;
       if (!want) {
-        throw new Error(`${label}: ${layerName(li, spec)} has no ${torchName}, but the file has tensor '${fullName}' of shape ${shapeStr(t.shape)}`);
+        throw new Error(`${label}: ${what} has no ${torchName}, but the file has tensor '${fullName}' of shape ${shapeStr(t.shape)}`);
       }
       if (!sameShape(t.shape, want)) {
-        throw new Error(`${label}: ${layerName(li, spec)}: tensor '${fullName}' has shape ${shapeStr(t.shape)}, the layer needs ${shapeStr(want)}`);
+        throw new Error(`${label}: ${what}: tensor '${fullName}' has shape ${shapeStr(t.shape)}, the layer needs ${shapeStr(want)}`);
       }
-      if (!t.data) throw new Error(`${label}: ${layerName(li, spec)}: tensor '${fullName}' has dtype ${t.dtype}; expected a float type`);
+      if (!t.data) throw new Error(`${label}: ${what}: tensor '${fullName}' has dtype ${t.dtype}; expected a float type`);
       p[key] = t.data;
     }
     params[li] = p;
@@ -116,15 +137,65 @@ function permutations<T>(items: readonly T[]): T[][] {
   return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
 }
 
+/**
+ * The groups in the order of `targets` when they match by name (every group's prefix is the path of
+ * one target, every target has its group), else undefined; `matched` counts groups whose prefix is a
+ * target's path, for the message when neither rule fits.
+ */
+function byName(groups: readonly Group[], targets: readonly number[], paths: readonly (string | undefined)[] | undefined): { order?: Group[]; matched: number } {
+  if (!paths) return { matched: 0 };
+  const index = new Map<string, number>();
+  let unique = true;
+  for (const li of targets) {
+    const p = paths[li];
+    if (p === undefined || index.has(p)) unique = false;
+    else index.set(p, li);
+  }
+  const matched = groups.filter((g) => index.has(g.prefix)).length;
+  if (!unique || matched !== groups.length || groups.length !== targets.length) return { matched };
+  const byPath = new Map(groups.map((g) => [g.prefix, g]));
+  return { order: targets.map((li) => byPath.get(paths[li]!)!), matched };
+}
+
 /** Parameters for every layer from a state_dict's tensors by the loading rule above. */
 export function paramsFromTensors(
   tensors: readonly SafeTensor[], inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
-  inputs?: readonly (readonly number[])[],
+  inputs?: readonly (readonly number[])[], names: LayerNames = {},
 ): LayerParams[] {
   const inShapes = firstInputShapes(inputShape, layers, inputs);
   const targets = layers.flatMap((spec, i) => (hasParams(spec) && !(spec.kind === 'conv' && spec.teaching) ? [i] : []));
   const groups = groupTensors(tensors, label).sort((a, b) => naturalCompare(a.prefix, b.prefix));
 
+  const named = byName(groups, targets, names.paths);
+  if (named.order) return assign(named.order, layers, inShapes, targets, label, names);
+  try {
+    return inOrder(groups, layers, inShapes, targets, label, names);
+  } catch (orderError) {
+    // Most names match: the file was meant to load by name, so say which names do not.
+    if (names.paths && named.matched > 0 && named.matched * 2 >= groups.length) throw nameMismatch(groups, layers, targets, label, names, named.matched);
+    throw orderError;
+  }
+}
+
+/** The error for a file most of whose names are module paths: the names no layer has, the layers without tensors. */
+function nameMismatch(groups: readonly Group[], layers: readonly LayerSpec[], targets: readonly number[], label: string, names: LayerNames, matched: number): Error {
+  const paths = names.paths!;
+  const known = new Set(targets.map((li) => paths[li]));
+  const have = new Set(groups.map((g) => g.prefix));
+  const list = (items: string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`;
+  const strays = groups.filter((g) => !known.has(g.prefix)).map((g) => `'${g.prefix}' (${[...g.tensors.keys()].join(', ')})`);
+  const missing = targets.filter((li) => !have.has(paths[li] ?? '')).map((li) => describe(li, layers[li], names));
+  const dupes = targets.filter((li, k) => targets.findIndex((lj) => paths[lj] === paths[li]) !== k).map((li) => describe(li, layers[li], names));
+  return new Error(`${label}: ${matched} of the file's ${groups.length} tensor groups are named after layers, but not all: ` +
+    [strays.length ? `no layer has the path of ${list(strays)}` : '', missing.length ? `no tensors for ${list(missing)}` : '',
+      dupes.length ? `two layers share the path of ${list(dupes)}` : ''].filter(Boolean).join('; ') +
+    ' (label the layers with the module paths, see the README\'s "Module paths")');
+}
+
+/** The order rule: groups in natural order to the layers with parameters in execution order (containers permuted if that fits). */
+function inOrder(
+  groups: readonly Group[], layers: readonly LayerSpec[], inShapes: readonly (readonly number[])[], targets: readonly number[], label: string, names: LayerNames,
+): LayerParams[] {
   if (groups.length !== targets.length) {
     const teaching = layers.some((s) => s.kind === 'conv' && s.teaching) ? ' (convs with a teaching kernel take none)' : '';
     const have = listSome(groups.map((g) => g.prefix || '(no prefix)'));
@@ -135,7 +206,7 @@ export function paramsFromTensors(
   }
 
   try {
-    return assign(groups, layers, inShapes, targets, label);
+    return assign(groups, layers, inShapes, targets, label, names);
   } catch (naturalError) {
     const top = (g: Group): string => g.prefix.split('.')[0];
     const containers = [...new Set(groups.map(top))];
@@ -145,7 +216,7 @@ export function paramsFromTensors(
       const rank = new Map(order.map((c, i) => [c, i]));
       const reordered = [...groups].sort((a, b) => rank.get(top(a))! - rank.get(top(b))! || naturalCompare(a.prefix, b.prefix));
       try {
-        fits.push(assign(reordered, layers, inShapes, targets, label));
+        fits.push(assign(reordered, layers, inShapes, targets, label, names));
       } catch {
         // This order does not fit; try the next.
       }
@@ -164,9 +235,9 @@ export function paramsFromTensors(
  */
 export function paramsFromSafetensors(
   bytes: Uint8Array, inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
-  inputs?: readonly (readonly number[])[],
+  inputs?: readonly (readonly number[])[], names: LayerNames = {},
 ): LayerParams[] {
-  return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label, inputs);
+  return paramsFromTensors(parseSafetensors(bytes, label), inputShape, layers, label, inputs, names);
 }
 
 /**
@@ -188,9 +259,9 @@ export function readWeightsFile(bytes: Uint8Array, label = 'weights'): SafeTenso
  */
 export function paramsFromWeights(
   bytes: Uint8Array, inputShape: readonly number[], layers: readonly LayerSpec[], label = 'weights',
-  inputs?: readonly (readonly number[])[],
+  inputs?: readonly (readonly number[])[], names: LayerNames = {},
 ): LayerParams[] {
-  return paramsFromTensors(readWeightsFile(bytes, label), inputShape, layers, label, inputs);
+  return paramsFromTensors(readWeightsFile(bytes, label), inputShape, layers, label, inputs, names);
 }
 
 /** Total number of float parameters in a params list, for reporting what was loaded. */

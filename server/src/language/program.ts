@@ -39,6 +39,21 @@ export interface LayerDecl {
   readonly noact?: boolean;
   /** The innermost construct (index into Program.constructs) the layer stands in; for a merge, the construct it closes. */
   readonly construct?: number;
+  /** The innermost labelled scope the layer stands in (absent at the network's top level); module paths are read from it. */
+  readonly scope?: Scope;
+}
+
+/**
+ * A labelled scope of one expansion: a labelled construct or block use, or one numbered instance of a
+ * labelled `repeat` or `NAME xN` use. Unlabelled constructs make none. Each expansion makes its own
+ * records, so two layers stand in the same scope exactly when their `scope` is the same object.
+ */
+export interface Scope {
+  /** The path segment this scope adds: the label (which may contain dots), or the instance number. */
+  readonly name: string;
+  readonly parent?: Scope;
+  /** The labelled statement that opened it (for an instance, the `repeat` or the block use). */
+  readonly stmt: Statement;
 }
 
 /** A network: its name, input and layers. */
@@ -591,6 +606,7 @@ interface Place {
   readonly construct?: number;
   readonly noAct: boolean;
   readonly depth: number;
+  readonly scope?: Scope;
 }
 
 /** Layers a list of nodes expands to, without `auto` layers; Infinity past 2^53. Recursion is bounded by MAX_DEPTH. */
@@ -640,14 +656,15 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
   const body: Statement[] = [];
 
   const push = (spec: LayerSpec, keyword: string, text: string, label: string | undefined, inputs: readonly number[], inputNames: readonly string[] | undefined,
-    stmt: Statement, site: Statement, autoSpan: Span | undefined, copy: number | undefined, noact: boolean | undefined, construct: number | undefined): boolean => {
+    stmt: Statement, site: Statement, autoSpan: Span | undefined, copy: number | undefined, noact: boolean | undefined, construct: number | undefined,
+    scope: Scope | undefined): boolean => {
     if (low.budget.left <= 0) {
       if (!overflow) problem('too-large', 'error', `more than ${MAX_EXPANSION.toLocaleString('en-US')} layers after expansion in this document; stopped expanding here`, site.span);
       overflow = true;
       return false;
     }
     low.budget.left--;
-    layers.push({ spec, keyword, text, label, inputs, inputNames, stmt, site, auto: autoSpan, copy, noact, construct });
+    layers.push({ spec, keyword, text, label, inputs, inputNames, stmt, site, auto: autoSpan, copy, noact, construct, scope });
     cur = layers.length - 1;
     return true;
   };
@@ -655,20 +672,20 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
   /** A layer line's layer and the `auto` layers that follow it. */
   const emitLayer = (n: Node, it: Interpretation, at: Place, copy: number | undefined) => {
     const site = at.site ?? n.stmt;
-    if (!push(it.spec!, it.kw?.keyword ?? 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, site, undefined, copy, it.noact || undefined, at.construct)) return;
+    if (!push(it.spec!, it.kw?.keyword ?? 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, site, undefined, copy, it.noact || undefined, at.construct, at.scope)) return;
     const kind = it.spec!.kind;
     if (!auto || it.noact || (kind !== 'conv' && kind !== 'fc')) return;
     for (const nm of auto.names) {
       if (nm === 'bn' && kind !== 'conv') continue;
       if (at.noAct && ACTIVATIONS.has(nm)) continue;
       const spec: LayerSpec = nm === 'bn' ? { kind: 'bn', eps: DEFAULTS.bnEps } : nm === 'leakyrelu' ? { kind: 'leakyrelu', slope: DEFAULTS.leakySlope } : { kind: nm as 'relu' };
-      if (!push(spec, nm, `${nm} (auto)`, undefined, [cur], undefined, n.stmt, site, auto.span, copy, undefined, at.construct)) return;
+      if (!push(spec, nm, `${nm} (auto)`, undefined, [cur], undefined, n.stmt, site, auto.span, copy, undefined, at.construct, at.scope)) return;
     }
   };
 
   /** A merge of `inputs` (named for messages), closing a construct or written as `add`/`concat`/`mul`. */
   const emitMerge = (mode: 'add' | 'concat' | 'mul', text: string, inputs: number[], names: string[], stmt: Statement, at: Place, label: string | undefined, construct: number | undefined) =>
-    push({ kind: mode }, mode, text, label, inputs, names, stmt, at.site ?? stmt, undefined, at.copy, undefined, construct);
+    push({ kind: mode }, mode, text, label, inputs, names, stmt, at.site ?? stmt, undefined, at.copy, undefined, construct, at.scope);
 
   /** Refuses an expansion past the document's budget before making it. */
   const affordable = (size: number, stmt: Statement, span: Span, what: string): boolean => {
@@ -678,6 +695,9 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
     void stmt;
     return false;
   };
+
+  /** The scope a labelled construct or block use opens, or undefined when it has no label. */
+  const labelScope = (n: Node, at: Place): Scope | undefined => (n.stmt.label ? { name: n.stmt.label.text, parent: at.scope, stmt: n.stmt } : undefined);
 
   const setLabel = (n: Node) => {
     if (n.stmt.label && cur >= 0) labelled.set(n.stmt.label.text, { id: cur, token: n.stmt.label });
@@ -718,8 +738,10 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           const site = at.site ?? n.stmt;
           // A body that makes no layers is walked once: its settings (`auto`) do not change by repeating.
           const times = size === 0 ? Math.min(1, it.repeat) : it.repeat;
+          const outer = labelScope(n, at);
           for (let r = 0; r < times && !overflow; r++) {
-            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+            const scope = outer ? { name: String(r), parent: outer, stmt: n.stmt } : at.scope;
+            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1, scope }, active);
           }
           setLabel(n);
           break;
@@ -738,8 +760,11 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           active.add(bname);
           const site = at.site ?? n.stmt;
           const times = size === 0 ? Math.min(1, it.repeat) : it.repeat;
+          // A labelled use is a scope; with `xN` its copies are numbered inside it, as a repeat's instances.
+          const outer = labelScope(n, at);
           for (let r = 0; r < times && !overflow; r++) {
-            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: at.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+            const scope = outer && rep ? { name: String(r), parent: outer, stmt: n.stmt } : outer ?? at.scope;
+            walk(inner, { site, copy: it.repeat > 1 ? r : at.copy, construct: at.construct, noAct: at.noAct, depth: at.depth + 1, scope }, active);
           }
           active.delete(bname);
           setLabel(n);
@@ -759,7 +784,7 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           if (!deepEnough(n, at)) break;
           if (!affordable(sizeOf([n], low, at.depth, new Set(active)), n.stmt, n.stmt.head.span, '`residual`')) break;
           const x = cur;
-          const inner: Place = { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 };
+          const inner: Place = { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1, scope: labelScope(n, at) ?? at.scope };
           walk(n.parts![0].nodes, inner, active);
           // With `auto`, torchvision's block: the activation after the body's last conv comes after the add.
           const moved: LayerDecl[] = [];
@@ -777,7 +802,7 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           const end = n.end ?? n.stmt;
           if (overflow) break;
           emitMerge(it.mode!, `residual ${it.mode}`, [cur, bodyOut], [shortcut ? 'shortcut' : 'identity shortcut', 'body'], end, at, n.stmt.label?.text, n.construct);
-          for (const m of moved) push(m.spec, m.keyword, m.text, undefined, [cur], undefined, end, at.site ?? end, m.auto, at.copy, undefined, n.construct);
+          for (const m of moved) push(m.spec, m.keyword, m.text, undefined, [cur], undefined, end, at.site ?? end, m.auto, at.copy, undefined, n.construct, at.scope);
           setLabel(n);
           break;
         }
@@ -787,9 +812,10 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           if (!affordable(sizeOf([n], low, at.depth, new Set(active)), n.stmt, n.stmt.head.span, '`parallel`')) break;
           const x = cur;
           const outs: number[] = [];
+          const scope = labelScope(n, at) ?? at.scope;
           for (let b = 1; b < n.parts!.length && !overflow; b++) {
             cur = x;
-            walk(n.parts![b].nodes, { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1 }, active);
+            walk(n.parts![b].nodes, { site: at.site, copy: at.copy, construct: n.construct, noAct: at.noAct, depth: at.depth + 1, scope }, active);
             outs.push(cur);
           }
           if (overflow) break;
@@ -815,7 +841,7 @@ function lowerNetwork(name: string, header: Statement | undefined, nodes: readon
           }
           if (!ok || !ins.length) {
             // Keep the current tensor flowing so the lines after are still checked.
-            push({ kind: 'unknown' }, 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, at.site ?? n.stmt, undefined, at.copy, undefined, at.construct);
+            push({ kind: 'unknown' }, 'unknown', it.text, n.stmt.label?.text, [cur], undefined, n.stmt, at.site ?? n.stmt, undefined, at.copy, undefined, at.construct, at.scope);
           } else {
             emitMerge(it.mode!, it.text, [...ins, cur], [...names, 'the current tensor'], n.stmt, at, n.stmt.label?.text, at.construct);
           }
