@@ -33,8 +33,8 @@ function median(f: () => void, minRuns: number, minMs: number): number {
 
 /** ResNet-152 (blocks 3, 8, 36, 3) written with samples/zoo/resnet50.cnn's blocks: 515 layers after expansion, torchvision's 60,192,808 parameters. */
 export const resnet152 = readRepo('samples/zoo/resnet50.cnn')
-  .replace(/^(layer1: bottleneck64) x2/m, '$1 x2').replace(/^(layer2: bottleneck128) x3/m, '$1 x7')
-  .replace(/^(layer3: bottleneck256) x5/m, '$1 x35').replace(/^(layer4: bottleneck512) x2/m, '$1 x2');
+  .replace(/^layer2\.3: bottleneck128.*$/m, (l) => [l, ...[4, 5, 6, 7].map((i) => `layer2.${i}: bottleneck128`)].join('\n'))
+  .replace(/^layer3\.5: bottleneck256.*$/m, (l) => [l, ...Array.from({ length: 30 }, (_, i) => `layer3.${i + 6}: bottleneck256`)].join('\n'));
 
 export const vgg19 = readRepo('samples/vgg.cnn').split('network ').filter((s) => s.startsWith('VGG-E')).map((s) => 'network ' + s)[0];
 const cases: [string, string][] = [['VGG19 (samples/vgg.cnn VGG-E)', vgg19], ['ResNet-152 (branching)', resnet152], ['1,000 layers', generated(1000)], ['10,000 layers', generated(10_000)], ['99,000 layers (the most a document may expand to is 100,000)', generated(99_000)]];
