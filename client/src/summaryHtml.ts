@@ -17,13 +17,13 @@ export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string)
   const rows = n.layers.map((l) => {
     const rf = l.rf ? (l.rf[0] === l.rf[1] ? String(l.rf[0]) : `${l.rf[0]}×${l.rf[1]}`) : '?';
     const cls = l.auto ? ' class="auto"' : '';
-    return `<tr${cls} data-line="${l.line - 1}" data-index="${l.index}" data-params="${l.params}" data-macs="${l.macs}" data-activations="${l.activations}" data-rf="${l.rf ? l.rf[0] * l.rf[1] : -1}">`
+    return `<tr${cls} tabindex="0" data-line="${l.line - 1}" data-index="${l.index}" data-params="${l.params}" data-macs="${l.macs}" data-activations="${l.activations}" data-rf="${l.rf ? l.rf[0] * l.rf[1] : -1}">`
       + `<td class="num">${l.index}</td><td><code>${esc(l.text)}</code></td>${graph ? `<td class="reads">${esc(reads(l))}</td>` : ''}<td class="num">${l.line}</td>`
       + `<td>${esc(fmtShape(l.out))}</td><td class="num" title="${esc(l.formula)}">${fmtInt(l.params)}</td>`
-      + `<td class="num" title="${fmtInt(l.macs)}">${fmtSi(l.macs)}</td><td class="num">${fmtInt(l.activations)}</td><td class="num">${rf}</td></tr>`;
+      + `<td class="num" title="${fmtInt(l.macs)}">${fmtSi(l.macs)}</td><td class="num" title="${fmtInt(l.activations)}">${fmtSi(l.activations)}</td><td class="num">${rf}</td></tr>`;
   }).join('\n');
   const totals = totalLines(n).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('');
-  const th = (label: string, key?: string) => (key ? `<th class="sortable" data-key="${key}" title="sort">${label}</th>` : `<th>${label}</th>`);
+  const th = (label: string, key?: string) => (key ? `<th class="sortable" data-key="${key}" tabindex="0" role="button" title="sort (Enter)">${label}</th>` : `<th>${label}</th>`);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -33,7 +33,10 @@ export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string)
 <title>${esc(n.name)}</title>
 <style nonce="${nonce}">
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1em; }
-  table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+  /* Half an editor wide, the table scrolls sideways rather than wrapping \`conv3-128 pad1\` over three lines. */
+  .scroll { overflow-x: auto; max-width: 100%; }
+  table { border-collapse: collapse; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  th:focus, tbody tr:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
   th, td { padding: 2px 10px; border-bottom: 1px solid var(--vscode-panel-border, #8884); text-align: left; }
   td.num, th.num { text-align: right; }
   th.sortable { cursor: pointer; user-select: none; }
@@ -48,12 +51,12 @@ export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string)
 <body>
 <h2>${esc(n.name)} — input ${esc(fmtShape(n.input))}</h2>
 <button id="copy">Copy as Markdown</button>
-<table>
+<div class="scroll"><table>
 <thead><tr>${th('#', 'index')}${th('Layer')}${graph ? th('Reads') : ''}${th('Line')}${th('Output shape')}${th('Params', 'params')}${th('MACs', 'macs')}${th('Activations', 'activations')}${th('RF', 'rf')}</tr></thead>
 <tbody>
 ${rows}
 </tbody>
-</table>
+</table></div>
 <dl>${totals}</dl>
 <script nonce="${nonce}">
 (function () {
@@ -67,13 +70,18 @@ ${rows}
     document.querySelector('th[data-key="' + key + '"]').setAttribute('data-dir', dir);
     vscode.setState({ key, dir });
   }
+  const isEnter = (e) => e.key === 'Enter' || e.key === ' ';
   for (const h of document.querySelectorAll('th[data-key]')) {
-    h.addEventListener('click', () => sort(h.dataset.key, h.dataset.dir === 'desc' ? 'asc' : 'desc'));
+    const toggle = () => sort(h.dataset.key, h.dataset.dir === 'desc' ? 'asc' : 'desc');
+    h.addEventListener('click', toggle);
+    h.addEventListener('keydown', (e) => { if (isEnter(e)) { e.preventDefault(); toggle(); } });
   }
-  tbody.addEventListener('click', (e) => {
+  const reveal = (e) => {
     const tr = e.target.closest('tr');
     if (tr) vscode.postMessage({ type: 'reveal', line: Number(tr.dataset.line) });
-  });
+  };
+  tbody.addEventListener('click', reveal);
+  tbody.addEventListener('keydown', (e) => { if (isEnter(e)) { e.preventDefault(); reveal(e); } });
   document.getElementById('copy').addEventListener('click', () => vscode.postMessage({ type: 'copyMarkdown' }));
   const state = vscode.getState();
   if (state && state.key) sort(state.key, state.dir);

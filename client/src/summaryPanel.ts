@@ -9,6 +9,7 @@ import { summaryRequest, type ResultOf, type SummaryParams } from '../../server/
 import { isFromSummaryView } from './summaryMessages.js';
 import { summaryHtml } from './summaryHtml.js';
 import { makeNonce } from './webviewHtml.js';
+import { revealWebview, trackWebview, webviewColumn } from './webviewColumn.js';
 
 /** Asks the server for one network's summary: by name, else the one at the position. */
 export async function fetchNetwork(client: LanguageClient, params: SummaryParams): Promise<SummaryNetwork | undefined> {
@@ -41,17 +42,19 @@ export class SummaryPanel implements vscode.Disposable {
     }
     this.shown = { uri, network: n.name };
     this.render(n);
+    if (this.panel && !this.panel.visible) revealWebview(this.panel);
   }
 
   private render(n: SummaryNetwork): void {
     this.network = n;
     if (!this.panel) {
-      this.panel = vscode.window.createWebviewPanel('cnnLab.summary', `Summary: ${n.name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      this.panel = vscode.window.createWebviewPanel('cnnLab.summary', `Summary: ${n.name}`, { viewColumn: webviewColumn(), preserveFocus: true }, {
         enableScripts: true,
         localResourceRoots: [],
         retainContextWhenHidden: false,
       });
       this.panelDisposables = [
+        trackWebview(this.panel),
         this.panel.onDidDispose(() => {
           this.panel = undefined;
           this.shown = undefined;

@@ -41,11 +41,20 @@ export interface Budget {
 /** The default budget: a few VGG16 forwards, and 2 GB of memory. */
 export const DEFAULT_BUDGET: Budget = { maxMacs: 100e9, maxMemoryBytes: 2e9 };
 
+/** Who asks for the run, which decides how the budget refusal says to raise the budget. */
+export type BudgetCaller = 'cli' | 'editor';
+
+/** How each caller raises the budget: the editor's settings, or the command line's flags. */
+const RAISE: Record<BudgetCaller, string> = {
+  cli: 'raise the MACs budget with --max-gmacs',
+  editor: 'raise the budget in the settings cnnLab.run.maxGigaMacs / cnnLab.run.maxMemoryMB',
+};
+
 /**
  * Picks a network by name (or the only/first one) and checks it can run. Throws with a clear message.
  * `keep` is what the run will keep (runNetwork's option), which decides the memory it needs.
  */
-export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUDGET, keep: 'all' | 'last' = 'all'): RunPlan {
+export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUDGET, keep: 'all' | 'last' = 'all', caller: BudgetCaller = 'cli'): RunPlan {
   const network = name === undefined ? a.networks[0] : a.networks.find((n) => n.name === name);
   if (!network) {
     throw new Error(name === undefined ? 'the file has no network' : `no network named '${name}' (the file has: ${a.networks.map((n) => n.name).join(', ') || 'none'})`);
@@ -69,7 +78,7 @@ export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUD
   };
   if (plan.macs > budget.maxMacs || plan.memoryBytes > budget.maxMemoryBytes) {
     throw new Error(`this run would take ${fmtSi(plan.macs)}MACs (${fmtInt(plan.macs)}) and ${fmtBytes(plan.memoryBytes)} of memory, over the budget of ` +
-      `${fmtSi(budget.maxMacs)}MACs and ${fmtBytes(budget.maxMemoryBytes)}; raise the budget (cnnLab.run.maxGigaMacs / maxMemoryMB, or --max-gmacs) if you mean it`);
+      `${fmtSi(budget.maxMacs)}MACs and ${fmtBytes(budget.maxMemoryBytes)}; ${RAISE[caller]} if you mean it`);
   }
   return plan;
 }

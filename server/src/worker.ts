@@ -206,7 +206,7 @@ function plan(req: Pick<RunRequest, 'text' | 'network' | 'defaultName' | 'budget
   const p = stage('plan', () => planRun(a, req.network, unlimited));
   const estimate = { macs: p.macs, memoryBytes: p.memoryBytes };
   try {
-    planRun(a, p.network.name, req.budget);
+    planRun(a, p.network.name, req.budget, 'all', 'editor');
   } catch (e) {
     throw new RunFailure('budget', (e as Error).message, estimate);
   }

@@ -238,7 +238,7 @@ it('8. resnet18.cnn: a residual\'s `end` shows its merge in the hover and its sh
   await closeAllEditors();
   await wb.openFile('zoo/resnet18.cnn');
   // The first `end` closes layer1's residual: 64×56×56 from the body and the identity shortcut.
-  await wb.waitForLine(/^end\s*→\s*64×56×56/);
+  await wb.waitForLine(/^\s*end\s*→\s*64×56×56/);
   const h = await wb.hover('end', 'end', /element-wise additions/);
   assert.match(h, /Inputs:\**\s*identity shortcut: 64×56×56/, h);
   assert.match(h, /body: 64×56×56/, h);

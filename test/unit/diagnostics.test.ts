@@ -167,5 +167,24 @@ test('severities follow the issue: errors, warnings, information, hints', () => 
   const sev = new Map(analyzeSample('samples/mistakes.cnn').diagnostics.map((d) => [d.code, d.severity]));
   assert.deepEqual(
     ['shape-collapse', 'groups-mismatch', 'dropped-pixels', 'pool-on-1x1', 'rf-exceeds-input', 'fc-dominates', 'large-kernel', 'syntax'].map((c) => sev.get(c)),
-    ['error', 'error', 'warning', 'warning', 'information', 'information', 'hint', 'error']);
+    ['error', 'error', 'warning', 'warning', 'information', 'information', 'information', 'error']);
+});
+
+test('one mistake, one diagnostic: a maxpool that collapses a 1×1 map is only shape-collapse; a late input only input-not-first', () => {
+  const collapse = analyze('input 8x1x1\nmaxpool\n');
+  assert.deepEqual(codes(collapse), ['shape-collapse']);
+  // A pool that keeps 1×1 (3×3 with pad 1) still gets pool-on-1x1.
+  assert.ok(codes(analyze('input 8x1x1\nmaxpool3 stride1 pad1\n')).includes('pool-on-1x1'));
+  const late = analyze('network n\nconv3-8\ninput 3x32x32\n');
+  assert.deepEqual(codes(late).filter((c) => c !== 'rf-exceeds-input'), ['input-not-first']);
+  // Without any input line the network still gets missing-input.
+  assert.deepEqual(codes(analyze('network n\nconv3-8\n')), ['missing-input']);
+});
+
+test('the large-kernel note is information (a visible squiggle), on the whole head token `conv5-32`', () => {
+  const a = analyze('input 16x32x32\nconv5-32 pad2\n');
+  const d = a.diagnostics.find((x) => x.code === 'large-kernel')!;
+  assert.equal(d.severity, 'information');
+  assert.equal(a.text.slice(d.span.start, d.span.end), 'conv5-32');
+  assert.match(d.fixes![0].title, /12,832 → 6,960/);
 });

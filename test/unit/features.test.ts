@@ -3,6 +3,7 @@
  * protocol test does not reach — blocks, repeats, settings, clients without snippets, the summary
  * view's HTML.
  */
+import { codeLenses } from '../../server/src/features/codeLens.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../server/src/analysis/analyze.js';
@@ -274,4 +275,16 @@ test('a file with thousands of problems publishes the first thousand in order an
   // A file under the cap is published whole, without the note.
   const small = analyze('network s\ninput 3x8x8\nconv3-8 padd1\n');
   assert.deepEqual(diagnostics(small, 'file:///s.cnn', DEFAULT_SETTINGS).map((x) => x.code), small.diagnostics.map((x) => x.code));
+});
+
+test('code lens on a network with an error: the known layers so far and the line to fix, no Run lens', () => {
+  // conv3-64 on 3 channels: 1,792 params (1.79 k), then a conv that collapses the 2×2 map on line 5.
+  const text = 'network n\ninput 3x4x4\nconv3-64 pad1\nmaxpool\nconv5-8\nconv3-8\n';
+  const lenses = codeLenses(analyze(text), 'file:///n.cnn');
+  assert.deepEqual(lenses.map((l) => l.command?.title), ['1.79 k params · 27.65 k MACs so far · fix line 5 to see the rest']);
+  const ok = codeLenses(analyze('network n\ninput 3x4x4\nconv3-64 pad1\n'), 'file:///n.cnn').map((l) => l.command?.title);
+  assert.deepEqual(ok, ['1,792 params · 27.65 k MACs · 7.2 kB of weights', '▶ Run on image']);
+  const noInput = codeLenses(analyze('network n\nconv3-64 pad1\n'), 'file:///n.cnn').map((l) => l.command?.title);
+  assert.equal(noInput.length, 1);
+  assert.match(noInput[0]!, /write `input C×H×W`/);
 });

@@ -10,7 +10,7 @@ import { analyze } from '../../../server/src/analysis/analyze.js';
 import { refusal, type FileKind } from '../../../server/src/files.js';
 import { planRun } from '../../../server/src/plan.js';
 import type { RunOrigin } from './messages.js';
-import { budgetFromSettings, buildRun, defaultNetworkName, pickNetwork, startRun } from './model.js';
+import { budgetFromSettings, buildRun, defaultNetworkName, networkKernels, pickNetwork, startRun } from './model.js';
 import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
 import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
@@ -33,6 +33,9 @@ interface RunTarget {
 
 /** What the panel does as a run goes: show it when it starts, add each layer as it finishes. */
 type RunHooks = Pick<RunOptions, 'onStarted' | 'onLayer'>;
+
+/** The starter offered for a file without a network: small enough to run in a blink on any image. */
+const STARTER = 'network small\ninput 3x32x32\nauto relu\nconv3-16 pad1\nmaxpool\nconv3-32 pad1\nmaxpool\ngap\nfc-10\n';
 
 const baseName = (uri: vscode.Uri): string => uri.path.split('/').pop() ?? uri.path;
 
@@ -92,20 +95,21 @@ export class RunCommands {
     const analysis = analyze(text, defaultName);
     const network = pickNetwork(analysis, t.offset, t.network);
     if (!network) {
-      throw new Error(t.network !== undefined
-        ? `${baseName(document.uri)} has no network named '${t.network}' any more`
-        : `${baseName(document.uri)} has no network to run`);
+      if (t.network !== undefined) throw new Error(`${baseName(document.uri)} has no network named '${t.network}' any more`);
+      await this.offerStarter(document);
+      return;
     }
     // Checked here, before any dialog: a network with errors or over the budget never reaches the worker.
     const budget = budgetFromSettings(config.get('maxGigaMacs'), config.get('maxMemoryMB'));
     try {
-      planRun(analysis, network.name, budget);
+      planRun(analysis, network.name, budget, 'all', 'editor');
     } catch (e) {
       await this.refuse((e as Error).message, rerunOf);
       return;
     }
     const seed = numberSetting(config.get('seed'), 0);
     const settingWeights = t.weights === undefined ? this.weightsSetting(config, document.uri) : undefined;
+    const kernels = networkKernels(network);
     // While the user picks the image, the worker starts and He-initialises the weights it will need.
     this.client.warm(t.weights || settingWeights ? undefined : { text, network: network.name, defaultName, seed, budget });
     const opened = this.panel.prepare(t.image ? `Running ${network.name}…` : `Pick an image to run ${network.name} on.`);
@@ -148,7 +152,7 @@ export class RunCommands {
     };
     let outcome: RunOutcome | undefined;
     try {
-      outcome = await this.runWithProgress(network.name, texts, baseName(image), weights !== undefined, {
+      outcome = await this.runWithProgress(network.name, texts, baseName(image), weights !== undefined || kernels === 'fixed' || kernels === 'none', {
         text, network: network.name, defaultName,
         image: { bytes: imageBytes, fileName: baseName(image) },
         ...(weightBytes && weights ? { weights: { bytes: weightBytes, fileName: baseName(weights) } } : {}),
@@ -174,6 +178,23 @@ export class RunCommands {
     else this.panel.show(buildRun(ctx, analysis, network, outcome));
   }
 
+  /**
+   * Says, as information, how to start when the file has no network, and offers to insert a small CNN
+   * (an input, two conv stages, global average pooling and a classifier) at the end of the file.
+   */
+  private async offerStarter(document: vscode.TextDocument): Promise<void> {
+    const insert = 'Insert a small CNN';
+    const choice = await vscode.window.showInformationMessage(
+      `CNN Lab: ${baseName(document.uri)} has no network to run yet. Write \`input 3x32x32\` and a layer such as \`conv3-16 pad1\`, or insert the small CNN starter.`,
+      insert);
+    if (choice !== insert) return;
+    const end = document.lineAt(document.lineCount - 1).range.end;
+    const sep = document.getText().trim() ? (document.lineAt(document.lineCount - 1).text ? '\n\n' : '\n') : '';
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(document.uri, end, `${sep}${STARTER}`);
+    await vscode.workspace.applyEdit(edit);
+  }
+
   /** Runs in the worker under a cancellable notification naming the layer that runs; undefined when cancelled. */
   private runWithProgress(
     network: string, texts: readonly string[], imageName: string, hasWeights: boolean, params: RunParams, hooks: RunHooks,
@@ -190,7 +211,7 @@ export class RunCommands {
       const running = (i: number) => (i < count ? `layer ${i + 1} of ${count}: ${texts[i]}` : 'preparing the maps…');
       let lastReport = 0;
       let owed = 0;
-      progress.report({ message: hasWeights ? 'loading the image and the weights…' : 'loading the image and initialising the weights…' });
+      progress.report({ message: hasWeights ? 'loading the image…' : 'loading the image and initialising the weights…' });
       try {
         return await this.client.run(params, {
           signal: controller.signal,
@@ -227,27 +248,34 @@ export class RunCommands {
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'cnnLab.run');
   }
 
-  /** Asks for an image, offering the last one of this workspace and the bundled samples first. */
+  /**
+   * Asks for an image: the last one of this workspace, the workspace's own PNG and JPEG files, "Choose
+   * an image…" (a file dialog that starts in the workspace) and the bundled samples.
+   */
   private async pickImage(): Promise<vscode.Uri | undefined> {
     const state = this.context.workspaceState;
     const lastStr = state.get<string>(LAST_IMAGE_KEY);
     const last = lastStr ? vscode.Uri.parse(lastStr) : undefined;
     type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
     const items: Item[] = [];
-    if (last && await exists(last)) {
+    const [lastExists, workspace, samples] = await Promise.all([last ? exists(last) : false, workspaceImages(), this.sampleImages()]);
+    if (last && lastExists) {
       items.push({ label: `$(history) ${baseName(last)}`, description: 'reuse last image', detail: last.scheme === 'file' ? last.fsPath : last.toString(), uri: last });
     }
+    const workspaceItems: Item[] = workspace.filter((u) => u.toString() !== last?.toString())
+      .map((u) => ({ label: `$(file-media) ${baseName(u)}`, description: vscode.workspace.asRelativePath(u, true), uri: u }));
+    if (workspaceItems.length) items.push({ label: 'in this workspace', kind: vscode.QuickPickItemKind.Separator }, ...workspaceItems);
     const choose: Item = { label: '$(folder-opened) Choose an image…', description: 'PNG, JPEG or a float32 .npy' };
-    items.push(choose);
-    for (const sample of await this.sampleImages()) items.push({ label: `$(file-media) ${baseName(sample)}`, description: 'bundled sample', uri: sample });
-    let picked: vscode.Uri | undefined;
-    if (items.length > 1) {
-      const item = await vscode.window.showQuickPick(items, { title: 'CNN Lab: Run on Image', placeHolder: 'Which image should the network see?' });
-      if (!item) return undefined;
-      picked = item.uri;
-    }
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, choose);
+    if (samples.length) items.push({ label: 'bundled with CNN Lab', kind: vscode.QuickPickItemKind.Separator });
+    for (const sample of samples) items.push({ label: `$(file-media) ${baseName(sample)}`, description: 'bundled sample', uri: sample });
+    const item = await vscode.window.showQuickPick(items, { title: 'CNN Lab: Run on Image', placeHolder: 'Which image should the network see?', matchOnDescription: true });
+    if (!item) return undefined;
+    let picked = item.uri;
     if (!picked) {
-      const folder = last ? vscode.Uri.joinPath(last, '..') : vscode.workspace.workspaceFolders?.[0]?.uri;
+      // The dialog starts beside the last image when it is in the workspace, else at the workspace (never in the extension's folder).
+      const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const folder = last && vscode.workspace.getWorkspaceFolder(last) ? vscode.Uri.joinPath(last, '..') : root;
       const files = await vscode.window.showOpenDialog({
         canSelectMany: false, openLabel: 'Run on This Image', title: 'CNN Lab: Run on Image',
         filters: { 'Images': ['png', 'jpg', 'jpeg'], 'NumPy arrays (float32, C×H×W)': ['npy'] },
@@ -315,6 +343,17 @@ async function readChecked(uri: vscode.Uri, kind: FileKind, what: string): Promi
   const refused = refusal(`${what} ${baseName(uri)}`, kind, type, st.size);
   if (refused) throw new Error(refused);
   return vscode.workspace.fs.readFile(uri);
+}
+
+/** The workspace's PNG and JPEG files (at most 50, none under node_modules), by path. */
+async function workspaceImages(): Promise<vscode.Uri[]> {
+  if (!vscode.workspace.workspaceFolders?.length) return [];
+  try {
+    const found = await vscode.workspace.findFiles('**/*.{png,jpg,jpeg,PNG,JPG,JPEG}', '**/{node_modules,.git}/**', 50);
+    return found.sort((a, b) => a.path.localeCompare(b.path));
+  } catch {
+    return [];
+  }
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {

@@ -70,6 +70,11 @@ export interface RunView {
   readonly sourceName: string;
   readonly imageName: string;
   readonly weightsName?: string;
+  /**
+   * What the layers' weights are without a weights file: 'fixed' when every layer with parameters
+   * carries a teaching kernel (sobelx…), 'mixed' when some do, 'random' when none do, 'none' without parameters.
+   */
+  readonly kernels: RunKernels;
   readonly backend: 'simd' | 'typescript';
   /** Why the run uses slower kernels than it could (StartedMessage.backendNote); the header shows it. */
   readonly backendNote?: string;
@@ -86,6 +91,21 @@ export interface RunView {
   /** The last layer's largest values (empty until the run has finished). */
   readonly top: readonly TopEntry[];
   readonly cam?: CamView;
+}
+
+/** Where a run's weights come from when no weights file is given (RunView.kernels). */
+export type RunKernels = 'fixed' | 'mixed' | 'random' | 'none';
+
+/** The header's words for a run's weights: the file, the fixed teaching kernels, or He-initialised ones. */
+export function weightsText(r: Pick<RunView, 'weightsName' | 'kernels' | 'origin'>): string {
+  if (r.weightsName) return r.weightsName;
+  const he = `He-initialised weights (seed ${r.origin.seed})`;
+  switch (r.kernels) {
+    case 'fixed': return 'fixed teaching kernels';
+    case 'mixed': return `fixed teaching kernels and ${he}`;
+    case 'none': return 'no weights';
+    default: return he;
+  }
 }
 
 /** Extension → webview. */

@@ -8,7 +8,7 @@ import { networkSummary } from '../../../server/src/analysis/summary.js';
 import { displayLayout, tileSize } from '../../../server/src/interpret.js';
 import { DEFAULT_BUDGET, type Budget } from '../../../server/src/plan.js';
 import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/runMessages.js';
-import type { LayerView, RunOrigin, RunView, ToView } from './messages.js';
+import type { LayerView, RunKernels, RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './runClient.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
 
@@ -77,10 +77,23 @@ export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, s
   const view: RunView = {
     runId: ctx.runId, origin: ctx.origin, network: started.network, sourceName: ctx.sourceName, imageName: ctx.imageName,
     ...(ctx.weightsName ? { weightsName: ctx.weightsName } : {}),
+    kernels: networkKernels(network),
     backend: started.backend, ...(started.backendNote ? { backendNote: started.backendNote } : {}), loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
     inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: [],
   };
   return { view, workerRun: started.id, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };
+}
+
+/** Whether a network's parameters are fixed teaching kernels, random (He-initialised), both or absent. */
+export function networkKernels(network: NetworkResult): RunKernels {
+  let fixed = 0, random = 0;
+  for (const l of network.layers) {
+    if (!l.params) continue;
+    const s = l.decl.spec;
+    if (s.kind === 'conv' && s.teaching) fixed++;
+    else random++;
+  }
+  return fixed && random ? 'mixed' : fixed ? 'fixed' : random ? 'random' : 'none';
 }
 
 /** Stores a layer's output, checking that it has the shape the analysis gave the panel. */

@@ -9,6 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { makeNonce } from '../webviewHtml.js';
+import { revealWebview, trackWebview, webviewColumn } from '../webviewColumn.js';
 import { featureMapsHtml } from './html.js';
 import { isFromView, parseViewState, type FromView, type RunOrigin, type ToView } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
@@ -104,7 +105,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
     this.stale = false;
     const panel = this.ensurePanel();
     panel.title = `Feature maps: ${run.view.network}`;
-    if (!panel.visible) panel.reveal(undefined, true);
+    if (!panel.visible) revealWebview(panel);
     if (this.ready) this.post({ type: 'show', run: run.view });
   }
 
@@ -227,7 +228,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
   private ensurePanel(): vscode.WebviewPanel {
     if (this.panel) return this.panel;
     const panel = vscode.window.createWebviewPanel(FEATURE_MAPS_VIEW_TYPE, 'Feature maps',
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, this.webviewOptions());
+      { viewColumn: webviewColumn(), preserveFocus: true }, this.webviewOptions());
     this.attach(panel);
     return panel;
   }
@@ -253,6 +254,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
       nonce: makeNonce(),
     });
     this.panelDisposables.push(
+      trackWebview(panel),
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidDispose(() => {
         if (this.panel !== panel) return;

@@ -15,9 +15,10 @@
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
 import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
-import { parseViewState, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
-import { colormapLut } from './colormap.js';
+import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
+import { colormapLut, type ColormapName } from './colormap.js';
 import { diagramSvg } from './diagram.js';
+import { DEFAULT_OPEN_POLICY, geometry as layoutGeometry, initialOpen, mapsHeight, moveUnit, startUnit, type Geometry } from './layout.js';
 
 interface VsCodeApi {
   postMessage(m: FromView): void;
@@ -58,47 +59,37 @@ const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s
 
 // ---- drawing maps ------------------------------------------------------------------------------
 
-/** CSS pixels between tiles, as near as whole pixels of the tiles allow. */
-const GAP = 4;
-/** A canvas taller than this (in pixels) is split: browsers refuse very tall canvases. */
-const MAX_CANVAS_HEIGHT = 8192;
-
 /** The tile size chosen with the slider, in CSS pixels. */
 const tileCss = (): number => state.tile ?? 72;
 
 /** Pixel size the extension is asked to send tiles at: the tiles' size on screen in device pixels. */
 const wantedSide = (): number => Math.ceil(tileCss() * Math.max(1, devicePixelRatio || 1));
 
-/**
- * Where a layer's tiles sit. A layer's canvas holds its tiles at the size they arrived (tw×th pixels,
- * gapPx apart) and CSS scales it by `scale`, so a 14×14 map costs 196 pixels however large its tile
- * is shown, and the browser's pixelated scaling keeps each unit a crisp square.
- */
-interface Geometry {
-  readonly cols: number;
-  readonly rows: number;
-  /** A tile's size and the gap between tiles in CSS pixels. */
-  readonly tileW: number;
-  readonly tileH: number;
-  readonly gap: number;
-  /** The gap in the canvas's pixels. */
-  readonly gapPx: number;
-  /** CSS pixels per canvas pixel. */
-  readonly scale: number;
-  /** Rows per canvas (a layer is drawn on one canvas, or several stacked when it would be too tall). */
-  readonly rowsPerCanvas: number;
+/** A layer's tile geometry in `available` CSS pixels at the slider's tile size. */
+const geometry = (layout: DisplayLayout, tw: number, th: number, available: number): Geometry => layoutGeometry(layout, tw, th, available, tileCss());
+
+/** The CSS pixels a layer's tiles have across: the list's width less a layer's indent. */
+function mapsWidth(): number {
+  const grid = document.querySelector<HTMLElement>('.maps');
+  if (!grid) return Math.max(40, $('layers').clientWidth - 16);
+  const style = getComputedStyle(grid);
+  return grid.clientWidth - (parseFloat(style.paddingLeft) || 0) - (parseFloat(style.paddingRight) || 0);
 }
 
-function geometry(layout: DisplayLayout, tw: number, th: number, available: number): Geometry {
-  const avail = Math.max(40, available);
-  const tileW = layout.vector ? Math.min(avail, tileCss() * 3) : tileCss();
-  const scale = tileW / tw;
-  const gapPx = Math.max(1, Math.round(GAP / scale));
-  const gap = gapPx * scale;
-  const cols = layout.vector ? 1 : Math.max(1, Math.min(layout.channels, Math.floor((avail + gap) / (tileW + gap))));
-  const rows = Math.ceil(layout.channels / cols);
-  const rowsPerCanvas = Math.max(1, Math.floor((MAX_CANVAS_HEIGHT + gapPx) / (th + gapPx)));
-  return { cols, rows, tileW, tileH: th * scale, gap, gapPx, scale, rowsPerCanvas };
+/**
+ * Gives every layer not drawn yet the height its maps will take (the page's layout does not move when
+ * they arrive, and a jump lands on its layer): a CSS variable that the stylesheet uses as the loading
+ * layer's minimum height and an off-screen layer's intrinsic size.
+ */
+function reserveHeights(): void {
+  if (!run) return;
+  const width = mapsWidth();
+  const side = wantedSide();
+  for (const l of run.layers) {
+    const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${l.index}"]`);
+    if (!grid || grid.dataset.state === 'drawn') continue;
+    grid.style.setProperty('--grid-height', `${Math.ceil(mapsHeight(l.layout, side, width, tileCss()))}px`);
+  }
 }
 
 /** The channel and unit under a point of a layer canvas (CSS pixels from its top left), if on a tile. */
@@ -164,7 +155,8 @@ function drawLayer(index: number): boolean {
       class: layout.vector ? 'layer-canvas vector-canvas' : 'layer-canvas',
       'data-layer': String(index), 'data-first-channel': String(first), 'data-channels': String(count),
       'data-cols': String(cols), 'data-tile-width': String(g.tileW), 'data-tile-height': String(g.tileH), 'data-gap': String(g.gap),
-      'data-drawn': 'true',
+      'data-drawn': 'true', tabindex: '0', role: 'img',
+      'aria-label': `layer ${index}, channels ${first} to ${first + count - 1}: Enter selects a unit, arrows move it, Page Up/Down change channel`,
     });
     canvas.width = W;
     canvas.height = H;
@@ -233,6 +225,7 @@ function scheduleDraw(index?: number): void {
       }
     }
     markAllDrawn();
+    alignJump();
   }), DRAW_BATCH_MS);
 }
 
@@ -317,6 +310,68 @@ function drawInput(r: RunView): void {
   view.dataset.height = String(r.input.height);
 }
 
+// ---- the input kept in view, and the legends ------------------------------------------------------
+
+/** True while the input's own place in the page is mostly scrolled out of view. */
+let inputOutOfView = false;
+
+/**
+ * Floats the input (with its receptive-field box and overlay) in a corner of the view while its place
+ * is scrolled away and a unit is selected or an overlay shown: in a narrow panel the input sits above
+ * the maps, and a unit deep in the network is thousands of pixels below it. Its place keeps its height.
+ */
+function updateFloat(): void {
+  const view = $('input-view');
+  const home = $('input-home');
+  const float = inputOutOfView && (!!selected || !$('overlay-canvas').hidden);
+  if (float === view.classList.contains('floating')) return;
+  if (float) home.style.height = `${home.offsetHeight}px`;
+  else home.style.height = '';
+  view.classList.toggle('floating', float);
+  view.dataset.floating = String(float);
+  view.title = float ? 'The input, kept in view; click to go to it' : '';
+}
+
+new IntersectionObserver((entries) => {
+  const e = entries[entries.length - 1];
+  inputOutOfView = !e || e.intersectionRatio < 0.5;
+  updateFloat();
+}, { threshold: [0, 0.5, 1] }).observe($('input-home'));
+
+$('input-view').addEventListener('click', () => {
+  if ($('input-view').classList.contains('floating')) $('input-home').scrollIntoView({ block: 'start' });
+});
+
+/** Paints a colour map's 256 colours, low to high, onto a legend bar. */
+function drawLegend(canvas: HTMLCanvasElement, name: ColormapName): void {
+  canvas.width = 256;
+  canvas.height = 1;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(256, 1);
+  new Uint32Array(img.data.buffer).set(colormapLut(name));
+  ctx.putImageData(img, 0, 0);
+  canvas.dataset.colormap = name;
+}
+
+/** The legend of the tiles' colours: each tile from its own channel's minimum to its maximum. */
+function renderMapLegend(): void {
+  drawLegend($<HTMLCanvasElement>('map-legend-bar'), state.colormap === 'viridis' ? 'viridis' : 'grey');
+}
+
+/** The legend of the overlay: turbo from the map's lowest to its highest value, or hidden. */
+function renderOverlayLegend(min?: number, max?: number): void {
+  const box = $('overlay-legend');
+  if (min === undefined || max === undefined || $('overlay-canvas').hidden) {
+    box.hidden = true;
+    return;
+  }
+  drawLegend($<HTMLCanvasElement>('overlay-legend-bar'), 'turbo');
+  $('overlay-legend-min').textContent = min.toPrecision(3);
+  $('overlay-legend-max').textContent = max.toPrecision(3);
+  box.hidden = false;
+}
+
 /** Shows the receptive field of a unit: a box on the input and a sentence saying what it covers. */
 function selectUnit(layer: LayerView, canvas: HTMLCanvasElement, unit: { channel: number; y: number; x: number; flat: number }): void {
   if (!run) return;
@@ -335,6 +390,7 @@ function selectUnit(layer: LayerView, canvas: HTMLCanvasElement, unit: { channel
   vscode.postMessage({ type: 'probe', ...probing });
   selected = { layer: layer.index, ...unit };
   placeMarker(canvas, layout, unit);
+  updateFloat();
   if (!layer.field) {
     box.hidden = true;
     say(': its receptive field is unknown.');
@@ -413,6 +469,8 @@ function applyOverlay(): void {
   if (!run || !choice) {
     overlay.hidden = true;
     overlay.dataset.overlay = '';
+    renderOverlayLegend();
+    updateFloat();
     return;
   }
   const [kind, arg] = choice.split(':');
@@ -438,10 +496,14 @@ function applyOverlay(): void {
   const field = run.layers[layerIndex]?.field;
   if (!values || !field) {
     overlay.hidden = true;
+    renderOverlayLegend();
+    updateFloat();
     return;
   }
   drawHeat(overlay, values, h, w, mapPlacement(field, h, w));
   overlay.hidden = false;
+  renderOverlayLegend(Number(overlay.dataset.min), Number(overlay.dataset.max));
+  updateFloat();
   overlay.dataset.overlay = choice;
   overlay.dataset.layer = String(layerIndex);
 }
@@ -481,6 +543,8 @@ function show(r: RunView): void {
   requestedAt.clear();
   requestedSide.clear();
   drawMs = 0;
+  stoppedAs = undefined;
+  jumpTarget = undefined;
   reported.clear();
   dirty.clear();
   probing = undefined;
@@ -493,6 +557,7 @@ function show(r: RunView): void {
   $('rf-box').hidden = true;
   $('rf-info').textContent = 'Click a unit in a feature map to see the patch of the input it sees.';
   document.getElementById('unit-marker')?.remove();
+  updateFloat();
   renderTop(r);
   renderOverlayChoices(r);
   $('diagram').innerHTML = diagramSvg(r.inputShape, r.layers);
@@ -503,16 +568,19 @@ function show(r: RunView): void {
   applyOverlay();
 }
 
+/** Why the run shown stopped early ('cancelled', 'failed'), if it did: the header says so instead of "running…". */
+let stoppedAs: string | undefined;
+
 function renderRunInfo(r: RunView): void {
-  const weights = r.weightsName ?? `He-initialised weights (seed ${r.origin.seed})`;
-  const time = r.runMs === undefined ? 'running…' : `in ${fmtMs(r.runMs)}`;
+  const weights = weightsText(r);
+  const time = r.runMs !== undefined ? `in ${fmtMs(r.runMs)}` : stoppedAs ?? 'running…';
   $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs ${time} `
     + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
   // A slow fallback is said in the header, not only in the log: the user sees why the run is slow.
   const note = $('backend-note');
   note.textContent = r.backendNote ? `${r.backendNote[0].toUpperCase()}${r.backendNote.slice(1)}.` : '';
   note.hidden = !r.backendNote;
-  $('content').dataset.running = String(r.runMs === undefined);
+  $('content').dataset.running = String(r.runMs === undefined && !stoppedAs);
 }
 
 /** The run shown has finished: its time, its largest outputs and its class-activation maps. */
@@ -530,7 +598,8 @@ function stopped(runId: number, text: string): void {
   if (!run || runId !== run.runId) return;
   showMessage(text);
   document.querySelectorAll<HTMLElement>('.maps[data-state="loading"]').forEach((g) => { g.dataset.state = 'stopped'; });
-  $('content').dataset.running = 'false';
+  stoppedAs = /fail/i.test(text) ? 'failed' : 'cancelled';
+  renderRunInfo(run);
 }
 
 function renderTop(r: RunView): void {
@@ -542,7 +611,9 @@ function renderTop(r: RunView): void {
   const ol = el('ol', { id: 'top-list' });
   for (const t of r.top) ol.append(el('li', { 'data-index': String(t.index), 'data-value': String(t.value) }, `#${t.index}: ${t.value.toPrecision(4)}`));
   box.append(ol);
-  if (!r.weightsName) box.append(el('p', { class: 'hint' }, 'The weights are random, so these classes mean nothing yet; the maps of fixed kernels and the receptive fields do.'));
+  if (!r.weightsName && (r.kernels === 'random' || r.kernels === 'mixed')) {
+    box.append(el('p', { class: 'hint' }, 'The weights are random, so these classes mean nothing yet; the maps of fixed kernels and the receptive fields do.'));
+  }
 }
 
 function renderOverlayChoices(r: RunView): void {
@@ -569,7 +640,7 @@ function renderSummary(r: RunView): void {
   head.append(hr);
   const body = el('tbody');
   tableRows(r.summary).forEach((cells, i) => {
-    const tr = el('tr', { 'data-layer': String(i), class: r.summary.layers[i]?.auto ? 'auto' : '' });
+    const tr = el('tr', { 'data-layer': String(i), class: r.summary.layers[i]?.auto ? 'auto' : '', tabindex: '0', title: 'Enter: show this layer\'s maps' });
     cells.forEach((c, j) => tr.append(el('td', { class: j === 1 ? '' : 'num' }, c)));
     body.append(tr);
   });
@@ -581,15 +652,14 @@ function renderSummary(r: RunView): void {
 
 function renderLayers(r: RunView, keepExpanded: boolean): void {
   const list = $('layers');
-  // The device pixels every tile would take on screen: VGG16 at the default size needs about 12 million.
+  // A small network opens whole; a large one (VGG16's maps are a hundred screens tall) its first two
+  // screens, the rest collapsed under their headings, to be opened one by one or with "Expand all".
   const side = wantedSide();
-  const total = r.layers.reduce((s, l) => {
-    const t = tileSize(l.layout, side);
-    return s + l.layout.channels * t.height * t.width;
-  }, 0);
+  const width = Math.max(40, list.clientWidth - 16);
+  const heights = r.layers.map((l) => mapsHeight(l.layout, side, width, tileCss()));
   const expanded = new Set(keepExpanded && state.expanded ? state.expanded
-    // A network opens whole unless its maps would take hundreds of megabytes; then its first layer only.
-    : total <= 40e6 ? r.layers.map((l) => l.index) : r.layers.slice(0, 1).map((l) => l.index));
+    : initialOpen(heights, { ...DEFAULT_OPEN_POLICY, viewport: Math.max(300, window.innerHeight) }));
+  list.dataset.defaultOpen = String(expanded.size);
   const frag = document.createDocumentFragment();
   for (const l of r.layers) {
     const d = el('details', { class: 'layer', id: `layer-${l.index}`, 'data-layer': String(l.index), 'data-kind': l.kind, 'data-shape': l.shape.join('x') });
@@ -613,6 +683,8 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
     frag.append(d);
   }
   list.replaceChildren(frag);
+  reserveHeights();
+  renderJumpList(r);
   list.dataset.allDrawn = 'false';
   delete list.dataset.allDrawnAt;
   delete list.dataset.firstDrawnAt;
@@ -682,6 +754,47 @@ $('layers').addEventListener('click', (ev) => {
   if (unit) selectUnit(layer, target, unit);
 });
 
+// The keyboard reaches the tiles with Tab: Enter selects a unit (the one selected on this layer, else
+// the centre of the canvas's first tile), arrows move it, Page Up/Down go to the previous or next channel.
+$('layers').addEventListener('keydown', (ev) => {
+  const target = ev.target as HTMLElement;
+  if (!(target instanceof HTMLCanvasElement) || !target.classList.contains('layer-canvas') || !run) return;
+  const layer = run.layers[Number(target.dataset.layer)];
+  if (!layer) return;
+  const here = selected?.layer === layer.index ? selected : undefined;
+  let next;
+  if (ev.key === 'Enter' || ev.key === ' ') {
+    next = here ?? { ...startUnit(layer.layout), channel: Number(target.dataset.firstChannel) };
+  } else if (here) {
+    next = moveUnit(here, ev.key, layer.layout);
+  }
+  if (!next) return;
+  ev.preventDefault();
+  const unit = next;
+  const canvas = Array.from(document.querySelectorAll<HTMLCanvasElement>(`canvas.layer-canvas[data-layer="${layer.index}"]`))
+    .find((c) => unit.channel >= Number(c.dataset.firstChannel) && unit.channel < Number(c.dataset.firstChannel) + Number(c.dataset.channels));
+  if (!canvas) return;
+  if (canvas !== target) canvas.focus();
+  selectUnit(layer, canvas, { ...unit, flat: unit.y * layer.layout.width + unit.x });
+});
+
+// The summary's rows and the diagram's blocks are reached with Tab; Enter jumps to the layer.
+for (const id of ['summary-table', 'diagram']) {
+  $(id).addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    const at = (ev.target as Element).closest('tr[data-layer], g.blk');
+    const index = Number(at?.getAttribute('data-layer') ?? -1);
+    if (index < 0) return;
+    ev.preventDefault();
+    goToLayer(index);
+  });
+}
+
+$<HTMLSelectElement>('layer-jump').addEventListener('change', (ev) => {
+  const v = (ev.target as HTMLSelectElement).value;
+  if (v !== '') goToLayer(Number(v));
+});
+
 // The tile under the pointer is named in the canvas's tooltip (tiles have no captions).
 $('layers').addEventListener('mousemove', (ev) => {
   const target = ev.target as HTMLElement;
@@ -692,12 +805,54 @@ $('layers').addEventListener('mousemove', (ev) => {
   if (target.title !== title) target.title = title;
 });
 
-/** Opens a layer and scrolls to it (from the diagram or the summary table). */
+/**
+ * The layer a jump went to, kept in view until the user scrolls: layers above it may still change
+ * height (a tile size asked again, a width change), and the jump must land where it said.
+ */
+let jumpTarget: { index: number; until: number } | undefined;
+
+/**
+ * Opens a layer and scrolls to it (from the jump list, the diagram or the summary table). Its height is
+ * reserved first and the scroll waits for the layout, so it lands on the layer, not above it.
+ */
 function goToLayer(index: number): void {
   const d = document.getElementById(`layer-${index}`) as HTMLDetailsElement | null;
   if (!d) return;
-  d.open = true;
-  d.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  d.open = true; // the toggle event opens it (asks for its pixels)
+  reserveHeights();
+  jumpTarget = { index, until: performance.now() + 3000 };
+  $('layers').dataset.jumpTarget = String(index);
+  requestAnimationFrame(() => requestAnimationFrame(() => alignJump()));
+}
+
+/** Scrolls the jump's layer to the top of the view (under the sticky bar) while the jump holds. */
+function alignJump(): void {
+  const j = jumpTarget;
+  if (!j) return;
+  if (performance.now() > j.until) {
+    jumpTarget = undefined;
+    return;
+  }
+  document.getElementById(`layer-${j.index}`)?.scrollIntoView({ block: 'start', behavior: 'auto' });
+}
+
+// A scroll of the user's own ends the jump's hold.
+for (const type of ['wheel', 'touchmove', 'keydown', 'mousedown']) {
+  window.addEventListener(type, (ev) => {
+    if (type === 'keydown' && (ev as KeyboardEvent).key === 'Enter') return;
+    if (type === 'mousedown' && (ev.target as Element | null)?.closest('#jump-bar, #diagram, #summary-table')) return;
+    jumpTarget = undefined;
+  }, { passive: true, capture: true });
+}
+
+/** The compact list of layers in the sticky bar, to jump by. */
+function renderJumpList(r: RunView): void {
+  const select = $<HTMLSelectElement>('layer-jump');
+  select.replaceChildren(el('option', { value: '' }, `Go to layer… (${r.layers.length})`));
+  for (const l of r.layers) {
+    select.append(el('option', { value: String(l.index) }, `${l.index}: ${l.text} → ${fmtShape(l.shape)}`));
+  }
+  select.value = '';
 }
 
 $('diagram').addEventListener('click', (ev) => {
@@ -714,12 +869,14 @@ $<HTMLInputElement>('colormap-toggle').addEventListener('change', (ev) => {
   const on = (ev.target as HTMLInputElement).checked;
   setState({ colormap: on ? 'viridis' : 'grey' });
   document.body.dataset.colormap = on ? 'viridis' : 'grey';
+  renderMapLegend();
   redrawAll();
 });
 $<HTMLInputElement>('tile-size').addEventListener('input', (ev) => {
   const v = Number((ev.target as HTMLInputElement).value);
   setState({ tile: v });
   $('layers').style.setProperty('--tile', `${v}px`);
+  reserveHeights();
   redrawAll();
 });
 $('expand-all').addEventListener('click', () => document.querySelectorAll<HTMLDetailsElement>('details.layer').forEach((d) => { d.open = true; }));
@@ -731,6 +888,7 @@ new ResizeObserver(() => {
   const w = $('layers').clientWidth;
   if (w === lastWidth) return;
   lastWidth = w;
+  reserveHeights();
   redrawAll();
 }).observe($('layers'));
 $<HTMLInputElement>('overlay-opacity').addEventListener('input', (ev) => {
@@ -741,6 +899,7 @@ $<HTMLInputElement>('overlay-opacity').addEventListener('input', (ev) => {
 // Restore the controls, then ask for the run.
 $<HTMLInputElement>('colormap-toggle').checked = state.colormap === 'viridis';
 document.body.dataset.colormap = state.colormap ?? 'grey';
+renderMapLegend();
 if (state.tile) {
   $<HTMLInputElement>('tile-size').value = String(state.tile);
   $('layers').style.setProperty('--tile', `${state.tile}px`);

@@ -51,7 +51,8 @@ export function checkLayer(
   r: LayerResult, prev: LayerResult | undefined, error: { code: string; message: string } | undefined, ctx: CheckContext, mergeFields?: readonly Field[],
 ): boolean {
   const d = r.decl;
-  poolOn1x1(r, ctx);
+  // A pool that collapses the map is reported once, as the collapse: one mistake, one diagnostic.
+  if (error?.code !== 'shape-collapse') poolOn1x1(r, ctx);
   if (error?.code === 'merge-mismatch') {
     mergeMismatch(r, ctx);
     return false;
@@ -200,6 +201,12 @@ interface Stack {
   readonly saves: boolean;
 }
 
+/**
+ * The level of the large-kernel note: information, a blue squiggle under the whole `conv5-32`. As a hint
+ * VS Code drew three faint dots under its first two characters, which a new user did not notice.
+ */
+const TEACHING_SEVERITY: Severity = 'information';
+
 /** `large-kernel`: a K×K conv has the receptive field of (K−1)/2 stacked 3×3 convs; says what stacking costs or saves here. */
 function largeKernel(r: LayerResult, ctx: CheckContext): void {
   const s = r.decl.spec;
@@ -215,13 +222,13 @@ function largeKernel(r: LayerResult, ctx: CheckContext): void {
   const between = betweenConvs(r, n, ctx);
   const stacks = n <= MAX_STACK ? stackVariants(r, n, between.specs) : [];
   if (!stacks.length) {
-    say(ctx, r.decl, 'large-kernel', 'hint', head);
+    say(ctx, r.decl, 'large-kernel', TEACHING_SEVERITY, head);
     return;
   }
   const fixes = stackFix(r, n, count, stacks, between, ctx);
   const best = stacks[0];
   const what = `${count} 3×3 convs of ${best.widths.map(fmt).join(' → ')} channels${fixes ? ' with a nonlinearity between them' : ''}`;
-  say(ctx, r.decl, 'large-kernel', 'hint',
+  say(ctx, r.decl, 'large-kernel', TEACHING_SEVERITY,
     best.saves
       ? `${head}; on this ${dims(r.in)} input, ${what} need ${costs(r, best)}`
       : `${head}, but ${best.params >= r.params && best.macs >= r.macs ? 'stacking costs more here' : 'here stacking trades one cost for the other'}: on this ${dims(r.in)} input, ${what} need ${costs(r, best)}`,
@@ -360,6 +367,8 @@ export function checkNetwork(n: NetworkResult, ctx: CheckContext): void {
 /** `missing-input`: without `input C×H×W` no shape can be known. */
 function missingInput(n: NetworkResult, ctx: CheckContext): void {
   if (n.decl.input || !n.layers.length) return;
+  // An `input` written after a layer already has its diagnostic (input-not-first), which says what to do.
+  if (n.decl.body.some((s) => s.head.text.toLowerCase() === 'input')) return;
   const first = n.layers[0].decl;
   const { line } = ctx.lines.position(first.site.span.start);
   const indent = ctx.lines.indentation(line);
