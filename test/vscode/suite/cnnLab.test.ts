@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../client/src/run/commands.js';
-import { codeOf, hoverText, inlayHints, lineOf, open, sample, waitForDiagnostics } from './helpers.js';
+import { closeAllEditors, codeOf, hoverText, inlayHints, lineOf, open, sample, waitForDiagnostics } from './helpers.js';
 
 /** The extension under test, as its package.json names it. */
 const EXTENSION_ID = 'cnn-lab.cnn-lab';
@@ -22,9 +22,7 @@ export function defineTests(): void {
       await vscode.workspace.fs.stat(sample('vgg16.cnn'));
     });
 
-    suiteTeardown(async () => {
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    });
+    suiteTeardown(closeAllEditors);
 
     test('vgg16.cnn: diagnostics published, no errors or warnings, one fc-dominates note', async () => {
       const doc = await open(sample('vgg16.cnn'));
@@ -55,7 +53,7 @@ export function defineTests(): void {
       const first = lineOf(doc, 'conv3-64 pad1');
       assert.match(at(first), /^→ 64×224×224$/, JSON.stringify(hints.slice(0, 4)));
       assert.match(at(lineOf(doc, 'maxpool', first)), /^→ 64×112×112$/);
-      assert.match(at(lineOf(doc, 'FC-1000')), /^→ 1000$/);
+      assert.match(at(lineOf(doc, 'FC-1000')), /^→ 1,000$/);
     });
 
     test('resnet18.cnn: the first residual end merges into 64×56×56', async () => {

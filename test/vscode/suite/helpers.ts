@@ -26,6 +26,18 @@ export async function open(target: vscode.Uri | { content: string }): Promise<vs
   return doc;
 }
 
+/**
+ * Closes every editor without saving: the edited untitled documents are reverted first, since closing
+ * a dirty one stops at "Do you want to save?", which nobody answers in a test.
+ */
+export async function closeAllEditors(): Promise<void> {
+  for (const doc of vscode.workspace.textDocuments.filter((d) => d.isDirty)) {
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
 /** A diagnostic's code as a string ('unknown-layer'), whichever form the client gave it. */
 export function codeOf(d: vscode.Diagnostic): string {
   const c = d.code;
