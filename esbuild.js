@@ -19,6 +19,10 @@ const entries = [
   { in: 'client/src/webview/featureMaps.ts', out: 'dist/webview.js', browser: true },
   // The comparison view's script ("CNN Lab: Compare Networks").
   { in: 'client/src/webview/compare.ts', out: 'dist/compare.js', browser: true },
+  // The integration suite (test/vscode/), mocha included: loaded by @vscode/test-electron as
+  // extensionTestsPath and by the e2e runner extension; .vscodeignore keeps it out of the .vsix.
+  // Mocha's parallel mode (unused) resolves its worker files by path: esbuild's warning about it is silenced.
+  { in: 'test/vscode/suite/index.ts', out: 'dist/test/vscode/suite.js', quiet: ['require-resolve-not-external'] },
 ];
 
 const contexts = await Promise.all(entries.map((e) => esbuild.context({
@@ -36,7 +40,7 @@ const contexts = await Promise.all(entries.map((e) => esbuild.context({
   banner: e.banner ? { js: e.banner } : undefined,
   logLevel: 'warning',
   // load-wasm.ts reads import.meta.url only when run from source; the bundles use __dirname.
-  logOverride: { 'empty-import-meta': 'silent' },
+  logOverride: { 'empty-import-meta': 'silent', ...Object.fromEntries((e.quiet ?? []).map((w) => [w, 'silent'])) },
 })));
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

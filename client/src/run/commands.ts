@@ -37,6 +37,20 @@ type RunHooks = Pick<RunOptions, 'onStarted' | 'onLayer'>;
 /** The starter offered for a file without a network: small enough to run in a blink on any image. */
 const STARTER = 'network small\ninput 3x32x32\nauto relu\nconv3-16 pad1\nmaxpool\nconv3-32 pad1\nmaxpool\ngap\nfc-10\n';
 
+/**
+ * What `cnnLab.runOnImage` resolves to when a run finishes (undefined when none ran): the figures of
+ * the run, so a caller such as the integration suite (test/vscode/) can check them without the panel.
+ */
+export interface RunResult {
+  readonly network: string;
+  readonly backend: 'simd' | 'typescript';
+  readonly inputShape: readonly number[];
+  /** Each layer's output shape and its smallest and largest finite value over all channels. */
+  readonly layers: readonly { readonly index: number; readonly text: string; readonly shape: readonly number[]; readonly min: number; readonly max: number }[];
+  /** The last layer's largest values (flat index, value), at most 5. */
+  readonly top: readonly { readonly index: number; readonly value: number }[];
+}
+
 const baseName = (uri: vscode.Uri): string => uri.path.split('/').pop() ?? uri.path;
 
 /** Runs networks for the commands and the panel; one per extension. */
@@ -52,9 +66,10 @@ export class RunCommands {
 
   /**
    * The command handler. Arguments, when given: the `.cnn` file (a Uri from the editor title menu or a
-   * URI string from a code lens) and a network name.
+   * URI string from a code lens), a network name, and an image (a Uri or URI string) to run on instead
+   * of asking for one, which is how the integration suite runs a network without the picker.
    */
-  async runOnImage(askWeights: boolean, uriArg?: unknown, networkArg?: unknown): Promise<void> {
+  async runOnImage(askWeights: boolean, uriArg?: unknown, networkArg?: unknown, imageArg?: unknown): Promise<RunResult | undefined> {
     try {
       const editor = vscode.window.activeTextEditor;
       const uri = uriArg instanceof vscode.Uri ? uriArg : typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : editor?.document.uri;
@@ -64,11 +79,14 @@ export class RunCommands {
       }
       const document = editor && editor.document.uri.toString() === uri.toString() ? editor.document : await vscode.workspace.openTextDocument(uri);
       const offset = editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined;
-      await this.runTarget({
+      const image = imageArg instanceof vscode.Uri ? imageArg : typeof imageArg === 'string' ? vscode.Uri.parse(imageArg) : undefined;
+      return await this.runTarget({
         document, offset, network: typeof networkArg === 'string' ? networkArg : undefined, weights: askWeights ? 'ask' : undefined,
+        ...(image ? { image } : {}),
       });
     } catch (e) {
       void vscode.window.showErrorMessage(`CNN Lab: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
     }
   }
 
@@ -87,7 +105,7 @@ export class RunCommands {
     }
   }
 
-  private async runTarget(t: RunTarget, rerunOf?: RunOrigin): Promise<void> {
+  private async runTarget(t: RunTarget, rerunOf?: RunOrigin): Promise<RunResult | undefined> {
     const { document } = t;
     const config = vscode.workspace.getConfiguration('cnnLab.run', document.uri);
     const text = document.getText();
@@ -176,6 +194,7 @@ export class RunCommands {
     }
     if (shown) this.panel.finish(runId, outcome.done);
     else this.panel.show(buildRun(ctx, analysis, network, outcome));
+    return runResult(outcome, texts);
   }
 
   /**
@@ -316,6 +335,20 @@ export class RunCommands {
   private weightsSetting(config: vscode.WorkspaceConfiguration, doc: vscode.Uri): vscode.Uri | undefined {
     return weightsSetting(config, doc);
   }
+}
+
+/** The figures of a finished run (see RunResult). */
+function runResult(o: RunOutcome, texts: readonly string[]): RunResult {
+  const range = (a: Float32Array, pick: (x: number, y: number) => number, start: number) => a.reduce((m, v) => (Number.isFinite(v) ? pick(m, v) : m), start);
+  return {
+    network: o.started.network,
+    backend: o.started.backend,
+    inputShape: o.started.inputShape,
+    layers: o.layers.map((l) => ({
+      index: l.index, text: texts[l.index] ?? '', shape: l.shape, min: range(l.min, Math.min, Infinity), max: range(l.max, Math.max, -Infinity),
+    })),
+    top: o.done.top.map((e) => ({ index: e.index, value: e.value })),
+  };
 }
 
 /** `cnnLab.run.weights`: a path, absolute or relative to the workspace folder of the file (else its folder). */

@@ -29,7 +29,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, log: Log):
   context.subscriptions.push(
     panel,
     { dispose: () => client.dispose() },
-    vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(false, uri, network)),
+    // A third argument, an image, skips the picker (the integration suite in test/vscode/ uses it).
+    vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown, image?: unknown) => c.runOnImage(false, uri, network, image)),
     vscode.commands.registerCommand(RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(true, uri, network)),
     vscode.window.registerWebviewPanelSerializer(FEATURE_MAPS_VIEW_TYPE, {
       // The state is the page's own: restore() checks it before opening anything it names.

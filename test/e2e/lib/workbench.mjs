@@ -81,8 +81,12 @@ export function slug(s) {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 }
 
-/** Starts code-server and the browser, opens a temp copy of samples/ as the workspace. */
-export async function startWorkbench({ name, settings = {}, files = {}, viewport = { width: 1440, height: 900 } } = {}) {
+/**
+ * Starts code-server and the browser, opens a temp copy of samples/ as the workspace. `beforeStart(dirs)`,
+ * when given, runs after the .vsix is installed and before code-server starts (to add an extension
+ * folder to dirs.extensions, as the integration suite's runner does).
+ */
+export async function startWorkbench({ name, settings = {}, files = {}, viewport = { width: 1440, height: 900 }, beforeStart } = {}) {
   checkHarness();
   const vsix = ensureVsix();
   const root = mkdtempSync(join(tmpdir(), 'cnn-lab-e2e-'));
@@ -122,6 +126,7 @@ export async function startWorkbench({ name, settings = {}, files = {}, viewport
       throw new Error(`code-server --install-extension ${vsix} failed (exit ${inst.status}):\n${inst.stdout}\n${inst.stderr}`);
     }
     wb.timings.installMs = Date.now() - t0;
+    await beforeStart?.(dirs);
 
     const fd = openSync(log, 'a');
     // detached: a new session and process group (setsid), so killing -pid ends code-server together with
