@@ -31,7 +31,7 @@ const SAMPLES: { file: string; input?: string }[] = [
   { file: 'samples/vgg16.cnn', input: '3x64x64' },
   { file: 'samples/alexnet.cnn', input: '3x64x64' },
   ...readdirSync(repoPath('samples/lecture')).filter((f) => f.endsWith('.cnn')).sort().map((f) => ({ file: `samples/lecture/${f}` })),
-  ...readdirSync(repoPath('samples/zoo')).filter((f) => f.endsWith('.cnn')).sort().map((f) => ({ file: `samples/zoo/${f}`, input: '3x64x64' })),
+  ...readdirSync(repoPath('samples/zoo')).filter((f) => f.endsWith('.cnn') && f !== 'compare.cnn').sort().map((f) => ({ file: `samples/zoo/${f}`, input: '3x64x64' })),
 ];
 
 interface Result { name: string; params?: number; keys?: string[]; out_shape?: number[]; max_abs?: number; max_rel?: number; error?: string }

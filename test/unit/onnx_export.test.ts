@@ -38,7 +38,8 @@ function sampleFiles(): string[] {
   const dirs = ['samples', 'samples/lecture', 'samples/zoo', 'test/fixtures/engine/graphs'];
   return dirs.flatMap((d) => {
     const dir = join(ROOT, d);
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cnn')).sort().map((f) => join(d, f)) : [];
+    // samples/zoo/compare.cnn repeats three zoo files in one (for `cnnlab compare`): exported once, as themselves.
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cnn') && f !== 'compare.cnn').sort().map((f) => join(d, f)) : [];
   });
 }
 
