@@ -9,7 +9,7 @@
  * dtypes with null data), so both formats go through the same name → layer assignment.
  */
 import { PickleError, unpickle, type PyKey, type PyValue, type UnpickleHooks } from './pickle.js';
-import type { SafeTensor } from './safetensors.js';
+import { halfToFloat, type SafeTensor } from './safetensors.js';
 import { shapeStr } from './tensor.js';
 import { DEFAULT_ZIP_LIMITS, readZipDirectory, readZipEntry, type ZipEntry, type ZipLimits } from './zip.js';
 
@@ -298,14 +298,4 @@ function elementReader(dtype: string, view: DataView): (at: number) => number {
     }
     default: throw new Error(`no float reader for ${dtype}`);
   }
-}
-
-/** IEEE 754 half precision bits to a number (subnormals, infinities and NaN included). */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }

@@ -155,8 +155,8 @@ function toFloat32(dtype: string, raw: Uint8Array, count: number): Float32Array 
   return out;
 }
 
-/** IEEE 754 half precision bits to a number (subnormals, infinities and NaN included). */
-function halfToFloat(h: number): number {
+/** IEEE 754 half precision bits to a number (subnormals, infinities and NaN included); the .pth reader uses it too. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
