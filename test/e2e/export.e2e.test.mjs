@@ -1,0 +1,117 @@
+// End to end in a real VS Code (code-server + Chromium): "CNN Lab: Export as PyTorch…" from the palette,
+// with He-initialised weights, through VS Code's save dialog, to the notification's "Open". When
+// /usr/bin/python3 has torch, the exported module is built and the weights loaded with strict=True.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordTiming } from './lib/timings.mjs';
+import { scenario, startWorkbench, STEP_TIMEOUT } from './lib/workbench.mjs';
+
+/** @type {import('./lib/workbench.mjs').Workbench} */
+let wb;
+before(async () => {
+  wb = await startWorkbench({ name: 'export' });
+  recordTiming('export: workbench load (s)', wb.timings.workbenchLoadMs / 1000);
+}, { timeout: 240_000 });
+after(async () => { await wb?.close(); });
+const it = (title, fn, options) => scenario(test, () => wb, title, fn, options);
+
+const TOAST = '.notifications-toasts .notification-toast';
+const PYTHON = '/usr/bin/python3';
+
+/** Waits until a file exists and is not empty (the extension host writes it), bounded by a deadline. */
+async function waitForFile(path, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  while (!(existsSync(path) && statSync(path).size > 0)) {
+    if (Date.now() > deadline) throw new Error(`${path} was not written within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Builds the exported module with torch, loads the safetensors file into it with strict=True (parsed
+ * by hand: safetensors the package is not needed) and prints the parameter count as JSON.
+ */
+const CHECK_PY = `
+import importlib.util, json, struct, sys, torch
+spec = importlib.util.spec_from_file_location("exported", sys.argv[1])
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+model = mod.build()
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header = json.loads(raw[8:8 + n]); header.pop("__metadata__", None)
+dtypes = {"F32": torch.float32, "I64": torch.int64}
+state = {k: torch.frombuffer(bytearray(raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]]), dtype=dtypes[v["dtype"]]).reshape(v["shape"]) for k, v in header.items()}
+model.load_state_dict(state, strict=True)
+y = model(torch.zeros(1, 1, 6, 6))
+print(json.dumps({"params": sum(p.numel() for p in model.parameters()), "keys": sorted(state), "out": list(y.shape)}))
+`;
+
+it('exports a network to PyTorch with He-initialised weights, and opens the .py', async () => {
+  const t0 = Date.now();
+  const page = wb.page;
+  await wb.openFile('lecture/01-weight-sharing.cnn');
+  await wb.waitForLine(/^conv2-1\b/);
+  await wb.command('CNN Lab: Export as PyTorch…');
+
+  // The file has two networks: pick the first.
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await page.locator('.quick-input-widget', { hasText: 'Export which network?' }).first().waitFor();
+  await rows.filter({ hasText: /^\s*two-by-two\s*$/ }).first().click();
+
+  await page.locator('.quick-input-widget', { hasText: 'Weights to write beside the .py' }).first().waitFor();
+  await rows.filter({ hasText: 'Module and He-initialised weights' }).first().click();
+
+  // VS Code's save dialog is a quick input taking a path in code-server; it proposes <network>.py
+  // beside the .cnn file. Accept that.
+  const expected = join(wb.workspace, 'lecture', 'two-by-two.py');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await page.locator('.quick-input-widget', { hasText: 'Export as PyTorch' }).first().waitFor();
+  try {
+    await page.waitForFunction(() => /two-by-two\.py$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
+  } catch (e) {
+    throw new Error(`the save dialog did not propose two-by-two.py; its box holds ${await input.inputValue()}`, { cause: e });
+  }
+  assert.equal(await input.inputValue(), expected, 'the save dialog proposes <network>.py beside the .cnn');
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+
+  const toast = page.locator(TOAST, { hasText: 'CNN Lab: exported two-by-two to two-by-two.py and two-by-two.safetensors.' }).first();
+  try {
+    await toast.waitFor();
+  } catch (e) {
+    throw new Error(`no export notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
+  }
+
+  const st = join(wb.workspace, 'lecture', 'two-by-two.safetensors');
+  await waitForFile(expected);
+  await waitForFile(st);
+  const py = readFileSync(expected, 'utf8');
+  assert.match(py, /^def build\(\):$/m);
+  assert.match(py, /^class TwoByTwo\(nn\.\w+\):$/m);
+  assert.match(py, /return TwoByTwo\(\)\.eval\(\)/);
+  assert.ok(statSync(st).size > 8, 'the .safetensors file has a header and data');
+
+  await toast.locator('.monaco-button', { hasText: /^Open$/ }).click();
+  await page.locator('.editor-group-container.active .tabs-container .tab.active', { hasText: 'two-by-two.py' }).waitFor();
+  // The .py is long: go to its end, where build() is.
+  await wb.editor.locator('.view-lines .view-line').first().waitFor();
+  await wb.editor.click({ position: { x: 200, y: 10 } });
+  await page.keyboard.press('Control+End');
+  await wb.waitForLine(/^def build\(\):/);
+
+  const torch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (torch.status !== 0) {
+    console.error(`# ${PYTHON} cannot import torch: the exported module was not built or loaded`);
+  } else {
+    const r = spawnSync(PYTHON, ['-c', CHECK_PY, expected, st], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `the python check failed:\n${r.stdout}\n${r.stderr}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    // 1×1×2×2 weights + 1 bias, as the sample's comment and its code lens say.
+    assert.equal(out.params, 5, JSON.stringify(out));
+    assert.deepEqual(out.out, [1, 1, 5, 5], JSON.stringify(out));
+  }
+  recordTiming('export: scenario (s)', (Date.now() - t0) / 1000);
+});
