@@ -4,7 +4,7 @@
  * in the arithmetic. All buffers are row-major float32; accumulation happens in float64 JS numbers.
  */
 import type { ConvSpec, LrnSpec } from '../language/types.js';
-import type { ConvBackend } from './backend.js';
+import type { Activation, ConvBackend } from './backend.js';
 import type { ConvGeometry, DeconvGeometry, PoolGeometry } from './kernels_naive.js';
 import { assert, shapeStr, type MapShape } from './tensor.js';
 
@@ -178,13 +178,21 @@ export function linear_forward(
 
 /** The default backend: the TypeScript conv and linear kernels above. */
 export const tsBackend: ConvBackend = {
-  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape) {
+  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape, act) {
     conv2d_forward(out, inp, weight, bias, inShape, spec, outShape);
+    if (act) activation_forward(out, act);
   },
-  fc(out, inp, weight, bias, inFeatures, outFeatures) {
+  fc(out, inp, weight, bias, inFeatures, outFeatures, act) {
     linear_forward(out, inp, weight, bias, inFeatures, outFeatures);
+    if (act) activation_forward(out, act);
   },
 };
+
+/** Applies a fused activation in place (the epilogue of a conv or fc). */
+export function activation_forward(x: Float32Array, act: Activation): void {
+  if (act === 'relu') relu_forward(x, x);
+  else relu6_forward(x, x);
+}
 
 /**
  * Clamped input ranges of every pooling window along one axis: window o covers [lo[o], hi[o]).
