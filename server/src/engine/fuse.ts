@@ -30,7 +30,7 @@ export function fusionPlan(layers: readonly LayerSpec[], edges: readonly (readon
     const r = readers[i];
     return r.length === 1 && edges[r[0]].length === 1 ? r[0] : undefined;
   };
-  const plan: (FusedChain | 'absorbed' | undefined)[] = new Array(layers.length);
+  const plan: (FusedChain | 'absorbed' | undefined)[] = new Array(layers.length).fill(undefined);
   layers.forEach((spec, i) => {
     if (plan[i] || (spec.kind !== 'conv' && spec.kind !== 'fc')) return;
     let last = i;
