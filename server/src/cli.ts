@@ -134,7 +134,8 @@ async function run(args: string[]): Promise<number> {
   if (!backend && !opt.has('--no-simd')) process.stderr.write(`cnnlab: using the TypeScript kernels (${simdLoadProblem() ?? 'no SIMD'})\n`);
   const repeat = num('--repeat', 1);
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat takes a whole number of runs ≥ 1, not '${opt.get('--repeat')}'`);
-  const pool = bufferPool();
+  // The SIMD backend's buffers live in its WebAssembly memory, so its kernels need not copy them.
+  const pool = backend?.bufferPool?.() ?? bufferPool();
   let outputs: Awaited<ReturnType<typeof runNetwork>> = [];
   let ms = 0;
   for (let r = 0; r < repeat; r++) {
@@ -156,6 +157,8 @@ async function run(args: string[]): Promise<number> {
     });
     ms = performance.now() - started;
     if (repeat > 1) process.stdout.write(`run ${r + 1}/${repeat}: ${ms.toFixed(1)} ms\n`);
+    // The next run allocates its own last output; this one's buffer can serve it.
+    if (r < repeat - 1) pool.free(outputs[outputs.length - 1].data);
   }
   const last = outputs[outputs.length - 1];
   process.stdout.write(`${plan.network.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"} in ${ms.toFixed(0)} ms (${fmtShape(plan.inputShape)} → ${fmtShape(last.shape)}, ` +

@@ -228,11 +228,14 @@ async function ours(dir: string, threads: number): Promise<Runner> {
   for (const m of modelList) {
     const net = await loadNet(m);
     const params = await loadParams(dir, m, net);
-    // One pool per network, as the run worker keeps one: buffers of a run serve the next.
-    const pool = bufferPool();
+    // One pool per network, as the CLI keeps one for --repeat: buffers of a run serve the next (in the
+    // backend's WebAssembly memory, so its kernels read and write them in place).
+    const pool = backend.bufferPool?.() ?? bufferPool();
     models[m] = async () => {
       const [out] = await runNetwork(input, net.layers, params, { backend, inputs: net.inputs, keep: 'last', fuse: !noFuse, ...pool });
-      return out.data;
+      const logits = out.data.slice();
+      pool.free(out.data);
+      return logits;
     };
   }
   return { conv, models, notes: {} };

@@ -31,14 +31,14 @@ const label = (i: number): string => {
   const g = s.groups > 1 ? (s.groups === inShapes[i][0] ? ' dw' : ` g${s.groups}`) : '';
   return `conv${s.kernel[0]}x${s.kernel[1]}${s.stride[0] > 1 ? ' s2' : ''}${g}`;
 };
-const pool = bufferPool();
+const pool = process.env.JSPOOL ? bufferPool() : (backend.bufferPool?.() ?? bufferPool());
 const per = new Map<string, number[]>();
 const totals: number[] = [];
 for (let r = 0; r <= rounds; r++) {
   const sums = new Map<string, number>();
   let last = performance.now();
   const t0 = last;
-  await runNetwork(input, plan.layers, params, {
+  const [out] = await runNetwork(input, plan.layers, params, {
     backend, inputs: plan.inputs, keep: 'last', fuse, ...pool,
     onLayer: (i) => {
       const now = performance.now();
@@ -54,6 +54,7 @@ for (let r = 0; r <= rounds; r++) {
       last = now;
     },
   });
+  pool.free(out.data);
   if (r === 0) continue;
   totals.push(performance.now() - t0);
   for (const [k, v] of sums) per.set(k, [...(per.get(k) ?? []), v]);

@@ -1,8 +1,8 @@
 /**
  * Fusion for keep-'last' runs (fuse.ts): which layers join a chain, and that a fused run gives the
  * unfused run's last output within float rounding — bn folded into the conv's weights, relu/relu6
- * in the epilogue — on the TypeScript kernels and the SIMD backend, for the zoo's ResNet-18 and
- * MobileNetV2 with random bn statistics.
+ * in the epilogue, an add's relu in place — on the TypeScript kernels and the SIMD backend (with its
+ * buffers in the kernels' memory too), for the zoo's ResNet-18 and MobileNetV2 with random bn statistics.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -31,11 +31,12 @@ describe('fusionPlan', () => {
     ]);
   });
 
-  it('leaves a chain where another layer reads the conv or the bn, or the bn reads a merge', () => {
+  it('leaves a chain where another layer reads the conv or the bn; an add joins its relu', () => {
     const layers: LayerSpec[] = [conv(4), { kind: 'bn', eps: 1e-5 }, { kind: 'relu' }, { kind: 'add' }, { kind: 'relu' }];
-    // The add reads the bn (1) and the relu (2): the bn has two readers, so only conv → bn joins.
+    // The add reads the bn (1) and the relu (2): the bn has two readers, so only conv → bn joins;
+    // the add takes the relu after it.
     const plan = fusionPlan(layers, [[-1], [0], [1], [1, 2], [3]]);
-    assert.deepEqual(plan, [{ head: 0, bn: 1, act: undefined, last: 1 }, 'absorbed', undefined, undefined, undefined]);
+    assert.deepEqual(plan, [{ head: 0, bn: 1, act: undefined, last: 1 }, 'absorbed', undefined, { head: 3, bn: undefined, act: 'relu', last: 4 }, 'absorbed']);
     // The relu reads the conv too: nothing joins.
     assert.deepEqual(fusionPlan(layers.slice(0, 3), [[-1], [0], [0]]), [undefined, undefined, undefined]);
   });
@@ -74,8 +75,10 @@ describe('a fused run gives the unfused run\'s output', () => {
       checkTensor(`${name} fused ts`, fusedTs[0].data, plain[0].data, 1e-4);
       for (const threads of [1, 2]) {
         const backend = (await createSimdBackend({ threads }))!;
-        for (let round = 0; round < 2; round++) {
-          const fused = await runNetwork(input, plan.layers, params, { backend, inputs: plan.inputs, keep: 'last', fuse: true });
+        // The second and third runs reuse the first's buffers, which live in the kernels' memory.
+        const pool = backend.bufferPool!();
+        for (let round = 0; round < 3; round++) {
+          const fused = await runNetwork(input, plan.layers, params, { backend, inputs: plan.inputs, keep: 'last', fuse: true, ...(round ? pool : {}) });
           checkTensor(`${name} fused simd x${threads} run ${round + 1}`, fused[0].data, plain[0].data, 1e-4);
         }
       }

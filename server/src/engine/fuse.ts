@@ -1,14 +1,18 @@
 /**
  * Layer fusion for runs that keep only the last output (the CLI, the benchmark): a conv followed by
  * its batch norm and its relu or relu6, or an fc followed by its relu, runs as one kernel call whose
- * weights have the batch norm folded in and whose epilogue adds the bias and clamps. The panel keeps
+ * weights have the batch norm folded in and whose epilogue adds the bias and clamps; an add applies
+ * the relu after it in place. The panel keeps
  * every layer's output (it shows the conv's, the bn's and the relu's maps), so it runs unfused.
  */
 import type { LayerSpec } from '../language/types.js';
 import type { Activation } from './backend.js';
 import type { LayerParams } from './weights.js';
 
-/** Layers that run as one call: a conv or fc `head`, then optionally its `bn`, then optionally its activation. */
+/**
+ * Layers that run as one call: a conv or fc `head`, then optionally its `bn`, then optionally its
+ * activation; or an add `head` and its relu (a ResNet block's end).
+ */
 export interface FusedChain {
   readonly head: number;
   readonly bn?: number;
@@ -32,7 +36,7 @@ export function fusionPlan(layers: readonly LayerSpec[], edges: readonly (readon
   };
   const plan: (FusedChain | 'absorbed' | undefined)[] = new Array(layers.length).fill(undefined);
   layers.forEach((spec, i) => {
-    if (plan[i] || (spec.kind !== 'conv' && spec.kind !== 'fc')) return;
+    if (plan[i] || (spec.kind !== 'conv' && spec.kind !== 'fc' && spec.kind !== 'add')) return;
     let last = i;
     let bn: number | undefined;
     let act: Activation | undefined;

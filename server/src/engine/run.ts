@@ -6,7 +6,7 @@
 import { KINDS } from '../language/kinds.js';
 import type { LayerKind, LayerSpec, SpecOf } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
-import { tsBackend } from './kernels.js';
+import { activation_forward, tsBackend } from './kernels.js';
 import { foldBatchNorm, fusionPlan, type FusedChain } from './fuse.js';
 import { OPS, type Op } from './ops.js';
 import { layerName, layerOutputShape, layerParamShapes } from './shapes.js';
@@ -146,7 +146,7 @@ export async function runNetwork(
     if (chain !== 'absorbed') {
       const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
       const at = chain ? chain.last : i;
-      const out = chain ? runChain(chain, layers, params, ins[0], backend, opts.alloc) : runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
+      const out = chain ? runChain(chain, layers, params, ins, backend, opts.alloc) : runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
       live[at] = out;
       holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
       if (keepAll) outputs.push(out);
@@ -182,14 +182,21 @@ export function runLayer(
 }
 
 /**
- * Runs a fused chain (fuse.ts) on its head's input: the head conv or fc with the bn folded into its
- * weights and the activation in its epilogue. Checks every member's parameters as runLayer would.
+ * Runs a fused chain (fuse.ts) on its head's inputs: the head conv or fc with the bn folded into its
+ * weights and the activation in its epilogue, or an add and its relu in place. Checks every member's
+ * parameters as runLayer would.
  */
 function runChain(
-  chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], x: Tensor, backend: ConvBackend,
+  chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], ins: readonly Tensor[], backend: ConvBackend,
   alloc?: (n: number) => Float32Array,
 ): Tensor {
   const spec = layers[chain.head];
+  if (spec.kind === 'add') {
+    const out = runLayer(chain.head, spec, params[chain.head], ins, backend, alloc);
+    activation_forward(out.data, chain.act!);
+    return out;
+  }
+  const x = ins[0];
   const p = params[chain.head];
   const outShape = layerOutputShape(spec, [x.shape], chain.head);
   checkLayerParams(chain.head, spec, layerParamShapes(spec, x.shape), p);

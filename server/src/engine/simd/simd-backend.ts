@@ -201,11 +201,16 @@ class SimdBackend implements ConvBackend {
   private persistTop = 64;
   /** Prepared copies per weight array and form ('wino4', 'packed', 'fc'). */
   private prepared = new WeakMap<Float32Array, Map<string, { at: number; print: Float32Array }>>();
+  /** Bytes of prepared weights so far (they never move: tensors from bufferPool sit between them). */
+  private preparedBytes = 0;
+  /** Every SharedArrayBuffer object the memory has had (one per size): arrays over them are in the kernels' memory. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(private readonly k: Kernels, private readonly memory: WebAssembly.Memory, private readonly pool: ThreadPool | null,
               private readonly cacheBytes: number) {
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.buffers.add(this.f32.buffer);
   }
 
   /**
@@ -213,15 +218,12 @@ class SimdBackend implements ConvBackend {
    * on a miss using scratch from persistTop on; -1 when it would not fit the cache at all.
    */
   private preparedAt(weight: Float32Array, key: string, bytes: number, prepare: (at: number) => void): number {
-    if (bytes > this.cacheBytes) return -1;
     const forms = this.prepared.get(weight);
     const hit = forms?.get(key);
     if (hit && samePrint(hit.print, weight)) return hit.at;
-    if (this.persistTop - 64 + bytes > this.cacheBytes) {
-      // Full: forget everything prepared so far and start again from the bottom.
-      this.prepared = new WeakMap();
-      this.persistTop = 64;
-    }
+    // Full: the layers not prepared yet copy their weights in at every call, as without a cache.
+    if (this.preparedBytes + bytes > this.cacheBytes) return -1;
+    this.preparedBytes += bytes;
     const at = this.persistTop;
     this.persistTop = roundUp(at + bytes, 64);
     this.reserve(this.persistTop);
@@ -245,6 +247,38 @@ class SimdBackend implements ConvBackend {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
     }
+    this.buffers.add(this.f32.buffer);
+  }
+
+  /** The byte offset of `a` when it lies in the kernels' memory (from bufferPool), else -1. */
+  private offsetOf(a: Float32Array): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset : -1;
+  }
+
+  /**
+   * Buffers inside the kernels' memory, recycled by length: a conv or fc whose input and output come
+   * from here reads and writes them in place instead of copying them in and out. A shared memory
+   * never moves when it grows, so the arrays stay valid. They are never given back to the system.
+   */
+  bufferPool(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void } {
+    const waiting = new Map<number, Float32Array[]>();
+    return {
+      alloc: (n) => {
+        const b = waiting.get(n)?.pop();
+        if (b) return b.fill(0);
+        const at = this.persistTop;
+        this.persistTop = roundUp(at + 4 * n, 64);
+        this.reserve(this.persistTop);
+        // The bytes may hold an earlier call's scratch.
+        return new Float32Array(this.f32.buffer, at, n).fill(0);
+      },
+      free: (buffer) => {
+        if (this.offsetOf(buffer) < 0) return;
+        const list = waiting.get(buffer.length) ?? [];
+        list.push(buffer);
+        waiting.set(buffer.length, list);
+      },
+    };
   }
 
   /** Threads to use for a layer of `macs` multiply-accumulates. */
@@ -299,15 +333,16 @@ class SimdBackend implements ConvBackend {
                            c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation): void {
     const threads = Math.min(c, this.threadsFor(c * 9 * ho * wo));
     const L = new Layout(this.persistTop);
-    const src = L.take(c * h * w);
+    const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
+    const src = inAt >= 0 ? inAt : L.take(c * h * w);
     const wgt = L.take(c * 9);
     const bs = L.take(c);
-    const res = L.take(c * ho * wo);
+    const res = outAt >= 0 ? outAt : L.take(c * ho * wo);
     const wp = w + 2 * pad;
     const perThread = Array.from({ length: threads }, () => ({ scratch: L.take((h + 2 * pad + 1) * wp + 32), args: L.take(ARGS_BYTES / 4) }));
     this.reserve(L.top);
     const f32 = this.f32, i32 = this.i32;
-    f32.set(inp, src / 4);
+    if (inAt < 0) f32.set(inp, src / 4);
     f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + c);
     const [lo, hi] = SimdBackend.bounds(act);
@@ -319,7 +354,7 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_dw3x3', args);
-    out.set(f32.subarray(res / 4, res / 4 + c * ho * wo));
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + c * ho * wo));
   }
 
   /**
@@ -376,7 +411,8 @@ class SimdBackend implements ConvBackend {
     const L = new Layout(this.persistTop);
     const u = cached >= 0 ? cached : L.take(nXi * uXi / 4);
     const padded = L.take(cin * hp * wp, 8);
-    const res = L.take(cout * ho * wo);
+    const outAt = this.offsetOf(out);
+    const res = outAt >= 0 ? outAt : L.take(cout * ho * wo);
     const bs = L.take(coutp);
     const perThread = Array.from({ length: threads }, () => ({
       v: L.take(nXi * vXi / 4), m: L.take(nXi * mXi / 4), scratch: L.take(512 + T / 2), args: L.take(ARGS_BYTES / 4),
@@ -414,7 +450,7 @@ class SimdBackend implements ConvBackend {
     });
     this.runJob('job_wino_blocks', blockArgs);
     if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
-    out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
   }
 
   /**
@@ -450,9 +486,10 @@ class SimdBackend implements ConvBackend {
     });
 
     const L = new Layout(this.persistTop);
-    const src = L.take(cin * h * w);
+    const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
+    const src = inAt >= 0 ? inAt : L.take(cin * h * w);
     const wgt = packed < 0 ? L.take(cout * K) : 0;
-    const res = L.take(cout * P);
+    const res = outAt >= 0 ? outAt : L.take(cout * P);
     const bs = L.take(cout);
     const geo = L.take(12);
     const perThread = Array.from({ length: threads }, () => ({
@@ -461,7 +498,7 @@ class SimdBackend implements ConvBackend {
     this.reserve(L.top);
     const f32 = this.f32, i32 = this.i32;
 
-    f32.set(inp, src / 4);
+    if (inAt < 0) f32.set(inp, src / 4);
     if (packed < 0) f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
     i32.set([h, w, kh, kw, spec.stride[0], spec.stride[1], spec.padding[0], spec.padding[1],
@@ -477,7 +514,7 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_im2col', args);
-    out.set(f32.subarray(res / 4, res / 4 + cout * P));
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * P));
   }
 
   fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
