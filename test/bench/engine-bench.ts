@@ -358,12 +358,16 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
           throw new Error(`conv with ${g} groups not built`);
         }
         if (spec.kind === 'fc') {
-          const w = tf.tensor2d(p.weight!.slice(), [spec.outFeatures, p.weight!.length / spec.outFeatures]);
+          // (out, in) -> (in, out), so the product needs no transpose flag.
+          const o = spec.outFeatures, k = p.weight!.length / o;
+          const wt = new Float32Array(o * k);
+          for (let r = 0; r < o; r++) for (let c = 0; c < k; c++) wt[c * o + r] = p.weight![r * k + c];
+          const w = tf.tensor2d(wt, [k, o]);
           const b = p.bias ? tf.tensor1d(p.bias.slice()) : undefined;
           // Unfused: tfjs-backend-wasm 4.22's fused matMul with a bias gives wrong sums for VGG16's sizes.
           return {
             at, from: edges[i], run: ([x]) => {
-              let y: T = tf.matMul(x.rank === 2 ? x : tf.reshape(x, [1, -1]), w, false, true);
+              let y: T = tf.matMul(x.rank === 2 ? x : tf.reshape(x, [1, -1]), w);
               if (b) y = tf.add(y, b);
               return act === 'relu' ? tf.relu(y) : act === 'relu6' ? tf.relu6(y) : y;
             },

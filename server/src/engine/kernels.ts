@@ -212,6 +212,20 @@ function windowRanges(outLen: number, inLen: number, k: number, s: number, p: nu
   return [lo, hi, taps];
 }
 
+/** VGG's 2x2 stride-2 max pool, (C, H, W) -> (C, ⌊H/2⌋, ⌊W/2⌋), without the general kernel's window tables. */
+function maxpool2x2_forward(out: Float32Array, inp: Float32Array, c: number, h: number, w: number): void {
+  const oh = h >> 1, ow = w >> 1;
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < oh; y++) {
+      const r0 = (ch * h + 2 * y) * w, r1 = r0 + w, o = (ch * oh + y) * ow;
+      for (let x = 0; x < ow; x++) {
+        const i = 2 * x;
+        out[o + x] = Math.max(inp[r0 + i], inp[r0 + i + 1], inp[r1 + i], inp[r1 + i + 1]);
+      }
+    }
+  }
+}
+
 /** out[c, oh, ow] = max of inp over the window; padding is −∞, so it is simply left out of the max. */
 export function maxpool2d_forward(out: Float32Array, inp: Float32Array, inShape: MapShape, spec: PoolGeometry, outShape: MapShape): void {
   // out is (C, OH, OW), inp is (C, H, W).
@@ -219,6 +233,11 @@ export function maxpool2d_forward(out: Float32Array, inp: Float32Array, inShape:
   const [, oh, ow] = outShape;
   assert(inp.length === c * h * w && out.length === c * oh * ow,
     () => `maxpool2d_forward: buffers do not match in ${shapeStr(inShape)} out ${shapeStr(outShape)}`);
+  if (spec.kernel[0] === 2 && spec.kernel[1] === 2 && spec.stride[0] === 2 && spec.stride[1] === 2 &&
+      spec.padding[0] === 0 && spec.padding[1] === 0 && oh === h >> 1 && ow === w >> 1) {
+    maxpool2x2_forward(out, inp, c, h, w);
+    return;
+  }
   const [ylo, yhi] = windowRanges(oh, h, spec.kernel[0], spec.stride[0], spec.padding[0]);
   const [xlo, xhi] = windowRanges(ow, w, spec.kernel[1], spec.stride[1], spec.padding[1]);
   for (let ch = 0; ch < c; ch++) {
