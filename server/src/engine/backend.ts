@@ -30,5 +30,5 @@ export interface ConvBackend {
    * A recycler of output buffers for runNetwork's alloc and free (as run.ts's bufferPool) whose buffers
    * the backend reads and writes without copying; absent when it has no such memory.
    */
-  bufferPool?(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void };
+  bufferPool?(): { alloc: (n: number, overwritten?: boolean) => Float32Array; free: (buffer: Float32Array) => void };
 }

@@ -37,7 +37,7 @@ export interface RunOptions {
    * run worker recycles the buffers of runs it no longer keeps: a new buffer costs a page fault per
    * 4 KB page on first touch, about a tenth of a VGG16 run.
    */
-  readonly alloc?: (n: number) => Float32Array;
+  readonly alloc?: Alloc;
   /**
    * With keep: 'last', takes back the buffer of an output nothing reads any more, for `alloc` to hand out
    * again (see bufferPool). Never given the input's buffer nor the returned output's.
@@ -51,6 +51,12 @@ export interface RunOptions {
    */
   readonly fuse?: boolean;
 }
+
+/**
+ * Gives a buffer of `n` values, zero-filled unless `overwritten` says the kernel writes every value
+ * itself (conv and fc through a ConvBackend, whose contract that is), so stale data may stay.
+ */
+export type Alloc = (n: number, overwritten?: boolean) => Float32Array;
 
 /** The Error a cancelled run throws; its name is 'AbortError' like DOMException's. */
 export function abortError(): Error {
@@ -85,12 +91,12 @@ export function lastReaders(inputs: readonly (readonly number[])[]): number[] {
 }
 
 /** A recycler for runNetwork's alloc and free: freed buffers wait by length and come back zero-filled. */
-export function bufferPool(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void } {
+export function bufferPool(): { alloc: Alloc; free: (buffer: Float32Array) => void } {
   const waiting = new Map<number, Float32Array[]>();
   return {
-    alloc(n) {
+    alloc(n, overwritten) {
       const b = waiting.get(n)?.pop();
-      return b ? b.fill(0) : new Float32Array(n);
+      return b ? (overwritten ? b : b.fill(0)) : new Float32Array(n);
     },
     free(buffer) {
       const list = waiting.get(buffer.length) ?? [];
@@ -166,7 +172,7 @@ export async function runNetwork(
  */
 export function runLayer(
   index: number, spec: LayerSpec, p: LayerParams, x: Tensor | readonly Tensor[], backend: ConvBackend = tsBackend,
-  alloc?: (n: number) => Float32Array,
+  alloc?: Alloc,
 ): Tensor {
   const ins = Array.isArray(x) ? (x as readonly Tensor[]) : [x as Tensor];
   const outShape = layerOutputShape(spec, ins.map((t) => t.shape), index);
@@ -176,7 +182,8 @@ export function runLayer(
     assert(KINDS[spec.kind].sharesInput === true, () => `${layerName(index, spec)}: no kernel`);
     return tensor(outShape, ins[0].data);
   }
-  const out = tensor(outShape, alloc?.(numel(outShape)));
+  // Conv and fc go through the backend, which writes every value: their buffers need no zeroing.
+  const out = tensor(outShape, alloc?.(numel(outShape), spec.kind === 'fc' || (spec.kind === 'conv' && !spec.teaching)));
   op({ spec: spec as SpecOf<LayerKind>, ins, out: out.data, outShape, p, backend, where: layerName(index, spec) });
   return out;
 }
@@ -188,7 +195,7 @@ export function runLayer(
  */
 function runChain(
   chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], ins: readonly Tensor[], backend: ConvBackend,
-  alloc?: (n: number) => Float32Array,
+  alloc?: Alloc,
 ): Tensor {
   const spec = layers[chain.head];
   if (spec.kind === 'add') {
@@ -207,7 +214,7 @@ function runChain(
     checkLayerParams(chain.bn, bnSpec, layerParamShapes(bnSpec, outShape), params[chain.bn]);
     ({ weight, bias } = foldBatchNorm(weight, bias, params[chain.bn], bnSpec.kind === 'bn' ? bnSpec.eps ?? 1e-5 : 1e-5));
   }
-  const out = tensor(outShape, alloc?.(numel(outShape)));
+  const out = tensor(outShape, alloc?.(numel(outShape), true));
   const op = OPS[spec.kind] as Op<LayerKind>;
   op!({ spec: spec as SpecOf<LayerKind>, ins: [x], out: out.data, outShape, p: { weight, bias: bias ?? undefined }, backend, where: layerName(chain.head, spec), act: chain.act });
   return out;

@@ -260,17 +260,19 @@ class SimdBackend implements ConvBackend {
    * from here reads and writes them in place instead of copying them in and out. A shared memory
    * never moves when it grows, so the arrays stay valid. They are never given back to the system.
    */
-  bufferPool(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void } {
+  bufferPool(): { alloc: (n: number, overwritten?: boolean) => Float32Array; free: (buffer: Float32Array) => void } {
     const waiting = new Map<number, Float32Array[]>();
     return {
-      alloc: (n) => {
-        const b = waiting.get(n)?.pop();
-        if (b) return b.fill(0);
-        const at = this.persistTop;
-        this.persistTop = roundUp(at + 4 * n, 64);
-        this.reserve(this.persistTop);
-        // The bytes may hold an earlier call's scratch.
-        return new Float32Array(this.f32.buffer, at, n).fill(0);
+      alloc: (n, overwritten) => {
+        let b = waiting.get(n)?.pop();
+        if (!b) {
+          const at = this.persistTop;
+          this.persistTop = roundUp(at + 4 * n, 64);
+          this.reserve(this.persistTop);
+          // The bytes may hold an earlier call's scratch: zeroed below unless the caller overwrites them.
+          b = new Float32Array(this.f32.buffer, at, n);
+        }
+        return overwritten ? b : b.fill(0);
       },
       free: (buffer) => {
         if (this.offsetOf(buffer) < 0) return;
