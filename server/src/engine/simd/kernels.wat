@@ -156,8 +156,8 @@
   ;; of 8), col[k][p] = inp[c][oy*sH - pH + ky*dH][ox*sW - pW + kx*dW], zero outside the image or
   ;; past P. geo points at 12 i32: H, W, kH, kW, sH, sW, pH, pW, dH, dW, Wo, P.
   ;; Each octet of columns is one row of a packed panel. When its 8 pixels are consecutive input
-  ;; pixels (stride 1, one output row, inside the image) it is two vector copies; otherwise it is
-  ;; gathered lane by lane.
+  ;; pixels (stride 1, one output row, inside the image) it is two vector copies, every other input
+  ;; pixel (stride 2) four loads and two shuffles; otherwise it is gathered lane by lane.
   (func $pack_b_im2col (export "pack_b_im2col") (param $src i32) (param $geo i32)
         (param $p0 i32) (param $nc i32) (param $k0 i32) (param $kc i32) (param $bp i32)
     (local $H i32) (local $W i32) (local $kH i32) (local $kW i32) (local $sH i32) (local $sW i32)
@@ -165,7 +165,7 @@
     (local $kk i32) (local $k i32) (local $kArea i32) (local $r i32) (local $chan i32)
     (local $offY i32) (local $offX i32) (local $oy i32) (local $ox i32) (local $pp i32)
     (local $ly i32) (local $lx i32) (local $l i32) (local $iy i32) (local $ix i32)
-    (local $dst i32) (local $panelStride i32) (local $val f32)
+    (local $dst i32) (local $panelStride i32) (local $val f32) (local $va v128) (local $vb v128)
     (local.set $H (i32.load offset=0 (local.get $geo)))
     (local.set $W (i32.load offset=4 (local.get $geo)))
     (local.set $kH (i32.load offset=8 (local.get $geo)))
@@ -211,6 +211,29 @@
             (v128.store (local.get $dst) (v128.load (local.get $l)))
             (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $l))))
           (else
+           ;; lx: the input column of the octet's first pixel at stride 2.
+           (local.set $lx (i32.add (i32.shl (local.get $ox) (i32.const 1)) (local.get $offX)))
+           (if (i32.and
+              (i32.and (i32.eq (local.get $sW) (i32.const 2))
+                       (i32.le_u (i32.add (i32.add (local.get $p0) (local.get $pp)) (i32.const 8)) (local.get $P)))
+              (i32.and (i32.le_u (i32.add (local.get $ox) (i32.const 8)) (local.get $Wo))
+                       (i32.and (i32.lt_u (local.get $iy) (local.get $H))
+                                (i32.and (i32.ge_s (local.get $lx) (i32.const 0))
+                                         (i32.le_s (i32.add (local.get $lx) (i32.const 15)) (local.get $W))))))
+          (then
+            ;; Stride 2: the octet's pixels are the even ones of 16 consecutive inputs (the 16th, past
+            ;; the last one used, may be the next row's first: it is loaded and dropped).
+            (local.set $l (i32.add (local.get $chan)
+              (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W)) (local.get $lx)) (i32.const 2))))
+            (local.set $va (v128.load (local.get $l)))
+            (local.set $vb (v128.load offset=16 (local.get $l)))
+            (v128.store (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))
+            (local.set $va (v128.load offset=32 (local.get $l)))
+            (local.set $vb (v128.load offset=48 (local.get $l)))
+            (v128.store offset=16 (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb))))
+          (else
             ;; Lane by lane, (ly, lx) walking the output pixels of the octet.
             (local.set $ly (local.get $oy))
             (local.set $lx (local.get $ox))
@@ -229,7 +252,7 @@
               (if (i32.eq (local.get $lx) (local.get $Wo)) (then
                 (local.set $lx (i32.const 0))
                 (local.set $ly (i32.add (local.get $ly) (i32.const 1)))))
-              (br_if $l_loop (i32.lt_u (local.tee $l (i32.add (local.get $l) (i32.const 1))) (i32.const 8))))))
+              (br_if $l_loop (i32.lt_u (local.tee $l (i32.add (local.get $l) (i32.const 1))) (i32.const 8))))))))
         ;; Advance (oy, ox) by 8 pixels; a row narrower than 8 wraps more than once.
         (local.set $ox (i32.add (local.get $ox) (i32.const 8)))
         (block $wrapped (loop $wrap
