@@ -19,6 +19,8 @@
  *
  *   node --import tsx test/bench/engine-bench.ts [--quick] [--rounds N] [--models vgg16,resnet50,mobilenet_v2]
  *                                                [--runtimes ours,ort-node,ort-web,tfjs-wasm] [--threads 1,2] [--no-fuse]
+ *                                                [--relaxed-simd]
+ * (--relaxed-simd runs ours with Node 20's --experimental-wasm-relaxed-simd, so it loads its FMA build.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -48,6 +50,7 @@ function arg(name: string): string | undefined {
 }
 const quick = process.argv.includes('--quick');
 const noFuse = process.argv.includes('--no-fuse');
+const relaxedSimd = process.argv.includes('--relaxed-simd');
 const ROUNDS = Number(arg('--rounds') ?? (quick ? 2 : 5));
 const modelList = (arg('--models')?.split(',') ?? Object.keys(MODELS)) as ModelName[];
 const runtimeList = arg('--runtimes')?.split(',') ?? ['ours', 'ort-node', 'ort-web', 'tfjs-wasm'];
@@ -214,6 +217,8 @@ async function ours(dir: string, threads: number): Promise<Runner> {
   const { bufferPool, runNetwork } = await import('../../server/src/engine/run.js');
   const { tensor } = await import('../../server/src/engine/tensor.js');
   const backend: ConvBackend | null = await createSimdBackend({ threads });
+  const { simdKernelVariant } = await import('../../server/src/engine/simd/simd-backend.js');
+  if (relaxedSimd && simdKernelVariant() !== 'fma') return { note: 'the FMA build did not load' };
   if (!backend) return { note: `WebAssembly SIMD unavailable: ${simdLoadProblem()}` };
   if (threads > 1 && simdLoadProblem()) return { note: simdLoadProblem()! };
 
@@ -346,7 +351,8 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
           const [kh, kw] = spec.kernel;
           const pad = spec.padding[0] === spec.padding[1] ? spec.padding[0] : [[0, 0], [spec.padding[0], spec.padding[0]], [spec.padding[1], spec.padding[1]], [0, 0]];
           const b = bias ? tf.tensor1d(bias.slice()) : undefined;
-          const common = { strides: spec.stride as [number, number], pad: pad as unknown as 'valid', dilations: spec.dilation as [number, number], bias: b, activation: act };
+          // dimRoundingMode 'floor': PyTorch's output size; without it tfjs keeps a fractional size for a stride-2 conv.
+          const common = { strides: spec.stride as [number, number], pad: pad as unknown as 'valid', dilations: spec.dilation as [number, number], bias: b, activation: act, dimRoundingMode: 'floor' as const };
           if (g === 1) {
             const filter = tf.tensor4d(hwio(weight, o, c, kh * kw), [kh, kw, c, o]);
             return { at, from: edges[i], run: ([x]) => tf.fused.conv2d({ x: x as T4, filter, ...common }) };
@@ -385,7 +391,7 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
           case 'relu6': return one((x) => tf.relu6(x));
           case 'maxpool': {
             const pad = spec.padding[0] === 0 && spec.padding[1] === 0 ? 'valid' : spec.padding[0];
-            return one((x) => tf.maxPool(x as T4, spec.kernel as [number, number], spec.stride as [number, number], pad as 'valid'));
+            return one((x) => tf.maxPool(x as T4, spec.kernel as [number, number], spec.stride as [number, number], pad as 'valid', 'floor'));
           }
           case 'gap': return one((x) => tf.mean(x, [1, 2], true));
           // Flatten in (C, H, W) order, as torch.flatten on NCHW.
@@ -461,20 +467,28 @@ class ChildRuntime {
 
   constructor(kind: string, threads: number, dir: string) {
     const self = fileURLToPath(import.meta.url);
-    this.proc = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2), '--child', kind, String(threads), dir],
+    // --relaxed-simd gives our child Node 20's flag for relaxed SIMD (VS Code's Electron and Node 22 have it on).
+    const flags = kind === 'ours' && relaxedSimd ? ['--experimental-wasm-relaxed-simd'] : [];
+    this.proc = spawn(process.execPath, [...flags, ...process.execArgv, self, ...process.argv.slice(2), '--child', kind, String(threads), dir],
       { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       if (this.waiting) { const w = this.waiting; this.waiting = undefined; w(line); } else this.lines.push(line);
     });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; });
-    this.proc.on('close', (code) => this.waiting?.(`EXIT ${code}: ${this.stderr.trim().split('\n').slice(-1)[0] ?? ''}`));
+    this.proc.on('close', (code) => this.waiting?.(`EXIT ${code}: ${this.lastWords()}`));
+  }
+
+  /** The first line of the child's error output that says what went wrong (not Node's version banner). */
+  private lastWords(): string {
+    const lines = this.stderr.trim().split('\n').filter((l) => l.trim() && !/^Node\.js v/.test(l) && !/^\s+at /.test(l));
+    return lines.find((l) => /Error|error|abort|Abort|memory/.test(l)) ?? lines.slice(-1)[0] ?? '';
   }
 
   /** The next line the child prints (EXIT ... if it dies first). */
   next(): Promise<string> {
     const line = this.lines.shift();
     if (line !== undefined) return Promise.resolve(line);
-    if (this.proc.exitCode !== null) return Promise.resolve(`EXIT ${this.proc.exitCode}: ${this.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    if (this.proc.exitCode !== null) return Promise.resolve(`EXIT ${this.proc.exitCode}: ${this.lastWords()}`);
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
@@ -551,25 +565,34 @@ async function main(): Promise<void> {
         console.log(`  ${r.runtime} x${threads}: ${r.note ?? 'loaded'}${notes ? ` (${notes})` : ''}`);
       }
     }
-    const ms = (line: string) => {
-      if (!line.startsWith('MS ')) throw new Error(`child said: ${line}`);
-      return Number(line.slice(3));
+    const has = (r: Result, m: ModelName) => !r.notes[m] && !r.note;
+    /** Times one command; a child that answers anything else (it died: EXIT and its last words) is dropped. */
+    const time = async (l: { r: Result; c: ChildRuntime }, command: string): Promise<number | undefined> => {
+      if (l.r.note) return undefined;
+      const line = await l.c.ask(command);
+      if (line.startsWith('MS ')) return Number(line.slice(3));
+      l.r.note = `failed at '${command}': ${line}`;
+      console.log(`  ${l.r.runtime} x${l.r.threads} ${l.r.note}`);
+      return undefined;
     };
-    const has = (r: Result, m: ModelName) => !r.notes[m];
-    for (const l of live) { await l.c.ask('conv'); for (const m of modelList) if (has(l.r, m)) await l.c.ask(`run ${m}`); } // warm-up
+    for (const l of live) { await time(l, 'conv'); for (const m of modelList) if (has(l.r, m)) await time(l, `run ${m}`); } // warm-up
     // Every runtime is loaded first, then timed in rounds that visit each in turn, so a burst of
     // load from elsewhere on the machine lands on all of them rather than on one.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const l of live) l.r.conv.push(ms(await l.c.ask('conv')));
+      for (const l of live) { const t = await time(l, 'conv'); if (t !== undefined) l.r.conv.push(t); }
       for (const m of modelList) {
-        for (const l of live) if (has(l.r, m)) (l.r.ms[m] ??= []).push(ms(await l.c.ask(`run ${m}`)));
+        for (const l of live) {
+          if (!has(l.r, m)) continue;
+          const t = await time(l, `run ${m}`);
+          if (t !== undefined) (l.r.ms[m] ??= []).push(t);
+        }
       }
       console.log(`  round ${round + 1}/${ROUNDS} (load ${loadavg()[0].toFixed(1)}): ` + modelList.map((m) => `${m} ` +
-        live.filter((l) => l.r.ms[m]).map((l) => `${l.r.kind}x${l.r.threads} ${l.r.ms[m]![round].toFixed(0)}`).join(' ')).join(' | '));
+        live.filter((l) => l.r.ms[m]?.[round] !== undefined).map((l) => `${l.r.kind}x${l.r.threads} ${l.r.ms[m]![round].toFixed(0)}`).join(' ')).join(' | '));
     }
     for (const l of live) {
       for (const m of modelList) {
-        if (!has(l.r, m)) continue;
+        if (!has(l.r, m) || !l.r.ms[m]) continue;
         const line = await l.c.ask(`logits ${m}`);
         if (line.startsWith('LOGITS ')) l.r.logits[m] = JSON.parse(line.slice(7)) as number[];
       }

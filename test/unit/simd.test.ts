@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvSpec } from '../../server/src/language/types.js';
 import type { Activation, ConvBackend } from '../../server/src/engine/backend.js';
-import { createSimdBackend, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
+import { createSimdBackend, simdKernelVariant, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
 import { rng } from '../helpers/random.js';
 
 const TOLERANCE = 1e-4;
@@ -303,6 +303,20 @@ test('conv2d reuses its memory across calls of different sizes', async () => {
     const { maxAbs, maxRef } = compare(out, referenceConv(inp, weight, null, [cin, size, size], spec));
     assert.ok(maxAbs <= TOLERANCE * maxRef, `${cin}->${cout} at ${size}: ${maxAbs}`);
   }
+});
+
+test('the FMA build: the micro-kernel\'s 8 multiply-adds become relaxed_madd, and it assembles', async () => {
+  const builder = new URL('../../server/src/engine/simd/build-wasm.mjs', import.meta.url).href;
+  const { assembleKernels, fmaVariant, WAT_PATH } = (await import(builder)) as {
+    assembleKernels(path: string, opts: { fma: boolean }): Promise<Uint8Array<ArrayBuffer>>; fmaVariant(text: string): string; WAT_PATH: string;
+  };
+  const { readFileSync } = await import('node:fs');
+  const fma = fmaVariant(readFileSync(WAT_PATH, 'utf8'));
+  assert.equal(fma.match(/f32x4\.relaxed_madd/g)?.length, 8);
+  const bytes = await assembleKernels(WAT_PATH, { fma: true });
+  assert.ok(bytes.length > 1000);
+  // Node 20 validates it only with --experimental-wasm-relaxed-simd; this file's cases then run on it.
+  console.log(`  kernels in use: ${simdKernelVariant()}; FMA build validates here: ${WebAssembly.validate(bytes)}`);
 });
 
 test('conv2d rejects inconsistent shapes with a message that names them', async () => {

@@ -75,6 +75,8 @@ export const simdTuning = {
   gemmKC: 256,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
+  /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
+  fma: true,
 };
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -573,6 +575,32 @@ const pools = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 let problem: string | undefined;
+let variant: 'fma' | 'plain' | undefined;
+
+/**
+ * Which build of the kernels runs: 'fma' (relaxed SIMD's fused multiply-add in the GEMM: VS Code's
+ * Electron and Node 22+ have it, Node 20 only with --experimental-wasm-relaxed-simd) or 'plain'.
+ */
+export function simdKernelVariant(): 'fma' | 'plain' | undefined {
+  return variant;
+}
+
+/** The FMA build where the runtime validates it (and simdTuning.fma allows it), else the plain one. */
+async function compileKernels(): Promise<WebAssembly.Module> {
+  if (simdTuning.fma) {
+    try {
+      const bytes = await loadKernelBytes(true);
+      if (WebAssembly.validate(bytes)) {
+        variant = 'fma';
+        return await WebAssembly.compile(bytes);
+      }
+    } catch {
+      // No FMA build beside the bundle (or wabt without relaxed SIMD): the plain one below.
+    }
+  }
+  variant = 'plain';
+  return WebAssembly.compile(await loadKernelBytes());
+}
 
 /** Why the last createSimdBackend returned null or fewer threads than asked, for a log line; else undefined. */
 export function simdLoadProblem(): string | undefined {
@@ -582,7 +610,7 @@ export function simdLoadProblem(): string | undefined {
 /** Instantiates the SIMD kernels, or returns null where WebAssembly SIMD is unavailable (callers fall back to TS). */
 export async function createSimdBackend(opts?: { threads?: number; cacheBytes?: number }): Promise<ConvBackend | null> {
   try {
-    compiled ??= loadKernelBytes().then((bytes) => WebAssembly.compile(bytes));
+    compiled ??= compileKernels();
     const module = await compiled;
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
