@@ -390,14 +390,18 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
           case 'relu': return one((x) => tf.relu(x));
           case 'relu6': return one((x) => tf.relu6(x));
           case 'maxpool': {
-            const pad = spec.padding[0] === 0 && spec.padding[1] === 0 ? 'valid' : spec.padding[0];
-            return one((x) => tf.maxPool(x as T4, spec.kernel as [number, number], spec.stride as [number, number], pad as 'valid', 'floor'));
+            // tfjs-backend-wasm's maxPool gives wrong maxima with a numeric pad, so the padding is added
+            // first as zeros: the same as −∞ here, where every max pool reads a relu's output.
+            const [ph, pw] = spec.padding;
+            return one((x) => tf.maxPool((ph || pw ? tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]]) : x) as T4,
+              spec.kernel as [number, number], spec.stride as [number, number], 'valid'));
           }
           case 'gap': return one((x) => tf.mean(x, [1, 2], true));
           // Flatten in (C, H, W) order, as torch.flatten on NCHW.
           case 'flatten': return one((x) => (x.rank === 4 ? tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [1, -1]) : x));
           case 'dropout': return one((x) => x);
-          case 'add': return { at, from: edges[i], run: (xs) => tf.addN(xs) };
+          // A fused add carries the relu after it (fuse.ts).
+          case 'add': return { at, from: edges[i], run: (xs) => (act === 'relu' ? tf.relu(tf.addN(xs)) : tf.addN(xs)) };
           default: throw new Error(`no tfjs op for ${spec.kind} (${h})`);
         }
       });
@@ -481,7 +485,7 @@ class ChildRuntime {
   /** The first line of the child's error output that says what went wrong (not Node's version banner). */
   private lastWords(): string {
     const lines = this.stderr.trim().split('\n').filter((l) => l.trim() && !/^Node\.js v/.test(l) && !/^\s+at /.test(l));
-    return lines.find((l) => /Error|error|abort|Abort|memory/.test(l)) ?? lines.slice(-1)[0] ?? '';
+    return (lines.find((l) => /^\w*Error|Aborted|out of memory/.test(l)) ?? lines.slice(-1)[0] ?? '').slice(0, 300);
   }
 
   /** The next line the child prints (EXIT ... if it dies first). */
