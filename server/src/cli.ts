@@ -35,8 +35,9 @@ const USAGE = `usage:
   cnnlab check FILE...                            diagnostics as file:line:col: severity: message [code]
   cnnlab compare FILE [--json]                    the file's networks side by side (the VGG paper's Table 2)
   cnnlab run FILE --input IMAGE_OR_NPY [--network NAME] [--weights W.safetensors|W.pth]
-             [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd]
+             [--dump DIR] [--png DIR] [--top K] [--seed N] [--max-gmacs G] [--threads N] [--no-simd] [--repeat N]
                                                   runs the network on a PNG/JPEG/.npy input
+                                                  (--repeat N: N forwards after loading, each timed)
   cnnlab export FILE --format FORMAT [--network NAME] [-o OUT] [--weights W.safetensors] [--seed N] [--dynamic-batch]
                                                   writes the network with its weights (He-initialised from
                                                   the seed without --weights); formats: ${Object.keys(EXPORT_FORMATS).join(', ')}
@@ -124,7 +125,7 @@ function check(args: string[]): number {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { pos, opt } = options(args, ['--no-simd'], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs', '--threads']);
+  const { pos, opt } = options(args, ['--no-simd'], ['--network', '--input', '--weights', '--dump', '--png', '--top', '--seed', '--max-gmacs', '--threads', '--repeat']);
   if (pos.length !== 1) throw new UsageError(`run takes one file\n${USAGE}`);
   const inputFile = opt.get('--input') as string | undefined;
   if (!inputFile) throw new UsageError('run needs --input IMAGE_OR_NPY (a PNG, a JPEG or a float32 .npy of shape C×H×W)');
@@ -161,21 +162,34 @@ async function run(args: string[]): Promise<number> {
   // WebAssembly SIMD kernels for conv and fc where the runtime has them, else the TypeScript ones.
   const backend = opt.has('--no-simd') ? null : await createSimdBackend({ threads: num('--threads', 1) });
   if (!backend && !opt.has('--no-simd')) process.stderr.write(`cnnlab: using the TypeScript kernels (${simdLoadProblem() ?? 'no SIMD'})\n`);
-  const started = performance.now();
-  // Only the last output is kept: each other goes once its last reader has run (after being written
-  // out here), and its buffer serves a later layer.
-  const outputs = await runNetwork(input, plan.layers, params, {
-    backend: backend ?? undefined,
-    inputs: plan.inputs,
-    keep: plan.keep,
-    ...bufferPool(),
-    onLayer: (i, out) => {
-      const name = `${String(i).padStart(3, '0')}-${layers[i].decl.keyword}`;
-      if (dump) writeFileSync(join(dump, `${name}.npy`), writeNpy(out.shape, out.data));
-      if (png) writeFileSync(join(png, `${name}.png`), featureGridPng(out));
-    },
-  });
-  const ms = performance.now() - started;
+  const repeat = num('--repeat', 1);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat takes a whole number of runs ≥ 1, not '${opt.get('--repeat')}'`);
+  // The SIMD backend's buffers live in its WebAssembly memory, so its kernels need not copy them.
+  const pool = backend?.bufferPool?.() ?? bufferPool();
+  let outputs: Awaited<ReturnType<typeof runNetwork>> = [];
+  let ms = 0;
+  for (let r = 0; r < repeat; r++) {
+    const started = performance.now();
+    // Only the last output is kept: each other goes once its last reader has run (after being written
+    // out here), and its buffer serves a later layer. Without --dump or --png no layer's output is
+    // looked at, so each conv runs with its bn and activation fused in (fuse.ts).
+    outputs = await runNetwork(input, plan.layers, params, {
+      backend: backend ?? undefined,
+      inputs: plan.inputs,
+      keep: plan.keep,
+      fuse: !dump && !png,
+      ...pool,
+      onLayer: dump || png ? (i, out) => {
+        const name = `${String(i).padStart(3, '0')}-${layers[i].decl.keyword}`;
+        if (dump) writeFileSync(join(dump, `${name}.npy`), writeNpy(out.shape, out.data));
+        if (png) writeFileSync(join(png, `${name}.png`), featureGridPng(out));
+      } : undefined,
+    });
+    ms = performance.now() - started;
+    if (repeat > 1) process.stdout.write(`run ${r + 1}/${repeat}: ${ms.toFixed(1)} ms\n`);
+    // The next run allocates its own last output; this one's buffer can serve it.
+    if (r < repeat - 1) pool.free(outputs[outputs.length - 1].data);
+  }
   const last = outputs[outputs.length - 1];
   process.stdout.write(`${plan.network.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"} in ${ms.toFixed(0)} ms (${fmtShape(plan.inputShape)} → ${fmtShape(last.shape)}, ` +
     `${((2 * plan.macs) / (ms * 1e6)).toFixed(2)} GFLOP/s)${weightsFile ? '' : ', He-initialised weights (seed ' + num('--seed', 0) + ')'}\n`);

@@ -1,17 +1,26 @@
 /**
- * Benchmarks the WebAssembly SIMD backend against reference runtimes in one run:
- *   (a) one 3x3 64->64 convolution at 224x224, pad 1 (1.85 G MACs), and
- *   (b) a whole VGG16 forward on 3x224x224 (13 conv + 5 maxpool + 3 fc, 15.47 G MACs),
+ * Benchmarks the engine against reference runtimes in one run:
+ *   (a) one 3x3 64->64 convolution at 224x224, pad 1 (1.85 G MACs), on the WebAssembly SIMD backend, and
+ *   (b) whole forwards on one 3x224x224 image of VGG16 (samples/vgg16.cnn without its soft-max),
+ *       ResNet-50 (samples/zoo/resnet50.cnn) and MobileNetV2 (samples/zoo/mobilenet_v2.cnn),
  * for ours, onnxruntime-node (native), onnxruntime-web (wasm backend) and @tensorflow/tfjs-backend-wasm,
  * each at 1 and 2 threads where the runtime allows. Every runtime runs in its own child process (a
  * wasm runtime fixes its thread count at start-up) on the same weights and input; all are loaded
- * first and then timed in interleaved rounds, and each one's VGG16 logits are compared with ours.
+ * first and then timed in interleaved rounds, and each one's logits are compared with torch's.
  *
- * The ONNX models (VGG16 is ~528 MB with weights) are exported into a temporary directory by
- * Debian's /usr/bin/python3 with torch (torch.onnx.export), never committed; without it the ONNX
- * runtimes are skipped with a message.
+ * Ours runs the .cnn files as the CLI does: analyze → planRun → runNetwork with the plan's edges, the
+ * SIMD backend, keep 'last' and fusion (fuse.ts), with the torch weights assigned to the layers in
+ * execution order (the state_dict's order for these models). tfjs runs the same plan with tfjs ops
+ * (NHWC, bn folded into the conv as a converted model has it, fused bias + relu/relu6).
  *
- *   node --import tsx test/bench/engine-bench.ts [--quick]
+ * The ONNX models (~650 MB with weights) are exported into a temporary directory by Debian's
+ * /usr/bin/python3 with torch and torchvision (torch.onnx.export), never committed; without them the
+ * ONNX runtimes are skipped and the others run on the engine's He initialisation.
+ *
+ *   node --import tsx test/bench/engine-bench.ts [--quick] [--rounds N] [--models vgg16,resnet50,mobilenet_v2]
+ *                                                [--runtimes ours,ort-node,ort-web,tfjs-wasm] [--threads 1,2] [--no-fuse]
+ *                                                [--relaxed-simd]
+ * (--relaxed-simd runs ours with Node 20's --experimental-wasm-relaxed-simd, so it loads its FMA build.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -19,28 +28,33 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConvSpec } from '../../server/src/language/types.js';
+import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
+import type { LayerParams } from '../../server/src/engine/weights.js';
 import { rng } from '../helpers/random.js';
 
-const VGG16_CFG: ReadonlyArray<number | 'M'> = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
-const FC_SIZES: ReadonlyArray<readonly [number, number]> = [[512 * 7 * 7, 4096], [4096, 4096], [4096, 1000]];
+const MODELS = {
+  vgg16: { file: 'samples/vgg16.cnn', title: 'VGG16' },
+  resnet50: { file: 'samples/zoo/resnet50.cnn', title: 'ResNet-50' },
+  mobilenet_v2: { file: 'samples/zoo/mobilenet_v2.cnn', title: 'MobileNetV2' },
+} as const;
+type ModelName = keyof typeof MODELS;
 const CONV_A = { cin: 64, cout: 64, size: 224 };
-const PYTHON = '/usr/bin/python3';
-const quick = process.argv.includes('--quick');
-
-/** Multiply-accumulates of the VGG16 forward: convs at their map sizes plus the three fc layers. */
-function vggMacs(): number {
-  let macs = 0, c = 3, size = 224;
-  for (const v of VGG16_CFG) {
-    if (v === 'M') { size /= 2; continue; }
-    macs += c * v * 9 * size * size;
-    c = v;
-  }
-  for (const [i, o] of FC_SIZES) macs += i * o;
-  return macs;
-}
 const CONV_A_MACS = CONV_A.cin * CONV_A.cout * 9 * CONV_A.size * CONV_A.size;
+const PYTHON = '/usr/bin/python3';
+const repo = (f: string) => fileURLToPath(new URL(`../../${f}`, import.meta.url));
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const quick = process.argv.includes('--quick');
+const noFuse = process.argv.includes('--no-fuse');
+const relaxedSimd = process.argv.includes('--relaxed-simd');
+const ROUNDS = Number(arg('--rounds') ?? (quick ? 2 : 5));
+const modelList = (arg('--models')?.split(',') ?? Object.keys(MODELS)) as ModelName[];
+const runtimeList = arg('--runtimes')?.split(',') ?? ['ours', 'ort-node', 'ort-web', 'tfjs-wasm'];
+const threadList = (arg('--threads')?.split(',') ?? ['1', '2']).map(Number);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -53,49 +67,68 @@ function randomArray(n: number, next: () => number, scale: number): Float32Array
   return a;
 }
 
-/** One conv or fc layer's parameters, views into the shared weights file (PyTorch layouts). */
-interface Param { readonly weight: Float32Array; readonly bias: Float32Array }
-
-/** Reads vgg16-weights.bin (conv OIHW weight then bias, in order, then fc (out, in) weight then bias). */
-function loadVggParams(dir: string): { convs: Param[]; fcs: Param[]; input: Float32Array } {
-  const buf = readFileSync(join(dir, 'vgg16-weights.bin'));
-  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  let at = 0;
-  const take = (n: number) => { const v = all.subarray(at, at + n); at += n; return v; };
-  const convs: Param[] = [];
-  let c = 3;
-  for (const v of VGG16_CFG) {
-    if (v === 'M') continue;
-    convs.push({ weight: take(v * c * 9), bias: take(v) });
-    c = v;
-  }
-  const fcs = FC_SIZES.map(([i, o]) => ({ weight: take(i * o), bias: take(o) }));
-  if (at !== all.length) throw new Error(`vgg16-weights.bin has ${all.length} floats, expected ${at}`);
-  const ib = readFileSync(join(dir, 'input.bin'));
-  return { convs, fcs, input: new Float32Array(ib.buffer, ib.byteOffset, 3 * 224 * 224) };
+/** A network as the engine runs it: the plan's layers and edges, without a final soft-max (the others give logits). */
+interface Net {
+  readonly layers: readonly LayerSpec[];
+  readonly inputs: readonly (readonly number[])[];
+  readonly inputShape: readonly [number, number, number];
+  readonly macs: number;
 }
 
-/** Writes seeded random VGG16 weights and input when torch is not there to make them. */
-function writeRandomVgg(dir: string): void {
-  const next = rng(16);
-  const parts: Float32Array[] = [];
-  let c = 3;
-  for (const v of VGG16_CFG) {
-    if (v === 'M') continue;
-    parts.push(randomArray(v * c * 9, next, 1 / Math.sqrt(c * 9)), randomArray(v, next, 1 / Math.sqrt(c * 9)));
-    c = v;
-  }
-  for (const [i, o] of FC_SIZES) parts.push(randomArray(i * o, next, 1 / Math.sqrt(i)), randomArray(o, next, 1 / Math.sqrt(i)));
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Float32Array(total);
-  let at = 0;
-  for (const p of parts) { all.set(p, at); at += p.length; }
-  writeFileSync(join(dir, 'vgg16-weights.bin'), new Uint8Array(all.buffer));
-  writeFileSync(join(dir, 'input.bin'), new Uint8Array(randomArray(3 * 224 * 224, next, 1).buffer));
+async function loadNet(model: ModelName): Promise<Net> {
+  const { analyze } = await import('../../server/src/analysis/analyze.js');
+  const { planRun } = await import('../../server/src/plan.js');
+  const plan = planRun(analyze(readFileSync(repo(MODELS[model].file), 'utf8'), model), undefined, { maxMacs: 1e12, maxMemoryBytes: 1e10 }, 'last');
+  let { layers, inputs } = plan;
+  if (layers[layers.length - 1].kind === 'softmax') { layers = layers.slice(0, -1); inputs = inputs.slice(0, -1); }
+  return { layers, inputs, inputShape: plan.inputShape, macs: plan.macs };
+}
+
+/**
+ * The torch weights of `model` (state_dict order, num_batches_tracked left out) assigned to the layers
+ * in execution order, each tensor's name and shape checked; He initialisation when torch did not run.
+ */
+async function loadParams(dir: string, model: ModelName, net: Net): Promise<LayerParams[]> {
+  const { firstInputShapes, hasParams, layerParamShapes } = await import('../../server/src/engine/shapes.js');
+  const { initParams, PARAM_NAMES } = await import('../../server/src/engine/weights.js');
+  const manifestFile = join(dir, `${model}-weights.json`);
+  if (!existsSync(manifestFile)) return initParams(net.inputShape, net.layers, 0, net.inputs);
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Array<{ name: string; shape: number[] }>;
+  const buf = readFileSync(join(dir, `${model}-weights.bin`));
+  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  let at = 0, t = 0;
+  const inShapes = firstInputShapes(net.inputShape, net.layers, net.inputs);
+  const params = net.layers.map((spec, i) => {
+    const p: LayerParams = {};
+    if (!hasParams(spec)) return p;
+    const shapes = layerParamShapes(spec, inShapes[i]);
+    for (const [key, torchName] of PARAM_NAMES) {
+      const want = shapes[key];
+      if (!want) continue;
+      const m = manifest[t++];
+      if (!m || !m.name.endsWith(`.${torchName}`) || m.shape.join() !== want.join()) {
+        throw new Error(`${model}: layer ${i} (${spec.kind}) wants ${torchName} [${want.join(', ')}], the state_dict has ${m ? `${m.name} [${m.shape.join(', ')}]` : 'nothing more'}`);
+      }
+      const n = want.reduce((x, y) => x * y, 1);
+      p[key] = all.subarray(at, at + n);
+      at += n;
+    }
+    return p;
+  });
+  if (t !== manifest.length || at !== all.length) throw new Error(`${model}: ${manifest.length - t} tensors of the state_dict were not used`);
+  return params;
+}
+
+/** The shared input image (torch.rand), or a seeded one without torch. */
+function loadInput(dir: string): Float32Array {
+  const f = join(dir, 'input.bin');
+  if (!existsSync(f)) return randomArray(3 * 224 * 224, rng(224), 1).map((v) => (v + 1) / 2);
+  const b = readFileSync(f);
+  return new Float32Array(b.buffer, b.byteOffset, 3 * 224 * 224);
 }
 
 const EXPORT_PY = String.raw`
-import sys, torch, torch.nn as nn
+import sys, json, torch, torch.nn as nn, torchvision
 out = sys.argv[1]
 torch.manual_seed(0)
 cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
@@ -114,18 +147,40 @@ class VGG16(nn.Module):
                                         nn.ReLU(True), nn.Linear(4096, 1000))
     def forward(self, x):
         return self.classifier(torch.flatten(self.features(x), 1))
-model = VGG16().eval()
 x = torch.rand(1, 3, 224, 224)
-with torch.no_grad():
-    y = model(x)
-with open(out + '/vgg16-weights.bin', 'wb') as f:
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            m.weight.detach().numpy().astype('float32').tofile(f)
-            m.bias.detach().numpy().astype('float32').tofile(f)
 x.numpy().astype('float32').tofile(out + '/input.bin')
-y.numpy().astype('float32').tofile(out + '/torch-logits.bin')
-torch.onnx.export(model, x, out + '/vgg16.onnx', opset_version=13, input_names=['input'], output_names=['logits'])
+def calibrate(model):
+    # Random affine bn parameters, and running statistics measured on the input itself (one batch
+    # in train mode with a cumulative average), so every bn does real work at a realistic scale.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            nn.init.uniform_(m.weight, 0.5, 1.5)
+            nn.init.uniform_(m.bias, -0.2, 0.2)
+            m.reset_running_stats()
+            m.momentum = None
+    model.train()
+    with torch.no_grad():
+        model(x)
+    return model.eval()
+models = {
+    'vgg16': VGG16().eval(),
+    'resnet50': calibrate(torchvision.models.resnet50()),
+    'mobilenet_v2': calibrate(torchvision.models.mobilenet_v2()),
+}
+for name, model in models.items():
+    with torch.no_grad():
+        y = model(x)
+    manifest = []
+    with open(out + '/' + name + '-weights.bin', 'wb') as f:
+        for key, t in model.state_dict().items():
+            if key.endswith('num_batches_tracked'):
+                continue
+            t.detach().numpy().astype('float32').tofile(f)
+            manifest.append({'name': key, 'shape': list(t.shape)})
+    with open(out + '/' + name + '-weights.json', 'w') as f:
+        json.dump(manifest, f)
+    y.numpy().astype('float32').tofile(out + '/' + name + '-torch-logits.bin')
+    torch.onnx.export(model, x, out + '/' + name + '.onnx', opset_version=13, input_names=['input'], output_names=['logits'])
 conv = nn.Conv2d(64, 64, 3, padding=1).eval()
 torch.onnx.export(conv, torch.rand(1, 64, 224, 224), out + '/conv64.onnx', opset_version=13,
                   input_names=['input'], output_names=['output'])
@@ -133,22 +188,14 @@ print('exported')
 `;
 
 /**
- * A runtime ready to be timed: one call of `conv` runs (a), one call of `vgg` runs (b) and returns
- * the logits. `note` instead says why the runtime cannot run here.
+ * A runtime ready to be timed: `conv` runs (a), `models[m]` runs one forward of m and returns its
+ * logits; `notes[m]` says why a model cannot run on it. `note` alone says the runtime cannot run here.
  */
-type Runner = { readonly conv: () => Promise<unknown>; readonly vgg: () => Promise<ArrayLike<number>> } | { readonly note: string };
-
-/** What the parent learns about one runtime. */
-interface Result {
-  readonly runtime: string;
-  readonly threads: number;
-  convMs?: number;
-  vggMs?: number;
-  logits?: number[];
-  note?: string;
-}
-
-const ROUNDS = quick ? 2 : 5;
+type Runner = {
+  readonly conv: () => Promise<unknown>;
+  readonly models: Partial<Record<ModelName, () => Promise<ArrayLike<number>>>>;
+  readonly notes: Partial<Record<ModelName, string>>;
+} | { readonly note: string };
 
 function convAInputs() {
   const next = rng(64);
@@ -160,78 +207,50 @@ function convAInputs() {
   };
 }
 
+const why = (err: unknown) => `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+
 // ----------------------------------------------------------------------------------------------
 // Ours.
 
-function conv3x3(cout: number): ConvSpec {
-  return { kind: 'conv', kernel: [3, 3], outChannels: cout, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1, bias: true, depthwise: false };
-}
-
-function reluInPlace(x: Float32Array): void {
-  for (let i = 0; i < x.length; i++) if (!(x[i] > 0)) x[i] = 0;
-}
-
-/** 2x2 stride-2 max pooling of a (C, H, W) map into (C, H/2, W/2). */
-function maxpool2(out: Float32Array, inp: Float32Array, c: number, h: number, w: number): void {
-  const ho = h >> 1, wo = w >> 1;
-  for (let ch = 0; ch < c; ch++) {
-    for (let y = 0; y < ho; y++) {
-      const r0 = (ch * h + 2 * y) * w, r1 = r0 + w, o = (ch * ho + y) * wo;
-      for (let x = 0; x < wo; x++) {
-        out[o + x] = Math.max(inp[r0 + 2 * x], inp[r0 + 2 * x + 1], inp[r1 + 2 * x], inp[r1 + 2 * x + 1]);
-      }
-    }
-  }
-}
-
 async function ours(dir: string, threads: number): Promise<Runner> {
   const { createSimdBackend, simdLoadProblem } = await import('../../server/src/engine/simd/simd-backend.js');
+  const { bufferPool, runNetwork } = await import('../../server/src/engine/run.js');
+  const { tensor } = await import('../../server/src/engine/tensor.js');
   const backend: ConvBackend | null = await createSimdBackend({ threads });
+  const { simdKernelVariant } = await import('../../server/src/engine/simd/simd-backend.js');
+  if (relaxedSimd && simdKernelVariant() !== 'fma') return { note: 'the FMA build did not load' };
   if (!backend) return { note: `WebAssembly SIMD unavailable: ${simdLoadProblem()}` };
   if (threads > 1 && simdLoadProblem()) return { note: simdLoadProblem()! };
 
   const a = convAInputs();
   const { cin, cout, size } = CONV_A;
   const outA = new Float32Array(cout * size * size);
-  const conv = async () =>
-    backend.conv2d(outA, a.input, a.weight, a.bias, [cin, size, size], conv3x3(cout), [cout, size, size]);
+  const specA: ConvSpec = { kind: 'conv', kernel: [3, 3], outChannels: cout, stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1, bias: true, depthwise: false };
+  const conv = async () => backend.conv2d(outA, a.input, a.weight, a.bias, [cin, size, size], specA, [cout, size, size]);
 
-  // The layer buffers are allocated once, as the engine does, so page faults are not timed.
-  const { convs, fcs, input } = loadVggParams(dir);
-  const plan: Array<{ kind: 'conv'; c: number; o: number; s: number; p: Param; out: Float32Array } | { kind: 'pool'; c: number; s: number; out: Float32Array }> = [];
-  let c = 3, s = 224, ci = 0;
-  for (const v of VGG16_CFG) {
-    if (v === 'M') { plan.push({ kind: 'pool', c, s, out: new Float32Array(c * (s / 2) * (s / 2)) }); s /= 2; continue; }
-    plan.push({ kind: 'conv', c, o: v, s, p: convs[ci++], out: new Float32Array(v * s * s) });
-    c = v;
+  const input = tensor([3, 224, 224], loadInput(dir));
+  const models: Partial<Record<ModelName, () => Promise<ArrayLike<number>>>> = {};
+  for (const m of modelList) {
+    const net = await loadNet(m);
+    const params = await loadParams(dir, m, net);
+    // One pool per network, as the CLI keeps one for --repeat: buffers of a run serve the next (in the
+    // backend's WebAssembly memory, so its kernels read and write them in place).
+    const pool = backend.bufferPool?.() ?? bufferPool();
+    models[m] = async () => {
+      const [out] = await runNetwork(input, net.layers, params, { backend, inputs: net.inputs, keep: 'last', fuse: !noFuse, ...pool });
+      const logits = out.data.slice();
+      pool.free(out.data);
+      return logits;
+    };
   }
-  const fcOut = FC_SIZES.map(([, o]) => new Float32Array(o));
-  const forward = (): Float32Array => {
-    let x = input;
-    for (const l of plan) {
-      if (l.kind === 'conv') {
-        backend.conv2d(l.out, x, l.p.weight, l.p.bias, [l.c, l.s, l.s], conv3x3(l.o), [l.o, l.s, l.s]);
-        reluInPlace(l.out);
-      } else {
-        maxpool2(l.out, x, l.c, l.s, l.s);
-      }
-      x = l.out;
-    }
-    for (const [i, [inF, outF]] of FC_SIZES.entries()) {
-      backend.fc(fcOut[i], x, fcs[i].weight, fcs[i].bias, inF, outF);
-      if (i < FC_SIZES.length - 1) reluInPlace(fcOut[i]);
-      x = fcOut[i];
-    }
-    return x;
-  };
-  return { conv, vgg: async () => forward() };
+  return { conv, models, notes: {} };
 }
 
 // ----------------------------------------------------------------------------------------------
 // onnxruntime-node and onnxruntime-web run the exported ONNX models.
 
 async function ort(dir: string, threads: number, flavour: 'node' | 'web'): Promise<Runner> {
-  if (!existsSync(join(dir, 'vgg16.onnx'))) return { note: 'skipped: no ONNX models (torch export unavailable)' };
+  if (!existsSync(join(dir, 'conv64.onnx'))) return { note: 'skipped: no ONNX models (torch export unavailable)' };
   type Ort = typeof import('onnxruntime-node');
   let rt: Ort;
   let options: Record<string, unknown>;
@@ -249,31 +268,40 @@ async function ort(dir: string, threads: number, flavour: 'node' | 'web'): Promi
   const { cin, size } = CONV_A;
   const convSession = await rt.InferenceSession.create(new Uint8Array(readFileSync(join(dir, 'conv64.onnx'))), options);
   const convFeeds = { input: new rt.Tensor('float32', a.input, [1, cin, size, size]) };
-  const { input } = loadVggParams(dir);
-  const session = await rt.InferenceSession.create(new Uint8Array(readFileSync(join(dir, 'vgg16.onnx'))), options);
-  const feeds = { input: new rt.Tensor('float32', input, [1, 3, 224, 224]) };
-  return {
-    conv: () => convSession.run(convFeeds),
-    vgg: async () => (await session.run(feeds)).logits.data as Float32Array,
-  };
+  const feeds = { input: new rt.Tensor('float32', loadInput(dir), [1, 3, 224, 224]) };
+  const models: Partial<Record<ModelName, () => Promise<ArrayLike<number>>>> = {};
+  const notes: Partial<Record<ModelName, string>> = {};
+  for (const m of modelList) {
+    try {
+      const session = await rt.InferenceSession.create(new Uint8Array(readFileSync(join(dir, `${m}.onnx`))), options);
+      models[m] = async () => (await session.run(feeds)).logits.data as Float32Array;
+    } catch (err) {
+      notes[m] = why(err);
+    }
+  }
+  return { conv: () => convSession.run(convFeeds), models, notes };
 }
 
 // ----------------------------------------------------------------------------------------------
-// @tensorflow/tfjs-backend-wasm builds the same network from tfjs ops (NHWC, fused bias + relu).
+// @tensorflow/tfjs-backend-wasm runs the same plan as ours with tfjs ops (NHWC).
 
 async function tfjs(dir: string, threads: number): Promise<Runner> {
   const tf = await import('@tensorflow/tfjs-core');
+  type T = import('@tensorflow/tfjs-core').Tensor;
+  type T4 = import('@tensorflow/tfjs-core').Tensor4D;
   const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
+  const { fusionPlan, foldBatchNorm } = await import('../../server/src/engine/fuse.js');
+  const { graphInputs } = await import('../../server/src/engine/run.js');
   tfwasm.setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) return { note: 'wasm backend failed to start' };
   await tf.ready();
   if (threads > 1 && !tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
     return { note: 'n/a: its threaded build needs blob: Web Workers, which Node lacks' };
   }
-  // (Cout, Cin, kH, kW) -> (kH, kW, Cin, Cout)
-  const hwio = (w: Float32Array, o: number, i: number): Float32Array => {
+  /** (Cout, Cin, kH, kW) -> (kH, kW, Cin, Cout), or for a depthwise conv (C, 1, kH, kW) -> (kH, kW, C, 1). */
+  const hwio = (w: Float32Array, o: number, i: number, kk: number): Float32Array => {
     const r = new Float32Array(w.length);
-    for (let co = 0; co < o; co++) for (let c = 0; c < i; c++) for (let k = 0; k < 9; k++) r[(k * i + c) * o + co] = w[(co * i + c) * 9 + k];
+    for (let co = 0; co < o; co++) for (let c = 0; c < i; c++) for (let k = 0; k < kk; k++) r[(k * i + c) * o + co] = w[(co * i + c) * kk + k];
     return r;
   };
   const nhwc = (x: Float32Array, c: number, s: number): Float32Array => {
@@ -285,7 +313,7 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
   const a = convAInputs();
   const { cin, cout, size } = CONV_A;
   const xA = tf.tensor4d(nhwc(a.input, cin, size), [1, size, size, cin]);
-  const wA = tf.tensor4d(hwio(a.weight, cout, cin), [3, 3, cin, cout]);
+  const wA = tf.tensor4d(hwio(a.weight, cout, cin, 9), [3, 3, cin, cout]);
   const bA = tf.tensor1d(a.bias);
   const conv = async () => {
     const y = tf.fused.conv2d({ x: xA, filter: wA, strides: 1, pad: 'same', bias: bA });
@@ -293,43 +321,106 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
     y.dispose();
   };
 
-  const { convs, fcs, input } = loadVggParams(dir);
-  let c = 3;
-  const convT = convs.map((p, i) => {
-    const o = p.bias.length;
-    // Copies (slice), not views into the weights file: tfjs-wasm reads a typed array from its buffer's start.
-    const t = { w: tf.tensor4d(hwio(p.weight, o, c), [3, 3, c, o]), b: tf.tensor1d(p.bias.slice()) };
-    c = o;
-    void i;
-    return t;
-  });
-  const fcT = FC_SIZES.map(([i, o], k) => ({ w: tf.tensor2d(fcs[k].weight.slice(), [o, i]), b: tf.tensor1d(fcs[k].bias.slice()) }));
-  const x0 = tf.tensor4d(nhwc(input, 3, 224), [1, 224, 224, 3]);
-  const forward = () => tf.tidy(() => {
-    let x: import('@tensorflow/tfjs-core').Tensor = x0;
-    let k = 0;
-    for (const v of VGG16_CFG) {
-      if (v === 'M') { x = tf.maxPool(x as import('@tensorflow/tfjs-core').Tensor4D, 2, 2, 'valid'); continue; }
-      x = tf.fused.conv2d({ x: x as import('@tensorflow/tfjs-core').Tensor4D, filter: convT[k].w, strides: 1, pad: 'same', bias: convT[k].b, activation: 'relu' });
-      k++;
+  const x0 = tf.tensor4d(nhwc(loadInput(dir), 3, 224), [1, 224, 224, 3]);
+  const models: Partial<Record<ModelName, () => Promise<ArrayLike<number>>>> = {};
+  const notes: Partial<Record<ModelName, string>> = {};
+  for (const m of modelList) {
+    try {
+      const net = await loadNet(m);
+      const params = await loadParams(dir, m, net);
+      const { firstInputShapes } = await import('../../server/src/engine/shapes.js');
+      const inShapes = firstInputShapes(net.inputShape, net.layers, net.inputs);
+      const edges = graphInputs(net.layers.length, net.inputs);
+      const plan = fusionPlan(net.layers, edges);
+      // One closure per layer that computes; absorbed layers have none.
+      const steps: Array<{ at: number; from: readonly number[]; run: (xs: T[]) => T } | undefined> = net.layers.map((spec, i) => {
+        const chain = plan[i];
+        if (chain === 'absorbed') return undefined;
+        const at = chain ? chain.last : i;
+        const act = chain?.act;
+        const p = params[i];
+        const [c, h] = inShapes[i];
+        if (spec.kind === 'conv') {
+          let weight = p.weight!, bias = p.bias ?? null;
+          if (chain?.bn !== undefined) {
+            const bnSpec = net.layers[chain.bn];
+            ({ weight, bias } = foldBatchNorm(weight, bias, params[chain.bn], bnSpec.kind === 'bn' ? bnSpec.eps ?? 1e-5 : 1e-5));
+          }
+          const g = spec.depthwise ? c : spec.groups;
+          const o = spec.depthwise ? c : spec.outChannels;
+          const [kh, kw] = spec.kernel;
+          const pad = spec.padding[0] === spec.padding[1] ? spec.padding[0] : [[0, 0], [spec.padding[0], spec.padding[0]], [spec.padding[1], spec.padding[1]], [0, 0]];
+          const b = bias ? tf.tensor1d(bias.slice()) : undefined;
+          // dimRoundingMode 'floor': PyTorch's output size; without it tfjs keeps a fractional size for a stride-2 conv.
+          const common = { strides: spec.stride as [number, number], pad: pad as unknown as 'valid', dilations: spec.dilation as [number, number], bias: b, activation: act, dimRoundingMode: 'floor' as const };
+          if (g === 1) {
+            const filter = tf.tensor4d(hwio(weight, o, c, kh * kw), [kh, kw, c, o]);
+            return { at, from: edges[i], run: ([x]) => tf.fused.conv2d({ x: x as T4, filter, ...common }) };
+          }
+          if (g === c && o === c) {
+            const filter = tf.tensor4d(hwio(weight, c, 1, kh * kw), [kh, kw, c, 1]);
+            return { at, from: edges[i], run: ([x]) => tf.fused.depthwiseConv2d({ x: x as T4, filter, ...common }) };
+          }
+          throw new Error(`conv with ${g} groups not built`);
+        }
+        if (spec.kind === 'fc') {
+          // (out, in) -> (in, out), so the product needs no transpose flag.
+          const o = spec.outFeatures, k = p.weight!.length / o;
+          const wt = new Float32Array(o * k);
+          for (let r = 0; r < o; r++) for (let c = 0; c < k; c++) wt[c * o + r] = p.weight![r * k + c];
+          const w = tf.tensor2d(wt, [k, o]);
+          const b = p.bias ? tf.tensor1d(p.bias.slice()) : undefined;
+          // Unfused: tfjs-backend-wasm 4.22's fused matMul with a bias gives wrong sums for VGG16's sizes.
+          return {
+            at, from: edges[i], run: ([x]) => {
+              let y: T = tf.matMul(x.rank === 2 ? x : tf.reshape(x, [1, -1]), w);
+              if (b) y = tf.add(y, b);
+              return act === 'relu' ? tf.relu(y) : act === 'relu6' ? tf.relu6(y) : y;
+            },
+          };
+        }
+        const one = (f: (x: T) => T) => ({ at, from: edges[i], run: ([x]: T[]) => f(x) });
+        switch (spec.kind) {
+          case 'bn': {
+            const q = params[i];
+            const t1 = (v: Float32Array) => tf.tensor1d(v.slice());
+            const [mean, variance, scale, offset] = [t1(q.runningMean!), t1(q.runningVar!), t1(q.weight!), t1(q.bias!)];
+            return one((x) => tf.batchNorm(x, mean, variance, offset, scale, spec.eps ?? 1e-5));
+          }
+          case 'relu': return one((x) => tf.relu(x));
+          case 'relu6': return one((x) => tf.relu6(x));
+          case 'maxpool': {
+            // tfjs-backend-wasm's maxPool gives wrong maxima with a numeric pad, so the padding is added
+            // first as zeros: the same as −∞ here, where every max pool reads a relu's output.
+            const [ph, pw] = spec.padding;
+            return one((x) => tf.maxPool((ph || pw ? tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]]) : x) as T4,
+              spec.kernel as [number, number], spec.stride as [number, number], 'valid'));
+          }
+          case 'gap': return one((x) => tf.mean(x, [1, 2], true));
+          // Flatten in (C, H, W) order, as torch.flatten on NCHW.
+          case 'flatten': return one((x) => (x.rank === 4 ? tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [1, -1]) : x));
+          case 'dropout': return one((x) => x);
+          // A fused add carries the relu after it (fuse.ts).
+          case 'add': return { at, from: edges[i], run: (xs) => (act === 'relu' ? tf.relu(tf.addN(xs)) : tf.addN(xs)) };
+          default: throw new Error(`no tfjs op for ${spec.kind} (${h})`);
+        }
+      });
+      const n = net.layers.length;
+      const forward = () => tf.tidy(() => {
+        const outs: T[] = new Array(n);
+        for (const s of steps) if (s) outs[s.at] = s.run(s.from.map((j) => (j < 0 ? x0 : outs[j])));
+        return outs[n - 1];
+      });
+      models[m] = async () => { const y = forward(); const data = await y.data() as Float32Array; y.dispose(); return data; };
+    } catch (err) {
+      notes[m] = why(err);
     }
-    // Flatten in (C, H, W) order, as torch.flatten on NCHW.
-    x = tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [1, 512 * 7 * 7]);
-    // Unfused: tfjs-backend-wasm 4.22's fused matMul with a bias gives wrong sums for these sizes.
-    for (const [i, f] of fcT.entries()) {
-      x = tf.add(tf.matMul(x as import('@tensorflow/tfjs-core').Tensor2D, f.w, false, true), f.b);
-      if (i < fcT.length - 1) x = tf.relu(x);
-    }
-    return x;
-  });
-  return {
-    conv,
-    vgg: async () => { const y = forward(); const data = await y.data() as Float32Array; y.dispose(); return data; },
-  };
+  }
+  return { conv, models, notes };
 }
 
 // ----------------------------------------------------------------------------------------------
-// The parent: prepare the models, run every child, print the table.
+// The parent: prepare the models, run every child, print the tables.
 
 const RUNTIMES: Record<string, { name: string; make: (dir: string, threads: number) => Promise<Runner> }> = {
   ours: { name: 'ours (wasm simd)', make: ours },
@@ -339,29 +430,31 @@ const RUNTIMES: Record<string, { name: string; make: (dir: string, threads: numb
 };
 
 /**
- * A child process serving one runtime: it sets up, prints READY (or NOTE and exits), then answers
- * each line "conv" or "vgg" from the parent with "MS <wall ms>", and "logits" with the logits.
+ * A child process serving one runtime: it sets up, prints READY with its notes as JSON (or NOTE and
+ * exits), then answers each line "conv" or "run MODEL" from the parent with "MS <wall ms>", and
+ * "logits MODEL" with the logits.
  */
 async function child(kind: string, threads: number, dir: string): Promise<void> {
   let runner: Runner;
   try {
     runner = await RUNTIMES[kind].make(dir, threads);
   } catch (err) {
-    runner = { note: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+    runner = { note: why(err) };
   }
   if ('note' in runner) {
     process.stdout.write(`NOTE ${runner.note}\n`);
     process.exit(0);
   }
   const r = runner;
-  process.stdout.write('READY\n');
+  process.stdout.write(`READY ${JSON.stringify(r.notes)}\n`);
   for await (const line of createInterface({ input: process.stdin })) {
-    if (line === 'conv' || line === 'vgg') {
+    const [cmd, model] = line.split(' ') as [string, ModelName];
+    if (cmd === 'conv' || cmd === 'run') {
       const t0 = performance.now();
-      await (line === 'conv' ? r.conv() : r.vgg());
+      await (cmd === 'conv' ? r.conv() : r.models[model]!());
       process.stdout.write(`MS ${performance.now() - t0}\n`);
-    } else if (line === 'logits') {
-      process.stdout.write(`LOGITS ${JSON.stringify(Array.from(await r.vgg()))}\n`);
+    } else if (cmd === 'logits') {
+      process.stdout.write(`LOGITS ${JSON.stringify(Array.from(await r.models[model]!()))}\n`);
     } else {
       break;
     }
@@ -378,20 +471,28 @@ class ChildRuntime {
 
   constructor(kind: string, threads: number, dir: string) {
     const self = fileURLToPath(import.meta.url);
-    this.proc = spawn(process.execPath, [...process.execArgv, self, '--child', kind, String(threads), dir],
+    // --relaxed-simd gives our child Node 20's flag for relaxed SIMD (VS Code's Electron and Node 22 have it on).
+    const flags = kind === 'ours' && relaxedSimd ? ['--experimental-wasm-relaxed-simd'] : [];
+    this.proc = spawn(process.execPath, [...flags, ...process.execArgv, self, ...process.argv.slice(2), '--child', kind, String(threads), dir],
       { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       if (this.waiting) { const w = this.waiting; this.waiting = undefined; w(line); } else this.lines.push(line);
     });
     this.proc.stderr!.on('data', (d) => { this.stderr += d; });
-    this.proc.on('close', (code) => this.waiting?.(`EXIT ${code}: ${this.stderr.trim().split('\n').slice(-1)[0] ?? ''}`));
+    this.proc.on('close', (code) => this.waiting?.(`EXIT ${code}: ${this.lastWords()}`));
+  }
+
+  /** The first line of the child's error output that says what went wrong (not Node's version banner). */
+  private lastWords(): string {
+    const lines = this.stderr.trim().split('\n').filter((l) => l.trim() && !/^Node\.js v/.test(l) && !/^\s+at /.test(l));
+    return (lines.find((l) => /^\w*Error|Aborted|out of memory/.test(l)) ?? lines.slice(-1)[0] ?? '').slice(0, 300);
   }
 
   /** The next line the child prints (EXIT ... if it dies first). */
   next(): Promise<string> {
     const line = this.lines.shift();
     if (line !== undefined) return Promise.resolve(line);
-    if (this.proc.exitCode !== null) return Promise.resolve(`EXIT ${this.proc.exitCode}`);
+    if (this.proc.exitCode !== null) return Promise.resolve(`EXIT ${this.proc.exitCode}: ${this.lastWords()}`);
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
@@ -406,103 +507,132 @@ class ChildRuntime {
 }
 
 function prepareModels(dir: string): string {
-  if (!existsSync(PYTHON)) { writeRandomVgg(dir); return `${PYTHON} not found: ONNX runtimes skipped, random weights`; }
+  if (!existsSync(PYTHON)) return `${PYTHON} not found: ONNX runtimes skipped, He-initialised weights`;
   const script = join(dir, 'export.py');
   writeFileSync(script, EXPORT_PY);
-  const r = spawnSync(PYTHON, [script, dir], { encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0 || !existsSync(join(dir, 'vgg16.onnx'))) {
-    writeRandomVgg(dir);
+  const r = spawnSync(PYTHON, [script, dir], { encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0 || !existsSync(join(dir, 'conv64.onnx'))) {
+    for (const m of Object.keys(MODELS)) rmSync(join(dir, `${m}-weights.json`), { force: true });
     const why = (r.stderr || r.error?.message || '').trim().split('\n').slice(-1)[0];
-    return `torch export failed (${why}): ONNX runtimes skipped, random weights`;
+    return `torch export failed (${why}): ONNX runtimes skipped, He-initialised weights`;
   }
-  return 'VGG16 and the conv exported by torch.onnx.export (torch weights, seed 0)';
+  return 'torch.onnx.export of VGG16, torchvision resnet50 and mobilenet_v2 (seed 0; bn statistics measured on the input)';
 }
 
 /** max |a - b| / max |b|, formatted. */
-function relDiff(a: number[], b: ArrayLike<number>): string {
-  let ref = 0;
-  for (let i = 0; i < b.length; i++) ref = Math.max(ref, Math.abs(b[i]));
-  return (maxAbsDiff(a, b) / ref).toExponential(1);
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): string {
+  let ref = 0, m = 0;
+  for (let i = 0; i < b.length; i++) { ref = Math.max(ref, Math.abs(b[i])); m = Math.max(m, Math.abs(a[i] - b[i])); }
+  return (m / ref).toExponential(1);
 }
 
-function maxAbsDiff(a: number[], b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+/** What the parent learns about one runtime at one thread count. */
+interface Result {
+  readonly kind: string;
+  readonly runtime: string;
+  readonly threads: number;
+  note?: string;
+  notes: Partial<Record<ModelName, string>>;
+  conv: number[];
+  ms: Partial<Record<ModelName, number[]>>;
+  logits: Partial<Record<ModelName, number[]>>;
+}
+
+function table(header: string[], rows: string[][], left: number[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (left.includes(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'cnnlab-bench-'));
   try {
-    console.log(`engine-bench: Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(2)}; ` +
-      `${quick ? 'quick, ' : ''}medians of ${ROUNDS} rounds after a warm-up`);
+    console.log(`engine-bench: Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ` +
+      `${quick ? 'quick, ' : ''}medians of ${ROUNDS} rounds after a warm-up${noFuse ? ', ours unfused' : ''}`);
     const t0 = performance.now();
     console.log(`models: ${prepareModels(dir)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-    const plan: Array<[string, number]> = [
-      ['ours', 1], ['ours', 2], ['ort-node', 1], ['ort-node', 2], ['ort-web', 1], ['ort-web', 2], ['tfjs-wasm', 1], ['tfjs-wasm', 2],
-    ];
+    const results: Result[] = [];
+    const live: Array<{ r: Result; c: ChildRuntime }> = [];
+    for (const kind of runtimeList) {
+      for (const threads of threadList) {
+        const c = new ChildRuntime(kind, threads, dir);
+        const first = await c.next();
+        const r: Result = { kind, runtime: RUNTIMES[kind].name, threads, notes: {}, conv: [], ms: {}, logits: {} };
+        results.push(r);
+        if (first.startsWith('READY')) {
+          r.notes = JSON.parse(first.slice(6)) as Result['notes'];
+          live.push({ r, c });
+        } else r.note = first.replace(/^NOTE /, '');
+        const notes = Object.entries(r.notes).map(([m, n]) => `${m}: ${n}`).join('; ');
+        console.log(`  ${r.runtime} x${threads}: ${r.note ?? 'loaded'}${notes ? ` (${notes})` : ''}`);
+      }
+    }
+    const has = (r: Result, m: ModelName) => !r.notes[m] && !r.note;
+    /** Times one command; a child that answers anything else (it died: EXIT and its last words) is dropped. */
+    const time = async (l: { r: Result; c: ChildRuntime }, command: string): Promise<number | undefined> => {
+      if (l.r.note) return undefined;
+      const line = await l.c.ask(command);
+      if (line.startsWith('MS ')) return Number(line.slice(3));
+      l.r.note = `failed at '${command}': ${line}`;
+      console.log(`  ${l.r.runtime} x${l.r.threads} ${l.r.note}`);
+      return undefined;
+    };
+    for (const l of live) { await time(l, 'conv'); for (const m of modelList) if (has(l.r, m)) await time(l, `run ${m}`); } // warm-up
     // Every runtime is loaded first, then timed in rounds that visit each in turn, so a burst of
     // load from elsewhere on the machine lands on all of them rather than on one.
-    const results: Result[] = [];
-    const live: Array<{ r: Result; c: ChildRuntime; conv: number[]; vgg: number[] }> = [];
-    for (const [kind, threads] of plan) {
-      const c = new ChildRuntime(kind, threads, dir);
-      const first = await c.next();
-      const r: Result = { runtime: RUNTIMES[kind].name, threads };
-      results.push(r);
-      if (first === 'READY') live.push({ r, c, conv: [], vgg: [] });
-      else r.note = first.replace(/^NOTE /, '');
-      console.log(`  ${r.runtime} x${threads}: ${r.note ?? 'loaded'}`);
-    }
-    const ms = (line: string) => {
-      if (!line.startsWith('MS ')) throw new Error(`child said: ${line}`);
-      return Number(line.slice(3));
-    };
-    for (const l of live) { await l.c.ask('conv'); await l.c.ask('vgg'); } // warm-up
     for (let round = 0; round < ROUNDS; round++) {
-      for (const l of live) l.conv.push(ms(await l.c.ask('conv')));
-      for (const l of live) l.vgg.push(ms(await l.c.ask('vgg')));
-      console.log(`  round ${round + 1}/${ROUNDS}: ` + live.map((l) => `${l.r.runtime} x${l.r.threads} ${l.vgg[round].toFixed(0)}`).join(', '));
+      for (const l of live) { const t = await time(l, 'conv'); if (t !== undefined) l.r.conv.push(t); }
+      for (const m of modelList) {
+        for (const l of live) {
+          if (!has(l.r, m)) continue;
+          const t = await time(l, `run ${m}`);
+          if (t !== undefined) (l.r.ms[m] ??= []).push(t);
+        }
+      }
+      console.log(`  round ${round + 1}/${ROUNDS} (load ${loadavg()[0].toFixed(1)}): ` + modelList.map((m) => `${m} ` +
+        live.filter((l) => l.r.ms[m]?.[round] !== undefined).map((l) => `${l.r.kind}x${l.r.threads} ${l.r.ms[m]![round].toFixed(0)}`).join(' ')).join(' | '));
     }
     for (const l of live) {
-      l.r.convMs = median(l.conv);
-      l.r.vggMs = median(l.vgg);
-      const line = await l.c.ask('logits');
-      if (line.startsWith('LOGITS ')) l.r.logits = JSON.parse(line.slice(7)) as number[];
+      for (const m of modelList) {
+        if (!has(l.r, m) || !l.r.ms[m]) continue;
+        const line = await l.c.ask(`logits ${m}`);
+        if (line.startsWith('LOGITS ')) l.r.logits[m] = JSON.parse(line.slice(7)) as number[];
+      }
       l.c.quit();
     }
 
-    const ours = results[0];
-    // Each row is compared with ours at the same thread count when that ran, else with ours x1.
-    const oursAt = (threads: number) => results.find((r) => r.runtime === ours.runtime && r.threads === threads && r.vggMs) ?? ours;
-    const torchLogits = existsSync(join(dir, 'torch-logits.bin'))
-      ? new Float32Array(new Uint8Array(readFileSync(join(dir, 'torch-logits.bin'))).buffer) : undefined;
-    const gflops = (macs: number, ms?: number) => (ms ? (2 * macs / ms / 1e6).toFixed(1) : '-');
+    const oursAt = (threads: number) => results.find((r) => r.kind === 'ours' && r.threads === threads && r.conv.length)
+      ?? results.find((r) => r.kind === 'ours' && r.conv.length);
+    const med = (xs?: number[]) => (xs?.length ? median(xs) : undefined);
     const ratio = (theirs?: number, mine?: number) => (theirs && mine ? (theirs / mine).toFixed(2) : '-');
-    const rows = results.map((r) => [
-      r.runtime, String(r.threads),
-      r.convMs?.toFixed(1) ?? '-', gflops(CONV_A_MACS, r.convMs), ratio(r.convMs, oursAt(r.threads).convMs),
-      r.vggMs?.toFixed(0) ?? '-', gflops(vggMacs(), r.vggMs), ratio(r.vggMs, oursAt(r.threads).vggMs),
-      r.logits && ours.logits ? relDiff(r.logits, ours.logits) : (r.note ?? '-'),
-    ]);
-    const header = ['runtime', 'threads', 'conv ms', 'GFLOP/s', 'time/ours', 'VGG16 ms', 'GFLOP/s', 'time/ours',
-                    'logits: max|diff|/max|logit| vs ours'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((cell, i) => (i < 2 || i === 8 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-    console.log(`\n(a) conv 3x3 ${CONV_A.cin}->${CONV_A.cout} at ${CONV_A.size}x${CONV_A.size} pad 1: ${(CONV_A_MACS / 1e9).toFixed(2)} G MACs;` +
-      ` (b) VGG16 forward 3x224x224: ${(vggMacs() / 1e9).toFixed(2)} G MACs. GFLOP/s = 2 x MACs / time; time/ours is against ours at the same thread count, > 1 = slower than ours.\n`);
-    console.log(line(header));
-    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const row of rows) console.log(line(row));
-    if (torchLogits && ours.logits) {
-      let maxRef = 0;
-      for (const v of torchLogits) maxRef = Math.max(maxRef, Math.abs(v));
-      console.log(`\nours vs torch logits: max |diff| ${maxAbsDiff(ours.logits, torchLogits).toExponential(2)}, ` +
-        `relative to max |logit| ${relDiff(ours.logits, torchLogits)}`);
+    const gflops = (macs: number, t?: number) => (t ? (2 * macs / t / 1e6).toFixed(1) : '-');
+    console.log(`\n(a) conv 3x3 ${CONV_A.cin}->${CONV_A.cout} at ${CONV_A.size}x${CONV_A.size} pad 1: ${(CONV_A_MACS / 1e9).toFixed(2)} G MACs. ` +
+      'time/ours is against ours at the same thread count, > 1 = slower than ours.\n');
+    console.log(table(['runtime', 'threads', 'conv ms', 'GFLOP/s', 'time/ours'], results.map((r) => [
+      r.runtime, String(r.threads), med(r.conv)?.toFixed(1) ?? '-', gflops(CONV_A_MACS, med(r.conv)), ratio(med(r.conv), med(oursAt(r.threads)?.conv)),
+    ]), [0, 1]));
+    for (const m of modelList) {
+      const net = await loadNet(m);
+      const torchFile = join(dir, `${m}-torch-logits.bin`);
+      const torchLogits = existsSync(torchFile) ? new Float32Array(new Uint8Array(readFileSync(torchFile)).buffer) : undefined;
+      const ref = torchLogits ?? oursAt(1)?.logits[m];
+      console.log(`\n(b) ${MODELS[m].title} forward 3x224x224: ${(net.macs / 1e9).toFixed(2)} G MACs; logits against ${torchLogits ? 'torch' : 'ours x1'}\n`);
+      console.log(table(['runtime', 'threads', 'ms', 'GFLOP/s', 'time/ours', 'max|diff|/max|logit|'], results.map((r) => [
+        r.runtime, String(r.threads), med(r.ms[m])?.toFixed(0) ?? '-', gflops(net.macs, med(r.ms[m])), ratio(med(r.ms[m]), med(oursAt(r.threads)?.ms[m])),
+        r.logits[m] && ref ? relDiff(r.logits[m]!, ref) : (r.note ?? r.notes[m] ?? '-'),
+      ]), [0, 1, 5]));
     }
-    console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)} ` +
+    console.log('\ngoals (ours / onnxruntime-node <= 1.5 for VGG16, <= 2 for the others; onnxruntime-web and tfjs-wasm / ours >= 2):');
+    for (const m of modelList) {
+      for (const threads of threadList) {
+        const o = med(results.find((r) => r.kind === 'ours' && r.threads === threads)?.ms[m]);
+        const at = (kind: string) => med(results.find((r) => r.kind === kind && r.threads === threads)?.ms[m]);
+        console.log(`  ${MODELS[m].title.padEnd(11)} x${threads}: ours/ort-node ${ratio(o, at('ort-node'))}, ort-web/ours ${ratio(at('ort-web'), o)}, tfjs-wasm/ours ${ratio(at('tfjs-wasm'), o)}`);
+      }
+    }
+    console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')} ` +
       '(other processes on the machine slow every row; compare rows of one run)');
   } finally {
     rmSync(dir, { recursive: true, force: true });

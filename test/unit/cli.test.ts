@@ -155,3 +155,23 @@ test('export --format pytorch writes the .py and, with --seed, the .safetensors 
   assert.match(cnnlab('export', 'samples/vgg16.cnn').err, /export needs --format \(onnx, pytorch\)/);
   assert.match(cnnlab('export', 'samples/lecture/07-too-many-pools.cnn', '--format', 'pytorch', '-o', join(dir, 'p.py')).err, /has errors; fix them before exporting/);
 });
+
+test('run --repeat N: N timed forwards of one loaded network, the same answer as one run with --dump (unfused)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cnnlab-repeat-'));
+  const args = ['run', 'samples/zoo/resnet18.cnn', '--input', 'samples/images/shapes.png', '--top', '3'];
+  const r = cnnlab(...args, '--repeat', '3');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.split('\n').filter((l) => l.startsWith('run ')).map((l) => l.replace(/[\d.]+ ms$/, 'T ms')),
+    ['run 1/3: T ms', 'run 2/3: T ms', 'run 3/3: T ms']);
+  // --dump runs every layer on its own (no fusion); the fused run's top values agree within float rounding.
+  const plain = cnnlab(...args, '--dump', dir);
+  assert.equal(plain.code, 0, plain.err);
+  const values = (out: string) => out.split('\n').filter((l) => /^\s+\d+\s+-?\d/.test(l)).map((l) => l.trim().split(/\s+/).map(Number));
+  const a = values(r.out), b = values(plain.out);
+  assert.equal(a.length, 3);
+  a.forEach(([i, v], k) => {
+    assert.equal(i, b[k][0]);
+    assert.ok(Math.abs(v - b[k][1]) <= 1e-4 * Math.abs(b[k][1]), `${v} vs ${b[k][1]}`);
+  });
+  assert.match(cnnlab(...args, '--repeat', '0').err, /--repeat takes a whole number of runs ≥ 1/);
+});

@@ -194,6 +194,20 @@ describe('pooling matches the naive kernels', () => {
     console.log(`  pooling cases: ${ran} × 2 (maxpool exact), avgpool's worst element used ${worst.toPrecision(3)} of its tolerance`);
   });
 
+  it('maxpool 2x2 stride 2 (its own loop) on even and odd sizes, floor and ceil', () => {
+    const rand = rng(10);
+    for (const [c, h, w, ceil] of [[3, 8, 6, false], [2, 7, 9, false], [2, 7, 9, true], [1, 1, 3, false]] as const) {
+      const geom: PoolGeometry = { kernel: [2, 2], stride: [2, 2], padding: [0, 0], ceil };
+      const oh = convOutSize(h, 2, 2, 0, 1, ceil), ow = convOutSize(w, 2, 2, 0, 1, ceil);
+      const inp = randomArray(c * h * w, rand);
+      const ref = new Float32Array(c * oh * ow);
+      const got = new Float32Array(c * oh * ow).fill(NaN);
+      maxpool2d_naive(ref, inp, [c, h, w], geom, [c, oh, ow]);
+      maxpool2d_forward(got, inp, [c, h, w], geom, [c, oh, ow]);
+      assert.deepEqual(Array.from(got), Array.from(ref), `${c}x${h}x${w} ceil ${ceil}`);
+    }
+  });
+
   it('maxpool propagates NaN like torch', () => {
     const inp = new Float32Array([1, NaN, 3, 4]);
     const out = new Float32Array(1);

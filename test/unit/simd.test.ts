@@ -2,7 +2,8 @@
  * The WebAssembly SIMD kernels against a naive float64 reference written here (independent of the
  * engine's TypeScript kernels): chosen and seeded random shapes over every conv path (Winograd
  * F(2x2) and F(4x4) on VGG-sized layers, 1x1, im2col with stride, padding, dilation, groups,
- * depthwise, non-square), each on 1 and 2 threads, and fc.
+ * depthwise (the direct 3x3 kernel and im2col), non-square), each on 1 and 2 threads and without the
+ * prepared-weights cache, with a fused relu6 on one thread, and fc (a fused relu on two threads).
  *
  * Tolerance, element by element. The kernels multiply and add in float32 (unit roundoff u = 2⁻²⁴), so
  * an output that sums n terms t_k (Cin/groups·kH·kW products, plus the bias) carries n roundings,
@@ -19,13 +20,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvSpec } from '../../server/src/language/types.js';
-import type { ConvBackend } from '../../server/src/engine/backend.js';
-import { createSimdBackend, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
+import type { Activation, ConvBackend } from '../../server/src/engine/backend.js';
+import { createSimdBackend, simdKernelVariant, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
 import { randomArray, rng } from '../helpers/random.js';
 import { checkTensor, F32_UNIT } from '../helpers/tensors.js';
 
 /** The constant c of the tolerance above, per path (kernel tile 2 or 4 for Winograd). */
 const C_DIRECT = 8;
+/** For a case whose path (direct, F(2x2) or F(4x4)) the test does not pin: the largest constant. */
+const C_ANY = 40;
 const C_WINOGRAD: Record<2 | 4, number> = { 2: 4, 4: 40 };
 
 /** Per-element absolute tolerance c·u·√n·‖t‖₂ for sums of n terms whose root-sum-squares are `rss`. */
@@ -133,6 +136,13 @@ const convCases: ConvCase[] = [
   { name: 'split groups: groups 4 s2 64->64 56x56', cin: 64, h: 56, w: 56, cout: 64, k: [3, 3], s: [2, 2], p: [1, 1], groups: 4 },
   { name: 'split groups: depthwise 128 at 112x112', cin: 128, h: 112, w: 112, cout: 128, k: [3, 3], p: [1, 1], groups: 128 },
   { name: 'split pixels: pointwise 256->128 28x28', cin: 256, h: 28, w: 28, cout: 128, k: [1, 1] },
+  // The direct depthwise 3x3 kernel: MobileNetV2's shapes and ragged rows (widths not a multiple of 4).
+  { name: 'depthwise mobilenet 96 at 112x112 s2', cin: 96, h: 112, w: 112, cout: 96, k: [3, 3], s: [2, 2], p: [1, 1], groups: 96, bias: false },
+  { name: 'depthwise mobilenet 960 at 7x7 s1', cin: 960, h: 7, w: 7, cout: 960, k: [3, 3], p: [1, 1], groups: 960 },
+  { name: 'depthwise s2 pad0 7x9', cin: 5, h: 7, w: 9, cout: 5, k: [3, 3], s: [2, 2], groups: 5 },
+  { name: 'depthwise s1 pad2 5x3', cin: 3, h: 5, w: 3, cout: 3, k: [3, 3], p: [2, 2], groups: 3 },
+  { name: 'depthwise s2 pad1 1x1', cin: 4, h: 1, w: 1, cout: 4, k: [3, 3], s: [2, 2], p: [1, 1], groups: 4 },
+  { name: 'depthwise s2 pad1 6x13', cin: 7, h: 6, w: 13, cout: 7, k: [3, 3], s: [2, 2], p: [1, 1], groups: 7 },
 ];
 
 /** Seeded random small shapes over every option, on top of the cases above. */
@@ -160,10 +170,19 @@ convCases.push(...randomCases(40, 2024));
 
 let backend: ConvBackend | null = null;
 let threaded: ConvBackend | null = null;
+/** No room for prepared weights: every call packs or transforms into its own scratch. */
+let uncached: ConvBackend | null = null;
 const ready = (async () => {
   backend = await createSimdBackend();
   threaded = await createSimdBackend({ threads: 2 });
+  uncached = await createSimdBackend({ threads: 2, cacheBytes: 0 });
 })();
+
+/** The reference with a fused activation applied. */
+function activated(want: Float64Array, act?: Activation): Float64Array {
+  if (!act) return want;
+  return want.map((v) => Math.min(Math.max(v, 0), act === 'relu6' ? 6 : Infinity));
+}
 
 test('WebAssembly SIMD is available on Node 20 and the kernels load, with and without workers', async () => {
   await ready;
@@ -189,28 +208,100 @@ for (const [index, c] of convCases.entries()) {
     const { out: wantData, rss } = referenceConv(inp, weight, bias, inShape, spec);
     const want = { shape: outShape, data: wantData };
     const n = (c.cin / spec.groups) * c.k[0] * c.k[1] + (bias ? 1 : 0);
-    // Layers that take the Winograd path are checked with both tile sizes.
+    // Layers that take the Winograd path are checked with both tile sizes, depthwise 3x3 ones with
+    // the direct kernel and with im2col.
     const winograd = c.k[0] === 3 && c.k[1] === 3 && spec.stride.every((v) => v === 1) &&
       spec.dilation.every((v) => v === 1) && spec.groups === 1 && c.cin >= simdTuning.winogradMinCin;
+    const direct = c.k[0] === 3 && c.k[1] === 3 && spec.stride[0] === spec.stride[1] && spec.stride[0] <= 2 &&
+      spec.dilation.every((v) => v === 1) && spec.groups === c.cin && spec.groups === c.cout && spec.padding[0] === spec.padding[1];
     const variants = winograd
-      ? [['F(2x2,3x3)', 2], ['F(4x4,3x3)', 4]] as const
-      : [['im2col', 'auto']] as const;
-    for (const [path, tile] of variants) {
-      for (const [label, b] of [['1 thread', backend], ['2 threads', threaded]] as const) {
+      ? [['F(2x2,3x3)', 2, true], ['F(4x4,3x3)', 4, true]] as const
+      : direct ? [['depthwise 3x3', 'auto', true], ['im2col', 'auto', false]] as const : [['im2col', 'auto', true]] as const;
+    const runs = [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached], ['1 thread relu6', backend]] as const;
+    for (const [path, tile, dw] of variants) {
+      for (const [label, b] of runs) {
         assert.ok(b);
+        const act: Activation | undefined = label.endsWith('relu6') ? 'relu6' : undefined;
         simdTuning.winogradTile = tile;
+        simdTuning.depthwise = dw;
         const out = new Float32Array(outShape[0] * outShape[1] * outShape[2]).fill(Number.NaN);
         try {
-          b.conv2d(out, inp, weight, bias, inShape, spec, outShape);
+          b.conv2d(out, inp, weight, bias, inShape, spec, outShape, act);
         } finally {
           simdTuning.winogradTile = 'auto';
+          simdTuning.depthwise = true;
         }
         const atol = sumTolerance(rss, n, tile === 'auto' ? C_DIRECT : C_WINOGRAD[tile]);
-        checkTensor(`conv2d ${c.name}, ${path}, ${label}: (${inShape}) -> (${outShape})`, { shape: outShape, data: out }, want, { rtol: F32_UNIT, atol });
+        checkTensor(`conv2d ${c.name}, ${path}, ${label}: (${inShape}) -> (${outShape})`, { shape: outShape, data: out }, { shape: outShape, data: activated(wantData, act) }, { rtol: F32_UNIT, atol });
       }
     }
   });
 }
+
+test('bufferPool: inputs and outputs inside the kernels\' memory are read and written in place, on every path', async () => {
+  await ready;
+  const next = rng(99);
+  for (const b of [backend, threaded]) {
+    assert.ok(b?.bufferPool);
+    const pool = b.bufferPool();
+    const cases: ConvCase[] = [
+      { name: 'winograd', cin: 16, h: 20, w: 20, cout: 8, k: [3, 3], p: [1, 1] },
+      { name: 'pointwise', cin: 32, h: 30, w: 30, cout: 12, k: [1, 1] },
+      { name: 'im2col s2', cin: 6, h: 17, w: 17, cout: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
+      { name: 'depthwise', cin: 24, h: 13, w: 13, cout: 24, k: [3, 3], s: [2, 2], p: [1, 1], groups: 24 },
+    ];
+    for (const c of cases) {
+      const spec = specOf(c);
+      const inShape: [number, number, number] = [c.cin, c.h, c.w];
+      const outShape: [number, number, number] = [c.cout, outSize(c.h, 3, spec.stride[0], spec.padding[0], 1), outSize(c.w, c.k[1], spec.stride[1], spec.padding[1], 1)];
+      if (c.k[0] === 1) outShape[1] = outShape[2] = c.h;
+      const inp = pool.alloc(c.cin * c.h * c.w);
+      inp.set(randomArray(inp.length, next));
+      const weight = randomArray(c.cout * (c.cin / spec.groups) * c.k[0] * c.k[1], next, 0.2);
+      const out = pool.alloc(outShape[0] * outShape[1] * outShape[2]);
+      // A buffer handed out again after a free comes back zeroed, whatever it held.
+      out.fill(Number.NaN);
+      pool.free(out);
+      const again = pool.alloc(out.length);
+      assert.equal(again, out);
+      assert.ok(again.every((v) => v === 0));
+      b.conv2d(out, inp, weight, null, inShape, spec, outShape, 'relu');
+      const ref = referenceConv(inp, weight, null, inShape, spec);
+      checkTensor(`bufferPool ${c.name}`, out, activated(ref.out, 'relu'), { rtol: F32_UNIT, atol: sumTolerance(ref.rss, (c.cin / spec.groups) * c.k[0] * c.k[1], C_ANY) }, false);
+      pool.free(inp);
+      pool.free(out);
+    }
+  }
+});
+
+test('prepared weights: a second call reuses them, a weight array refilled in place is prepared again', async () => {
+  await ready;
+  const next = rng(88);
+  for (const c of [
+    { name: 'winograd', cin: 16, h: 12, w: 12, cout: 8, k: [3, 3], p: [1, 1] },
+    { name: 'im2col', cin: 6, h: 9, w: 9, cout: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
+    { name: 'pointwise', cin: 16, h: 6, w: 6, cout: 12, k: [1, 1] },
+  ] as ConvCase[]) {
+    for (const b of [backend, threaded]) {
+      assert.ok(b);
+      const spec = specOf(c);
+      const inShape: [number, number, number] = [c.cin, c.h, c.w];
+      const ho = outSize(c.h, c.k[0], spec.stride[0], spec.padding[0], 1), wo = outSize(c.w, c.k[1], spec.stride[1], spec.padding[1], 1);
+      const outShape: [number, number, number] = [c.cout, ho, wo];
+      const inp = randomArray(c.cin * c.h * c.w, next);
+      const weight = randomArray(c.cout * c.cin * c.k[0] * c.k[1], next, 0.2);
+      const bias = randomArray(c.cout, next);
+      for (let round = 0; round < 3; round++) {
+        // Round 2 refills the same array with new values.
+        if (round === 2) weight.set(randomArray(weight.length, next, 0.2));
+        const out = new Float32Array(c.cout * ho * wo);
+        b.conv2d(out, inp, weight, bias, inShape, spec, outShape);
+        const ref = referenceConv(inp, weight, bias, inShape, spec);
+        checkTensor(`${c.name} round ${round}`, out, ref.out, { rtol: F32_UNIT, atol: sumTolerance(ref.rss, c.cin * c.k[0] * c.k[1] + 1, C_ANY) }, false);
+      }
+    }
+  }
+});
 
 test('conv2d reuses its memory across calls of different sizes', async () => {
   await ready;
@@ -226,6 +317,20 @@ test('conv2d reuses its memory across calls of different sizes', async () => {
     // Whichever path the kernels choose, F(4x4)'s constant covers it.
     checkTensor(`${cin}->${cout} at ${size}`, out, want.out, { rtol: F32_UNIT, atol: sumTolerance(want.rss, cin * 9, C_WINOGRAD[4]) }, false);
   }
+});
+
+test('the FMA build: the micro-kernel\'s 8 multiply-adds become relaxed_madd, and it assembles', async () => {
+  const builder = new URL('../../server/src/engine/simd/build-wasm.mjs', import.meta.url).href;
+  const { assembleKernels, fmaVariant, WAT_PATH } = (await import(builder)) as {
+    assembleKernels(path: string, opts: { fma: boolean }): Promise<Uint8Array<ArrayBuffer>>; fmaVariant(text: string): string; WAT_PATH: string;
+  };
+  const { readFileSync } = await import('node:fs');
+  const fma = fmaVariant(readFileSync(WAT_PATH, 'utf8'));
+  assert.equal(fma.match(/f32x4\.relaxed_madd/g)?.length, 8);
+  const bytes = await assembleKernels(WAT_PATH, { fma: true });
+  assert.ok(bytes.length > 1000);
+  // Node 20 validates it only with --experimental-wasm-relaxed-simd; this file's cases then run on it.
+  console.log(`  kernels in use: ${simdKernelVariant()}; FMA build validates here: ${WebAssembly.validate(bytes)}`);
 });
 
 test('conv2d rejects inconsistent shapes with a message that names them', async () => {
@@ -248,8 +353,6 @@ for (const [index, [inF, outF, hasBias]] of fcCases.entries()) {
     const inp = randomArray(inF, next);
     const weight = randomArray(inF * outF, next, 1 / Math.sqrt(inF));
     const bias = hasBias ? randomArray(outF, next) : null;
-    const out = new Float32Array(outF).fill(Number.NaN);
-    backend.fc(out, inp, weight, bias, inF, outF);
     const want = new Float64Array(outF);
     const rss = new Float64Array(outF);
     for (let o = 0; o < outF; o++) {
@@ -262,6 +365,12 @@ for (const [index, [inF, outF, hasBias]] of fcCases.entries()) {
       want[o] = sum;
       rss[o] = Math.sqrt(squares);
     }
-    checkTensor(`fc ${inF} -> ${outF}`, out, want, { rtol: F32_UNIT, atol: sumTolerance(rss, inF + (bias ? 1 : 0), C_DIRECT) });
+    for (const [label, b, act] of [['1 thread', backend, undefined], ['2 threads', threaded, undefined], ['uncached', uncached, undefined],
+                                    ['2 threads relu', threaded, 'relu']] as const) {
+      assert.ok(b);
+      const out = new Float32Array(outF).fill(Number.NaN);
+      b.fc(out, inp, weight, bias, inF, outF, act);
+      checkTensor(`fc ${inF} -> ${outF}, ${label}`, out, activated(want, act), { rtol: F32_UNIT, atol: sumTolerance(rss, inF + (bias ? 1 : 0), C_DIRECT) });
+    }
   });
 }

@@ -4,6 +4,9 @@
  */
 import type { ConvSpec } from '../language/types.js';
 
+/** An activation a kernel applies to its output after the bias (fused conv/fc → relu or relu6). */
+export type Activation = 'relu' | 'relu6';
+
 /**
  * A provider of the two heavy kernels. Both must overwrite every element of `out` (it may hold stale
  * data) and must not keep references to the buffers after returning.
@@ -11,12 +14,21 @@ import type { ConvSpec } from '../language/types.js';
 export interface ConvBackend {
   /**
    * out is (Cout, OH, OW) = outShape, inp is (Cin, H, W) = inShape, weight is (Cout, Cin/groups, kH, kW),
-   * bias is (Cout) or null; stride, padding (zeros), dilation and groups come from `spec`.
+   * bias is (Cout) or null; stride, padding (zeros), dilation and groups come from `spec`; `act`, when
+   * given, is applied after the bias.
    */
   conv2d(
     out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-    inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number],
+    inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
   ): void;
-  /** out is (outFeatures), inp is (inFeatures), weight is (outFeatures, inFeatures) as nn.Linear, bias is (outFeatures) or null. */
-  fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null, inFeatures: number, outFeatures: number): void;
+  /**
+   * out is (outFeatures), inp is (inFeatures), weight is (outFeatures, inFeatures) as nn.Linear, bias is
+   * (outFeatures) or null; `act`, when given, is applied after the bias.
+   */
+  fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null, inFeatures: number, outFeatures: number, act?: Activation): void;
+  /**
+   * A recycler of output buffers for runNetwork's alloc and free (as run.ts's bufferPool) whose buffers
+   * the backend reads and writes without copying; absent when it has no such memory.
+   */
+  bufferPool?(): { alloc: (n: number, overwritten?: boolean) => Float32Array; free: (buffer: Float32Array) => void };
 }

@@ -2,7 +2,7 @@
  * The engine's public surface for the CLI, the worker and the extension: load or initialise
  * parameters, turn an image into an input tensor, run, and write outputs as .npy or PNG grids.
  */
-export type { ConvBackend } from './backend.js';
+export type { Activation, ConvBackend } from './backend.js';
 export { featureGrid, featureGridPng, encodeGreyPng, type GreyImage, type GridOptions } from './featuremaps.js';
 export {
   DEFAULT_DECODE_LIMITS, IMAGENET_MEAN, IMAGENET_STD, ImageTooLarge, decodeImage, imageToTensor, loadImageTensor, readImageHeader,

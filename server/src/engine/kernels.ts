@@ -4,7 +4,7 @@
  * in the arithmetic. All buffers are row-major float32; accumulation happens in float64 JS numbers.
  */
 import type { ConvSpec, LrnSpec } from '../language/types.js';
-import type { ConvBackend } from './backend.js';
+import type { Activation, ConvBackend } from './backend.js';
 import type { ConvGeometry, DeconvGeometry, PoolGeometry } from './kernels_naive.js';
 import { assert, shapeStr, type MapShape } from './tensor.js';
 
@@ -178,13 +178,21 @@ export function linear_forward(
 
 /** The default backend: the TypeScript conv and linear kernels above. */
 export const tsBackend: ConvBackend = {
-  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape) {
+  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape, act) {
     conv2d_forward(out, inp, weight, bias, inShape, spec, outShape);
+    if (act) activation_forward(out, act);
   },
-  fc(out, inp, weight, bias, inFeatures, outFeatures) {
+  fc(out, inp, weight, bias, inFeatures, outFeatures, act) {
     linear_forward(out, inp, weight, bias, inFeatures, outFeatures);
+    if (act) activation_forward(out, act);
   },
 };
+
+/** Applies a fused activation in place (the epilogue of a conv or fc). */
+export function activation_forward(x: Float32Array, act: Activation): void {
+  if (act === 'relu') relu_forward(x, x);
+  else relu6_forward(x, x);
+}
 
 /**
  * Clamped input ranges of every pooling window along one axis: window o covers [lo[o], hi[o]).
@@ -204,6 +212,20 @@ function windowRanges(outLen: number, inLen: number, k: number, s: number, p: nu
   return [lo, hi, taps];
 }
 
+/** VGG's 2x2 stride-2 max pool, (C, H, W) -> (C, ⌊H/2⌋, ⌊W/2⌋), without the general kernel's window tables. */
+function maxpool2x2_forward(out: Float32Array, inp: Float32Array, c: number, h: number, w: number): void {
+  const oh = h >> 1, ow = w >> 1;
+  for (let ch = 0; ch < c; ch++) {
+    for (let y = 0; y < oh; y++) {
+      const r0 = (ch * h + 2 * y) * w, r1 = r0 + w, o = (ch * oh + y) * ow;
+      for (let x = 0; x < ow; x++) {
+        const i = 2 * x;
+        out[o + x] = Math.max(inp[r0 + i], inp[r0 + i + 1], inp[r1 + i], inp[r1 + i + 1]);
+      }
+    }
+  }
+}
+
 /** out[c, oh, ow] = max of inp over the window; padding is −∞, so it is simply left out of the max. */
 export function maxpool2d_forward(out: Float32Array, inp: Float32Array, inShape: MapShape, spec: PoolGeometry, outShape: MapShape): void {
   // out is (C, OH, OW), inp is (C, H, W).
@@ -211,6 +233,11 @@ export function maxpool2d_forward(out: Float32Array, inp: Float32Array, inShape:
   const [, oh, ow] = outShape;
   assert(inp.length === c * h * w && out.length === c * oh * ow,
     () => `maxpool2d_forward: buffers do not match in ${shapeStr(inShape)} out ${shapeStr(outShape)}`);
+  if (spec.kernel[0] === 2 && spec.kernel[1] === 2 && spec.stride[0] === 2 && spec.stride[1] === 2 &&
+      spec.padding[0] === 0 && spec.padding[1] === 0 && oh === h >> 1 && ow === w >> 1) {
+    maxpool2x2_forward(out, inp, c, h, w);
+    return;
+  }
   const [ylo, yhi] = windowRanges(oh, h, spec.kernel[0], spec.stride[0], spec.padding[0]);
   const [xlo, xhi] = windowRanges(ow, w, spec.kernel[1], spec.stride[1], spec.padding[1]);
   for (let ch = 0; ch < c; ch++) {

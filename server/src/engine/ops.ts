@@ -6,7 +6,7 @@
  */
 import { convChannels } from '../language/kinds.js';
 import type { LayerKind, SpecOf } from '../language/types.js';
-import type { ConvBackend } from './backend.js';
+import type { Activation, ConvBackend } from './backend.js';
 import {
   add_forward, avgpool2d_forward, batchnorm_forward, concat_forward, deconv2d_forward, gap_forward, hardsigmoid_forward,
   hardswish_forward, leakyrelu_forward, lrn_forward, maxpool2d_forward, mul_forward, relu6_forward, relu_forward,
@@ -26,6 +26,8 @@ export interface OpArgs<K extends LayerKind> {
   readonly backend: ConvBackend;
   /** "layer 3 (conv)", for the kernels' shape asserts. */
   readonly where: string;
+  /** For conv and fc in a fused chain (fuse.ts): the activation their epilogue applies. */
+  readonly act?: Activation;
 }
 
 /** Computes a layer's output into `out`, or `null` for a kind whose output is its input's buffer. */
@@ -41,15 +43,15 @@ function pool<K extends 'maxpool' | 'avgpool'>(f: typeof maxpool2d_forward): Op<
 
 /** The kernel of every layer kind. */
 export const OPS: { readonly [K in LayerKind]: Op<K> } = {
-  conv({ spec, ins, out, outShape, p, backend, where }) {
+  conv({ spec, ins, out, outShape, p, backend, where, act }) {
     // A dwconv's spec may still say groups 1 and 0 channels; its input decides both.
     const x = ins[0];
     const { groups, outC } = convChannels(spec, x.shape[0]);
-    backend.conv2d(out, x.data, p.weight!, p.bias ?? null, mapShape(x.shape, where), { ...spec, groups, outChannels: outC }, mapShape(outShape, where));
+    backend.conv2d(out, x.data, p.weight!, p.bias ?? null, mapShape(x.shape, where), { ...spec, groups, outChannels: outC }, mapShape(outShape, where), act);
   },
   deconv: ({ spec, ins, out, outShape, p, where }) =>
     deconv2d_forward(out, ins[0].data, p.weight!, p.bias ?? null, mapShape(ins[0].shape, where), spec, mapShape(outShape, where)),
-  fc: ({ spec, ins, out, p, backend }) => backend.fc(out, ins[0].data, p.weight!, p.bias ?? null, ins[0].data.length, spec.outFeatures),
+  fc: ({ spec, ins, out, p, backend, act }) => backend.fc(out, ins[0].data, p.weight!, p.bias ?? null, ins[0].data.length, spec.outFeatures, act),
   maxpool: pool(maxpool2d_forward),
   avgpool: pool(avgpool2d_forward),
   gap: ({ ins, out, where }) => gap_forward(out, ins[0].data, mapShape(ins[0].shape, where)),

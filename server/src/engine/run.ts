@@ -6,7 +6,8 @@
 import { KINDS } from '../language/kinds.js';
 import type { LayerKind, LayerSpec, SpecOf } from '../language/types.js';
 import type { ConvBackend } from './backend.js';
-import { tsBackend } from './kernels.js';
+import { activation_forward, tsBackend } from './kernels.js';
+import { foldBatchNorm, fusionPlan, type FusedChain } from './fuse.js';
 import { OPS, type Op } from './ops.js';
 import { layerName, layerOutputShape, layerParamShapes } from './shapes.js';
 import { assert, numel, tensor, type Tensor } from './tensor.js';
@@ -36,13 +37,26 @@ export interface RunOptions {
    * run worker recycles the buffers of runs it no longer keeps: a new buffer costs a page fault per
    * 4 KB page on first touch, about a tenth of a VGG16 run.
    */
-  readonly alloc?: (n: number) => Float32Array;
+  readonly alloc?: Alloc;
   /**
    * With keep: 'last', takes back the buffer of an output nothing reads any more, for `alloc` to hand out
    * again (see bufferPool). Never given the input's buffer nor the returned output's.
    */
   readonly free?: (buffer: Float32Array) => void;
+  /**
+   * With keep: 'last', runs each conv with the batch norm and relu/relu6 that alone read it (and each fc
+   * with its relu) as one kernel call, the bn folded into the conv's weights (fuse.ts). The layers of a
+   * chain but its last then have no output: onLayer sees only the chain's last layer. The panel, which
+   * shows every layer, runs unfused; the folded results differ from the unfused ones by float rounding.
+   */
+  readonly fuse?: boolean;
 }
+
+/**
+ * Gives a buffer of `n` values, zero-filled unless `overwritten` says the kernel writes every value
+ * itself (conv and fc through a ConvBackend, whose contract that is), so stale data may stay.
+ */
+export type Alloc = (n: number, overwritten?: boolean) => Float32Array;
 
 /** The Error a cancelled run throws; its name is 'AbortError' like DOMException's. */
 export function abortError(): Error {
@@ -77,12 +91,12 @@ export function lastReaders(inputs: readonly (readonly number[])[]): number[] {
 }
 
 /** A recycler for runNetwork's alloc and free: freed buffers wait by length and come back zero-filled. */
-export function bufferPool(): { alloc: (n: number) => Float32Array; free: (buffer: Float32Array) => void } {
+export function bufferPool(): { alloc: Alloc; free: (buffer: Float32Array) => void } {
   const waiting = new Map<number, Float32Array[]>();
   return {
-    alloc(n) {
+    alloc(n, overwritten) {
       const b = waiting.get(n)?.pop();
-      return b ? b.fill(0) : new Float32Array(n);
+      return b ? (overwritten ? b : b.fill(0)) : new Float32Array(n);
     },
     free(buffer) {
       const list = waiting.get(buffer.length) ?? [];
@@ -109,13 +123,17 @@ export async function runNetwork(
   const lastReader = lastReaders(edges);
   const backend = opts.backend ?? tsBackend;
   const keepAll = opts.keep !== 'last';
+  assert(!opts.fuse || !keepAll, () => 'runNetwork: fuse needs keep: \'last\' (a fused chain has no output for its inner layers)');
+  const fused = opts.fuse ? fusionPlan(layers, edges) : [];
   const outputs: Tensor[] = [];
   /** Outputs still to be read (all of them with keep: 'all'). */
   const live: (Tensor | undefined)[] = new Array(n);
   /** Live tensors per buffer: a buffer is free when the last tensor over it goes. */
   const holders = new Map<Float32Array, number>();
   const release = (j: number): void => {
-    const t = live[j]!;
+    const t = live[j];
+    // An absorbed layer of a fused chain never had an output.
+    if (!t) return;
     live[j] = undefined;
     const left = holders.get(t.data)! - 1;
     if (left > 0) {
@@ -130,12 +148,16 @@ export async function runNetwork(
       await yieldToEventLoop();
       if (opts.signal.aborted) throw abortError();
     }
-    const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
-    const out = runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
-    live[i] = out;
-    holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
-    if (keepAll) outputs.push(out);
-    if (opts.onLayer) await opts.onLayer(i, out);
+    const chain = fused[i];
+    if (chain !== 'absorbed') {
+      const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
+      const at = chain ? chain.last : i;
+      const out = chain ? runChain(chain, layers, params, ins, backend, opts.alloc) : runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
+      live[at] = out;
+      holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
+      if (keepAll) outputs.push(out);
+      if (opts.onLayer) await opts.onLayer(at, out);
+    }
     if (keepAll) continue;
     for (const j of new Set(edges[i])) if (j >= 0 && j < n - 1 && lastReader[j] === i) release(j);
     if (i < n - 1 && lastReader[i] === i) release(i);
@@ -150,7 +172,7 @@ export async function runNetwork(
  */
 export function runLayer(
   index: number, spec: LayerSpec, p: LayerParams, x: Tensor | readonly Tensor[], backend: ConvBackend = tsBackend,
-  alloc?: (n: number) => Float32Array,
+  alloc?: Alloc,
 ): Tensor {
   const ins = Array.isArray(x) ? (x as readonly Tensor[]) : [x as Tensor];
   const outShape = layerOutputShape(spec, ins.map((t) => t.shape), index);
@@ -160,7 +182,40 @@ export function runLayer(
     assert(KINDS[spec.kind].sharesInput === true, () => `${layerName(index, spec)}: no kernel`);
     return tensor(outShape, ins[0].data);
   }
-  const out = tensor(outShape, alloc?.(numel(outShape)));
+  // Conv and fc go through the backend, which writes every value: their buffers need no zeroing.
+  const out = tensor(outShape, alloc?.(numel(outShape), spec.kind === 'fc' || (spec.kind === 'conv' && !spec.teaching)));
   op({ spec: spec as SpecOf<LayerKind>, ins, out: out.data, outShape, p, backend, where: layerName(index, spec) });
+  return out;
+}
+
+/**
+ * Runs a fused chain (fuse.ts) on its head's inputs: the head conv or fc with the bn folded into its
+ * weights and the activation in its epilogue, or an add and its relu in place. Checks every member's
+ * parameters as runLayer would.
+ */
+function runChain(
+  chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], ins: readonly Tensor[], backend: ConvBackend,
+  alloc?: Alloc,
+): Tensor {
+  const spec = layers[chain.head];
+  if (spec.kind === 'add') {
+    const out = runLayer(chain.head, spec, params[chain.head], ins, backend, alloc);
+    activation_forward(out.data, chain.act!);
+    return out;
+  }
+  const x = ins[0];
+  const p = params[chain.head];
+  const outShape = layerOutputShape(spec, [x.shape], chain.head);
+  checkLayerParams(chain.head, spec, layerParamShapes(spec, x.shape), p);
+  let weight = p.weight!;
+  let bias = p.bias ?? null;
+  if (chain.bn !== undefined) {
+    const bnSpec = layers[chain.bn];
+    checkLayerParams(chain.bn, bnSpec, layerParamShapes(bnSpec, outShape), params[chain.bn]);
+    ({ weight, bias } = foldBatchNorm(weight, bias, params[chain.bn], bnSpec.kind === 'bn' ? bnSpec.eps ?? 1e-5 : 1e-5));
+  }
+  const out = tensor(outShape, alloc?.(numel(outShape), true));
+  const op = OPS[spec.kind] as Op<LayerKind>;
+  op!({ spec: spec as SpecOf<LayerKind>, ins: [x], out: out.data, outShape, p: { weight, bias: bias ?? undefined }, backend, where: layerName(chain.head, spec), act: chain.act });
   return out;
 }

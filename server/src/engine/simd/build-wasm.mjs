@@ -11,15 +11,36 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The name of the assembled kernels file, written next to the bundles in dist/. */
 export const WASM_FILE_NAME = 'cnnlab-simd.wasm';
 
+/** The same kernels with the GEMM micro-kernel's multiply-adds fused (relaxed SIMD), beside it. */
+export const WASM_FMA_FILE_NAME = 'cnnlab-simd-fma.wasm';
+
+/**
+ * The micro-kernel's accumulation c += a·b (8 per step of k), which the FMA build turns into
+ * f32x4.relaxed_madd(a, b, c): one instruction where the runtime has FMA, half the arithmetic.
+ */
+const MULTIPLY_ADD = /\(f32x4\.add \(local\.get (\$c[0-3][01])\) \(f32x4\.mul \(local\.get \$av\) \(local\.get (\$b[01])\)\)\)/g;
+
+/** kernels.wat with the micro-kernel's multiply-adds fused; throws if the pattern no longer matches. */
+export function fmaVariant(text) {
+  const out = text.replace(MULTIPLY_ADD, '(f32x4.relaxed_madd (local.get $av) (local.get $2) (local.get $1))');
+  const count = (text.match(MULTIPLY_ADD) ?? []).length;
+  if (count !== 8) throw new Error(`kernels.wat: expected the micro-kernel's 8 multiply-adds, found ${count}`);
+  return out;
+}
+
 /** The path of the WebAssembly text source. */
 export const WAT_PATH = join(here, 'kernels.wat');
 
-/** Assembles the kernels' text into a WebAssembly binary (simd enabled) and returns its bytes. */
-export async function assembleKernels(watPath = WAT_PATH) {
+/**
+ * Assembles the kernels' text into a WebAssembly binary (simd enabled) and returns its bytes; with
+ * `fma`, the build whose micro-kernel uses relaxed SIMD's fused multiply-add.
+ */
+export async function assembleKernels(watPath = WAT_PATH, { fma = false } = {}) {
   const { default: initWabt } = await import('wabt');
   const wabt = await initWabt();
-  const text = await readFile(watPath, 'utf8');
-  const features = { simd: true, threads: true };
+  const source = await readFile(watPath, 'utf8');
+  const text = fma ? fmaVariant(source) : source;
+  const features = { simd: true, threads: true, relaxed_simd: fma };
   const module = wabt.parseWat(watPath, text, features);
   try {
     module.resolveNames();
@@ -30,11 +51,15 @@ export async function assembleKernels(watPath = WAT_PATH) {
   }
 }
 
-/** Assembles the kernels and writes them to outFile (default: <repo>/dist/cnnlab-simd.wasm). */
+/**
+ * Assembles the kernels and writes them to outFile (default: <repo>/dist/cnnlab-simd.wasm), and the
+ * FMA build beside it as cnnlab-simd-fma.wasm.
+ */
 export async function buildKernels(outFile = resolve(here, '../../../../dist', WASM_FILE_NAME)) {
   const bytes = await assembleKernels();
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, bytes);
+  await writeFile(join(dirname(outFile), WASM_FMA_FILE_NAME), await assembleKernels(WAT_PATH, { fma: true }));
   return { outFile, size: bytes.length };
 }
 

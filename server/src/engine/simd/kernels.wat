@@ -156,8 +156,8 @@
   ;; of 8), col[k][p] = inp[c][oy*sH - pH + ky*dH][ox*sW - pW + kx*dW], zero outside the image or
   ;; past P. geo points at 12 i32: H, W, kH, kW, sH, sW, pH, pW, dH, dW, Wo, P.
   ;; Each octet of columns is one row of a packed panel. When its 8 pixels are consecutive input
-  ;; pixels (stride 1, one output row, inside the image) it is two vector copies; otherwise it is
-  ;; gathered lane by lane.
+  ;; pixels (stride 1, one output row, inside the image) it is two vector copies, every other input
+  ;; pixel (stride 2) four loads and two shuffles; otherwise it is gathered lane by lane.
   (func $pack_b_im2col (export "pack_b_im2col") (param $src i32) (param $geo i32)
         (param $p0 i32) (param $nc i32) (param $k0 i32) (param $kc i32) (param $bp i32)
     (local $H i32) (local $W i32) (local $kH i32) (local $kW i32) (local $sH i32) (local $sW i32)
@@ -165,7 +165,7 @@
     (local $kk i32) (local $k i32) (local $kArea i32) (local $r i32) (local $chan i32)
     (local $offY i32) (local $offX i32) (local $oy i32) (local $ox i32) (local $pp i32)
     (local $ly i32) (local $lx i32) (local $l i32) (local $iy i32) (local $ix i32)
-    (local $dst i32) (local $panelStride i32) (local $val f32)
+    (local $dst i32) (local $panelStride i32) (local $val f32) (local $va v128) (local $vb v128)
     (local.set $H (i32.load offset=0 (local.get $geo)))
     (local.set $W (i32.load offset=4 (local.get $geo)))
     (local.set $kH (i32.load offset=8 (local.get $geo)))
@@ -211,6 +211,29 @@
             (v128.store (local.get $dst) (v128.load (local.get $l)))
             (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $l))))
           (else
+           ;; lx: the input column of the octet's first pixel at stride 2.
+           (local.set $lx (i32.add (i32.shl (local.get $ox) (i32.const 1)) (local.get $offX)))
+           (if (i32.and
+              (i32.and (i32.eq (local.get $sW) (i32.const 2))
+                       (i32.le_u (i32.add (i32.add (local.get $p0) (local.get $pp)) (i32.const 8)) (local.get $P)))
+              (i32.and (i32.le_u (i32.add (local.get $ox) (i32.const 8)) (local.get $Wo))
+                       (i32.and (i32.lt_u (local.get $iy) (local.get $H))
+                                (i32.and (i32.ge_s (local.get $lx) (i32.const 0))
+                                         (i32.le_s (i32.add (local.get $lx) (i32.const 15)) (local.get $W))))))
+          (then
+            ;; Stride 2: the octet's pixels are the even ones of 16 consecutive inputs (the 16th, past
+            ;; the last one used, may be the next row's first: it is loaded and dropped).
+            (local.set $l (i32.add (local.get $chan)
+              (i32.shl (i32.add (i32.mul (local.get $iy) (local.get $W)) (local.get $lx)) (i32.const 2))))
+            (local.set $va (v128.load (local.get $l)))
+            (local.set $vb (v128.load offset=16 (local.get $l)))
+            (v128.store (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))
+            (local.set $va (v128.load offset=32 (local.get $l)))
+            (local.set $vb (v128.load offset=48 (local.get $l)))
+            (v128.store offset=16 (local.get $dst)
+              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb))))
+          (else
             ;; Lane by lane, (ly, lx) walking the output pixels of the octet.
             (local.set $ly (local.get $oy))
             (local.set $lx (local.get $ox))
@@ -229,7 +252,7 @@
               (if (i32.eq (local.get $lx) (local.get $Wo)) (then
                 (local.set $lx (i32.const 0))
                 (local.set $ly (i32.add (local.get $ly) (i32.const 1)))))
-              (br_if $l_loop (i32.lt_u (local.tee $l (i32.add (local.get $l) (i32.const 1))) (i32.const 8))))))
+              (br_if $l_loop (i32.lt_u (local.tee $l (i32.add (local.get $l) (i32.const 1))) (i32.const 8))))))))
         ;; Advance (oy, ox) by 8 pixels; a row narrower than 8 wraps more than once.
         (local.set $ox (i32.add (local.get $ox) (i32.const 8)))
         (block $wrapped (loop $wrap
@@ -243,11 +266,14 @@
       (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
       (br $k_loop))))
 
-  ;; dst[r][j] = c[r][j] + bias[r] for r < rows, j < cols: copies the real part of a padded GEMM
-  ;; result (row stride ldc bytes) into an output with row stride ldd bytes.
+  ;; dst[r][j] = min(max(c[r][j] + bias[r], lo), hi) for r < rows, j < cols: copies the real part of a
+  ;; padded GEMM result (row stride ldc bytes) into an output with row stride ldd bytes, with the fused
+  ;; activation's clamp (lo = -inf, hi = +inf for none).
   (func $copy_out (export "copy_out") (param $c i32) (param $ldc i32) (param $dst i32) (param $ldd i32)
-        (param $rows i32) (param $cols i32) (param $bias i32)
-    (local $r i32) (local $j i32) (local $b f32) (local $bv v128) (local $cols4 i32)
+        (param $rows i32) (param $cols i32) (param $bias i32) (param $lo f32) (param $hi f32)
+    (local $r i32) (local $j i32) (local $b f32) (local $bv v128) (local $cols4 i32) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (block $r_done (loop $r_loop
       (br_if $r_done (i32.ge_u (local.get $r) (local.get $rows)))
@@ -257,13 +283,15 @@
       (block $v_done (loop $v_loop
         (br_if $v_done (i32.ge_u (local.get $j) (local.get $cols4)))
         (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
-          (f32x4.add (v128.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $bv)))
+          (f32x4.min (f32x4.max (f32x4.add (v128.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $bv))
+            (local.get $vlo)) (local.get $vhi)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $v_loop)))
       (block $s_done (loop $s_loop
         (br_if $s_done (i32.ge_u (local.get $j) (local.get $cols)))
         (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
-          (f32.add (f32.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $b)))
+          (f32.min (f32.max (f32.add (f32.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $b))
+            (local.get $lo)) (local.get $hi)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $s_loop)))
       (local.set $c (i32.add (local.get $c) (local.get $ldc)))
@@ -1149,6 +1177,165 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 ;; ---------------------------------------------------------------------------------------------
+  ;; Depthwise 3x3 convolution (one filter per channel, as in MobileNet), stride 1 or 2, dilation 1:
+  ;;   out[c][oy][ox] = clamp(bias[c] + sum over ky, kx of w[c][ky][kx] * in[c][s*oy - p + ky][s*ox - p + kx])
+  ;; with zeros outside the image, clamp(x) = min(max(x, lo), hi) (the fused activation; -inf/+inf for
+  ;; none). Each channel is first copied into a plane in scratch with a zero border of p (row stride Wp =
+  ;; W + 2p floats), so the inner loop has no edge tests: it makes 4 outputs of one row per vector, and for
+  ;; stride 2 picks the even and odd columns of 8 loaded inputs with shuffles. Lanes past the row's end read
+  ;; whatever follows (scratch has a row and 16 floats of slack) and are not stored.
+  ;; Fields: src H W wgt bias out Ho Wo stride pad c0 c1 scratch lo(f32) hi(f32).
+  (func (export "job_dw3x3") (param $p i32)
+    (local $src i32) (local $H i32) (local $W i32) (local $wgt i32) (local $Ho i32) (local $Wo i32)
+    (local $stride i32) (local $pad i32) (local $c i32) (local $c1 i32) (local $scratch i32)
+    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32) (local $y i32) (local $from i32) (local $to i32)
+    (local $dst i32) (local $oy i32) (local $ox i32) (local $q i32)
+    (local $lo v128) (local $hi v128) (local $b v128) (local $acc v128) (local $va v128) (local $vb v128)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
+    (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
+    (local.set $src (i32.load offset=0 (local.get $p)))
+    (local.set $H (i32.load offset=4 (local.get $p)))
+    (local.set $W (i32.load offset=8 (local.get $p)))
+    (local.set $wgt (i32.load offset=12 (local.get $p)))
+    (local.set $Ho (i32.load offset=24 (local.get $p)))
+    (local.set $Wo (i32.load offset=28 (local.get $p)))
+    (local.set $stride (i32.load offset=32 (local.get $p)))
+    (local.set $pad (i32.load offset=36 (local.get $p)))
+    (local.set $c (i32.load offset=40 (local.get $p)))
+    (local.set $c1 (i32.load offset=44 (local.get $p)))
+    (local.set $scratch (i32.load offset=48 (local.get $p)))
+    (local.set $lo (v128.load32_splat offset=52 (local.get $p)))
+    (local.set $hi (v128.load32_splat offset=56 (local.get $p)))
+    (local.set $Wp (i32.add (local.get $W) (i32.shl (local.get $pad) (i32.const 1))))
+    (local.set $rowb (i32.shl (local.get $Wp) (i32.const 2)))
+    ;; Zero the whole plane once: only its interior is rewritten per channel.
+    (local.set $n (i32.shl (i32.mul (i32.add (local.get $H) (i32.shl (local.get $pad) (i32.const 1))) (local.get $Wp)) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (block $z_done (loop $z_loop
+      (br_if $z_done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $scratch) (local.get $i)) (f32.const 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $z_loop)))
+    (block $c_done (loop $c_loop
+      (br_if $c_done (i32.ge_u (local.get $c) (local.get $c1)))
+      ;; The channel's rows into the plane's interior, starting at (pad, pad).
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $y_loop
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $H)))
+        (local.set $from (i32.add (local.get $src)
+          (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $y)) (local.get $W)) (i32.const 2))))
+        (local.set $to (i32.add (local.get $scratch)
+          (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $pad)) (local.get $Wp)) (local.get $pad)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $v_done (loop $v_loop
+          (br_if $v_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
+          (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+            (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $v_loop)))
+        (block $s_done (loop $s_loop
+          (br_if $s_done (i32.ge_u (local.get $i) (local.get $W)))
+          (f32.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+            (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $s_loop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $y_loop)))
+      (local.set $q (i32.add (local.get $wgt) (i32.mul (local.get $c) (i32.const 36))))
+      (local.set $w0 (v128.load32_splat offset=0 (local.get $q)))
+      (local.set $w1 (v128.load32_splat offset=4 (local.get $q)))
+      (local.set $w2 (v128.load32_splat offset=8 (local.get $q)))
+      (local.set $w3 (v128.load32_splat offset=12 (local.get $q)))
+      (local.set $w4 (v128.load32_splat offset=16 (local.get $q)))
+      (local.set $w5 (v128.load32_splat offset=20 (local.get $q)))
+      (local.set $w6 (v128.load32_splat offset=24 (local.get $q)))
+      (local.set $w7 (v128.load32_splat offset=28 (local.get $q)))
+      (local.set $w8 (v128.load32_splat offset=32 (local.get $q)))
+      (local.set $b (v128.load32_splat (i32.add (i32.load offset=16 (local.get $p)) (i32.shl (local.get $c) (i32.const 2)))))
+      (local.set $dst (i32.add (i32.load offset=20 (local.get $p))
+        (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $Ho)) (local.get $Wo)) (i32.const 2))))
+      (local.set $oy (i32.const 0))
+      (block $oy_done (loop $oy_loop
+        (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $Ho)))
+        (local.set $ox (i32.const 0))
+        (block $ox_done (loop $ox_loop
+          (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $Wo)))
+          (if (i32.eq (local.get $stride) (i32.const 1))
+            (then
+              ;; q: input (oy + ky, ox) of the plane, for ky = 0, 1, 2.
+              (local.set $q (i32.add (local.get $scratch)
+                (i32.add (i32.mul (local.get $oy) (local.get $rowb)) (i32.shl (local.get $ox) (i32.const 2)))))
+              (local.set $acc (f32x4.add (local.get $b) (f32x4.mul (local.get $w0) (v128.load (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w1) (v128.load offset=4 (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w2) (v128.load offset=8 (local.get $q)))))
+              (local.set $q (i32.add (local.get $q) (local.get $rowb)))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w3) (v128.load (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w4) (v128.load offset=4 (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w5) (v128.load offset=8 (local.get $q)))))
+              (local.set $q (i32.add (local.get $q) (local.get $rowb)))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w6) (v128.load (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w7) (v128.load offset=4 (local.get $q)))))
+              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w8) (v128.load offset=8 (local.get $q))))))
+            (else
+              ;; q: input (2 oy + ky, 2 ox); columns 2 ox + kx of 4 outputs are the even (kx = 0, 2) or
+              ;; odd (kx = 1) lanes of the 8 floats from q (from q + 8 bytes for kx = 2).
+              (local.set $q (i32.add (local.get $scratch)
+                (i32.add (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $rowb)) (i32.shl (local.get $ox) (i32.const 3)))))
+              (local.set $acc (local.get $b))
+              (local.set $i (i32.const 0))
+              (loop $ky_loop
+                (local.set $va (v128.load (local.get $q)))
+                (local.set $vb (v128.load offset=16 (local.get $q)))
+                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
+                  (select (result v128) (local.get $w0) (select (result v128) (local.get $w3) (local.get $w6) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))))
+                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
+                  (select (result v128) (local.get $w1) (select (result v128) (local.get $w4) (local.get $w7) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
+                  (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $va) (local.get $vb)))))
+                (local.set $va (v128.load offset=8 (local.get $q)))
+                (local.set $vb (v128.load offset=24 (local.get $q)))
+                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
+                  (select (result v128) (local.get $w2) (select (result v128) (local.get $w5) (local.get $w8) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))))
+                (local.set $q (i32.add (local.get $q) (local.get $rowb)))
+                (br_if $ky_loop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))))
+          (local.set $acc (f32x4.min (f32x4.max (local.get $acc) (local.get $lo)) (local.get $hi)))
+          (local.set $q (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
+          (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
+            (then (v128.store (local.get $q) (local.get $acc)))
+            (else
+              (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $acc)))
+              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
+                (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $acc)))))
+              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
+                (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $acc)))))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+          (br $ox_loop)))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wo) (i32.const 2))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oy_loop)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $c_loop))))
+
+  ;; x[i] = min(max(x[i], lo), hi) for i < n: a fused activation over a whole result.
+  (func (export "clamp") (param $x i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $end i32) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $x) (local.get $end)))
+      (v128.store (local.get $x) (f32x4.min (f32x4.max (v128.load (local.get $x)) (local.get $vlo)) (local.get $vhi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $v_loop)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $x) (f32.min (f32.max (f32.load (local.get $x)) (local.get $lo)) (local.get $hi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $s_loop))))
+
+  ;; ---------------------------------------------------------------------------------------------
   ;; Jobs: a whole slice of a layer's work behind one call, so a worker thread needs nothing but the
   ;; export's name and a pointer to its arguments, a record of i32 fields in memory.
   ;; ---------------------------------------------------------------------------------------------
@@ -1215,10 +1402,12 @@
       (br $blocks))))
 
   ;; im2col GEMMs for groups gStart .. gEnd-1 and output pixels pStart .. pEnd-1 (pStart a multiple
-  ;; of NC): per group pack its weights into this job's A, then per block of NC pixels pack col
-  ;; (KC rows at a time) into this job's B, multiply into this job's C and copy C out with bias.
-  ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd,
-  ;; where groupBytes is the byte size of one group's input channels.
+  ;; of NC): per group pack its weights into this job's A (or, when prepacked, use group g's panels at
+  ;; ap + g*mp*K*4, packed once for every call), then per block of NC pixels pack col (KC rows at a
+  ;; time) into this job's B, multiply into this job's C and copy C out with bias.
+  ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
+  ;; prepacked lo(f32) hi(f32), where groupBytes is the byte size of one group's input channels and
+  ;; lo, hi the clamp of a fused activation.
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
@@ -1234,8 +1423,11 @@
     (local.set $g (i32.load offset=64 (local.get $p)))
     (block $g_done (loop $g_loop
       (br_if $g_done (i32.ge_u (local.get $g) (i32.load offset=68 (local.get $p))))
-      (call $pack_a (i32.add (i32.load offset=8 (local.get $p)) (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $K)) (i32.const 2)))
-        (local.get $coutG) (local.get $K) (local.get $ap) (local.get $mp))
+      (if (i32.load offset=80 (local.get $p))
+        (then (local.set $ap (i32.add (i32.load offset=44 (local.get $p))
+          (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $mp)) (local.get $K)) (i32.const 2)))))
+        (else (call $pack_a (i32.add (i32.load offset=8 (local.get $p)) (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $K)) (i32.const 2)))
+          (local.get $coutG) (local.get $K) (local.get $ap) (local.get $mp))))
       (local.set $srcG (i32.add (i32.load offset=0 (local.get $p)) (i32.mul (local.get $g) (i32.load offset=28 (local.get $p)))))
       (local.set $p0 (i32.load offset=72 (local.get $p)))
       (block $p_done (loop $p_loop
@@ -1261,7 +1453,8 @@
           (i32.add (i32.load offset=56 (local.get $p))
                    (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
           (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
-          (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2))))
+          (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2)))
+          (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
         (local.set $p0 (i32.add (local.get $p0) (local.get $NC)))
         (br $p_loop)))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))

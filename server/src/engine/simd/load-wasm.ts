@@ -11,6 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** The assembled kernels' file name; build-wasm.mjs writes it next to the bundles. */
 export const WASM_FILE_NAME = 'cnnlab-simd.wasm';
 
+/** The build whose GEMM uses relaxed SIMD's fused multiply-add, beside it. */
+export const WASM_FMA_FILE_NAME = 'cnnlab-simd-fma.wasm';
+
 /** An environment variable that, when set, names the .wasm file to load instead. */
 export const WASM_PATH_ENV = 'CNNLAB_SIMD_WASM';
 
@@ -21,11 +24,14 @@ function moduleDir(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** Reads or assembles the kernels; throws with the places it looked if none worked. */
-export async function loadKernelBytes(): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * Reads or assembles the kernels (with `fma`, the relaxed-SIMD build; $CNNLAB_SIMD_WASM names the
+ * plain one only); throws with the places it looked if none worked.
+ */
+export async function loadKernelBytes(fma = false): Promise<Uint8Array<ArrayBuffer>> {
   const dir = moduleDir();
-  const fromEnv = process.env[WASM_PATH_ENV];
-  const candidates = fromEnv ? [fromEnv] : [join(dir, WASM_FILE_NAME)];
+  const fromEnv = fma ? undefined : process.env[WASM_PATH_ENV];
+  const candidates = fromEnv ? [fromEnv] : [join(dir, fma ? WASM_FMA_FILE_NAME : WASM_FILE_NAME)];
   for (const path of candidates) {
     if (existsSync(path)) return new Uint8Array(await readFile(path));
   }
@@ -34,8 +40,8 @@ export async function loadKernelBytes(): Promise<Uint8Array<ArrayBuffer>> {
   if (existsSync(wat) && existsSync(builder)) {
     // A computed specifier keeps bundlers from pulling wabt into the bundle; only source runs get here.
     const specifier = pathToFileURL(builder).href;
-    const mod = (await import(specifier)) as { assembleKernels(path: string): Promise<Uint8Array> };
-    return new Uint8Array(await mod.assembleKernels(wat));
+    const mod = (await import(specifier)) as { assembleKernels(path: string, opts: { fma: boolean }): Promise<Uint8Array> };
+    return new Uint8Array(await mod.assembleKernels(wat, { fma }));
   }
   throw new Error(`SIMD kernels not found: looked for ${candidates.join(', ')} and ${wat}`);
 }

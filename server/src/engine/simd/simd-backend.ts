@@ -14,20 +14,24 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ConvSpec } from '../../language/types.js';
-import type { ConvBackend } from '../backend.js';
+import type { Activation, ConvBackend } from '../backend.js';
 import { loadKernelBytes } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
 interface Kernels {
   gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number): void;
   gemv(w: number, x: number, y: number, rows: number, k: number): void;
+  pack_a(w: number, rows: number, k: number, ap: number, mp: number): void;
+  clamp(x: number, n: number, lo: number, hi: number): void;
   job_wino_filter(args: number): void;
   job_wino_blocks(args: number): void;
   job_im2col(args: number): void;
+  job_dw3x3(args: number): void;
+  job_gemv(args: number): void;
 }
 
 /** The exports a worker can be asked to run, by index in the control block. */
-const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col'] as const;
+const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col', 'job_dw3x3', 'job_gemv'] as const;
 type Job = (typeof JOBS)[number];
 
 /** Rows of the micro-kernel's C block (output channels). */
@@ -40,6 +44,15 @@ const FC_CHUNK_BYTES = 256 * 1024;
 const MIN_PARALLEL_MACS = 4e6;
 /** Bytes reserved for one job's argument record. */
 const ARGS_BYTES = 128;
+/**
+ * Bytes of prepared weights a backend keeps in its WebAssembly memory by default: packed GEMM panels,
+ * Winograd-transformed filters and fc matrices, made on a layer's first call and reused while the
+ * caller passes the same weight array (VGG16 needs about 0.75 GB, ResNet-50 about 0.2 GB). Past the
+ * limit the cache starts over; the memory itself never shrinks.
+ */
+const CACHE_BYTES = 1 << 30;
+/** Values of a weight array compared on a cache hit, so a buffer refilled in place is prepared again. */
+const FINGERPRINT = 16;
 
 /**
  * Block sizes and path choices. Exported only so the benchmark and tests can compare paths; the
@@ -60,6 +73,10 @@ export const simdTuning = {
   /** Output pixels per im2col block (a multiple of 8) and rows of the reduction per block. */
   gemmNC: 128,
   gemmKC: 256,
+  /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
+  depthwise: true,
+  /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
+  fma: true,
 };
 
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
@@ -74,9 +91,9 @@ function split(n: number, parts: number): Array<[number, number]> {
   return Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)]);
 }
 
-/** Hands out 64-byte aligned byte offsets into the kernels' memory for one call. */
+/** Hands out 64-byte aligned byte offsets into the kernels' memory for one call, from `top` on. */
 class Layout {
-  top = 64;
+  constructor(public top: number) {}
   /** Reserves `floats` f32 slots (plus `slackBytes` readable bytes after them); returns the byte offset. */
   take(floats: number, slackBytes = 0): number {
     const at = this.top;
@@ -201,10 +218,46 @@ class ThreadPool {
 class SimdBackend implements ConvBackend {
   private f32: Float32Array;
   private i32: Int32Array;
+  /** End of the prepared weights, which sit at [64, persistTop); each call's scratch starts here. */
+  private persistTop = 64;
+  /** Prepared copies per weight array and form ('wino4', 'packed', 'fc'). */
+  private prepared = new WeakMap<Float32Array, Map<string, { at: number; print: Float32Array }>>();
+  /** Bytes of prepared weights so far (they never move: tensors from bufferPool sit between them). */
+  private preparedBytes = 0;
+  /** Every SharedArrayBuffer object the memory has had (one per size): arrays over them are in the kernels' memory. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
-  constructor(private readonly k: Kernels, private readonly memory: WebAssembly.Memory, private readonly pool: ThreadPool | null) {
+  constructor(private readonly k: Kernels, private readonly memory: WebAssembly.Memory, private readonly pool: ThreadPool | null,
+              private readonly cacheBytes: number) {
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    this.buffers.add(this.f32.buffer);
+  }
+
+  /**
+   * The byte offset of `weight` prepared in the form `key` (`bytes` long), which `prepare(at)` writes
+   * on a miss using scratch from persistTop on; -1 when it would not fit the cache at all.
+   */
+  private preparedAt(weight: Float32Array, key: string, bytes: number, prepare: (at: number) => void): number {
+    const forms = this.prepared.get(weight);
+    const hit = forms?.get(key);
+    if (hit && samePrint(hit.print, weight)) return hit.at;
+    // Full: the layers not prepared yet copy their weights in at every call, as without a cache.
+    if (this.preparedBytes + bytes > this.cacheBytes) return -1;
+    this.preparedBytes += bytes;
+    const at = this.persistTop;
+    this.persistTop = roundUp(at + bytes, 64);
+    this.reserve(this.persistTop);
+    prepare(at);
+    const map = this.prepared.get(weight) ?? new Map();
+    map.set(key, { at, print: fingerprint(weight) });
+    this.prepared.set(weight, map);
+    return at;
+  }
+
+  /** The clamp bounds of a fused activation. */
+  private static bounds(act?: Activation): [number, number] {
+    return act === 'relu' ? [0, Infinity] : act === 'relu6' ? [0, 6] : [-Infinity, Infinity];
   }
 
   /** Grows the memory to at least `bytes` and refreshes the views. */
@@ -215,6 +268,40 @@ class SimdBackend implements ConvBackend {
       this.f32 = new Float32Array(this.memory.buffer);
       this.i32 = new Int32Array(this.memory.buffer);
     }
+    this.buffers.add(this.f32.buffer);
+  }
+
+  /** The byte offset of `a` when it lies in the kernels' memory (from bufferPool), else -1. */
+  private offsetOf(a: Float32Array): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset : -1;
+  }
+
+  /**
+   * Buffers inside the kernels' memory, recycled by length: a conv or fc whose input and output come
+   * from here reads and writes them in place instead of copying them in and out. A shared memory
+   * never moves when it grows, so the arrays stay valid. They are never given back to the system.
+   */
+  bufferPool(): { alloc: (n: number, overwritten?: boolean) => Float32Array; free: (buffer: Float32Array) => void } {
+    const waiting = new Map<number, Float32Array[]>();
+    return {
+      alloc: (n, overwritten) => {
+        let b = waiting.get(n)?.pop();
+        if (!b) {
+          const at = this.persistTop;
+          this.persistTop = roundUp(at + 4 * n, 64);
+          this.reserve(this.persistTop);
+          // The bytes may hold an earlier call's scratch: zeroed below unless the caller overwrites them.
+          b = new Float32Array(this.f32.buffer, at, n);
+        }
+        return overwritten ? b : b.fill(0);
+      },
+      free: (buffer) => {
+        if (this.offsetOf(buffer) < 0) return;
+        const list = waiting.get(buffer.length) ?? [];
+        list.push(buffer);
+        waiting.set(buffer.length, list);
+      },
+    };
   }
 
   /** Threads to use for a layer of `macs` multiply-accumulates. */
@@ -229,7 +316,7 @@ class SimdBackend implements ConvBackend {
   }
 
   conv2d(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number]): void {
+         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -252,10 +339,45 @@ class SimdBackend implements ConvBackend {
 
     if (kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && g === 1 &&
         simdTuning.winograd && cin >= simdTuning.winogradMinCin) {
-      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw);
+      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw, act);
+    } else if (kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && dh === 1 && dw === 1 && g === cin && g === cout &&
+               ph === pw && simdTuning.depthwise) {
+      this.convDepthwise3x3(out, inp, weight, bias, cin, h, w, ho, wo, sh, ph, act);
     } else {
-      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape);
+      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act);
     }
+  }
+
+  /**
+   * A depthwise 3x3 convolution (groups = channels), stride 1 or 2: job_dw3x3 per range of channels,
+   * each thread copying its channels into a zero-bordered plane of its own.
+   */
+  private convDepthwise3x3(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+                           c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation): void {
+    const threads = Math.min(c, this.threadsFor(c * 9 * ho * wo));
+    const L = new Layout(this.persistTop);
+    const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
+    const src = inAt >= 0 ? inAt : L.take(c * h * w);
+    const wgt = L.take(c * 9);
+    const bs = L.take(c);
+    const res = outAt >= 0 ? outAt : L.take(c * ho * wo);
+    const wp = w + 2 * pad;
+    const perThread = Array.from({ length: threads }, () => ({ scratch: L.take((h + 2 * pad + 1) * wp + 32), args: L.take(ARGS_BYTES / 4) }));
+    this.reserve(L.top);
+    const f32 = this.f32, i32 = this.i32;
+    if (inAt < 0) f32.set(inp, src / 4);
+    f32.set(weight, wgt / 4);
+    if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + c);
+    const [lo, hi] = SimdBackend.bounds(act);
+    const args = split(c, threads).map(([c0, c1], i) => {
+      const t = perThread[i];
+      i32.set([src, h, w, wgt, bs, res, ho, wo, stride, pad, c0, c1, t.scratch], t.args / 4);
+      f32[t.args / 4 + 13] = lo;
+      f32[t.args / 4 + 14] = hi;
+      return t.args;
+    });
+    this.runJob('job_dw3x3', args);
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + c * ho * wo));
   }
 
   /**
@@ -265,7 +387,7 @@ class SimdBackend implements ConvBackend {
    */
   private convWinograd(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
                        cin: number, h: number, w: number, cout: number, ho: number, wo: number,
-                       ph: number, pw: number): void {
+                       ph: number, pw: number, act?: Activation): void {
     const tiles2 = Math.ceil(wo / 2) * Math.ceil(ho / 2);
     const tiles4 = Math.ceil(wo / 4) * Math.ceil(ho / 4);
     // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more.
@@ -295,11 +417,25 @@ class SimdBackend implements ConvBackend {
     const vXi = cin * T * 4 + 64;
     const mXi = coutp * T * 4 + 64;
 
-    const L = new Layout();
+    // The transformed filters U, made once per weight array (by threads sharing the panels).
+    const transform = (u: number, from: number) => {
+      const S = new Layout(from);
+      const wgt = S.take(cout * cin * 9);
+      const scratch = Array.from({ length: threads }, () => ({ s: S.take(512), args: S.take(ARGS_BYTES / 4) }));
+      this.reserve(S.top);
+      this.f32.set(weight, wgt / 4);
+      this.runJob('job_wino_filter', split(panels, threads).map(([a, b], i) => {
+        this.i32.set([wgt, cout, cin, u, uXi, a, b, alpha, scratch[i].s], scratch[i].args / 4);
+        return scratch[i].args;
+      }));
+    };
+    const cached = this.preparedAt(weight, `wino${alpha} ${cout}x${cin}`, nXi * uXi, (at) => transform(at, this.persistTop));
+
+    const L = new Layout(this.persistTop);
+    const u = cached >= 0 ? cached : L.take(nXi * uXi / 4);
     const padded = L.take(cin * hp * wp, 8);
-    const wgt = L.take(cout * cin * 9);
-    const u = L.take(nXi * uXi / 4);
-    const res = L.take(cout * ho * wo);
+    const outAt = this.offsetOf(out);
+    const res = outAt >= 0 ? outAt : L.take(cout * ho * wo);
     const bs = L.take(coutp);
     const perThread = Array.from({ length: threads }, () => ({
       v: L.take(nXi * vXi / 4), m: L.take(nXi * mXi / 4), scratch: L.take(512 + T / 2), args: L.take(ARGS_BYTES / 4),
@@ -314,15 +450,9 @@ class SimdBackend implements ConvBackend {
         f32.set(inp.subarray(from, from + w), padded / 4 + (c * hp + y + ph) * wp + pw);
       }
     }
-    f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
-
-    const filterArgs = split(panels, threads).map(([a, b], i) => {
-      const p = perThread[i].args;
-      i32.set([wgt, cout, cin, u, uXi, a, b, alpha, perThread[i].scratch], p / 4);
-      return p;
-    });
-    this.runJob('job_wino_filter', filterArgs);
+    // Too big for the cache: transformed into this call's scratch, after the rest of its layout.
+    if (cached < 0) transform(u, L.top);
 
     const plane = ho * wo * 4;
     const blockArgs = perThread.map((t, i) => {
@@ -342,7 +472,8 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_wino_blocks', blockArgs);
-    out.set(f32.subarray(res / 4, res / 4 + cout * ho * wo));
+    if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
   }
 
   /**
@@ -351,7 +482,7 @@ class SimdBackend implements ConvBackend {
    * unpadded conv reads the input as col directly. Threads split the groups, or the pixel blocks.
    */
   private convIm2col(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number]): void {
+                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -368,20 +499,30 @@ class SimdBackend implements ConvBackend {
     const NC = Math.min(simdTuning.gemmNC, roundUp(byGroups ? P : Math.ceil(P / threads), NR));
     const KC = Math.min(simdTuning.gemmKC, K);
 
-    const L = new Layout();
-    const src = L.take(cin * h * w);
-    const wgt = L.take(cout * K);
-    const res = L.take(cout * P);
+    // Every group's weights packed as GEMM panels once per weight array.
+    const packed = this.preparedAt(weight, `packed ${g}x${coutG}x${K}`, g * mp * K * 4, (at) => {
+      const S = new Layout(this.persistTop);
+      const wgt = S.take(cout * K);
+      this.reserve(S.top);
+      this.f32.set(weight, wgt / 4);
+      for (let gi = 0; gi < g; gi++) this.k.pack_a(wgt + gi * coutG * K * 4, coutG, K, at + gi * mp * K * 4, mp);
+    });
+
+    const L = new Layout(this.persistTop);
+    const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
+    const src = inAt >= 0 ? inAt : L.take(cin * h * w);
+    const wgt = packed < 0 ? L.take(cout * K) : 0;
+    const res = outAt >= 0 ? outAt : L.take(cout * P);
     const bs = L.take(cout);
     const geo = L.take(12);
     const perThread = Array.from({ length: threads }, () => ({
-      ap: L.take(mp * K), bp: L.take(KC * NC), c: L.take(mp * NC), args: L.take(ARGS_BYTES / 4),
+      ap: packed < 0 ? L.take(mp * K) : packed, bp: L.take(KC * NC), c: L.take(mp * NC), args: L.take(ARGS_BYTES / 4),
     }));
     this.reserve(L.top);
     const f32 = this.f32, i32 = this.i32;
 
-    f32.set(inp, src / 4);
-    f32.set(weight, wgt / 4);
+    if (inAt < 0) f32.set(inp, src / 4);
+    if (packed < 0) f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
     i32.set([h, w, kh, kw, spec.stride[0], spec.stride[1], spec.padding[0], spec.padding[1],
              spec.dilation[0], spec.dilation[1], wo, P], geo / 4);
@@ -391,37 +532,61 @@ class SimdBackend implements ConvBackend {
       const [g0, g1] = byGroups ? split(g, threads)[i] : [0, g];
       const [b0, b1] = byGroups ? [0, pBlocks] : split(pBlocks, threads)[i];
       i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
-               g0, g1, b0 * NC, Math.min(P, b1 * NC)], t.args / 4);
+               g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
+      [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
       return t.args;
     });
     this.runJob('job_im2col', args);
-    out.set(f32.subarray(res / 4, res / 4 + cout * P));
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * P));
   }
 
   fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-     inFeatures: number, outFeatures: number): void {
+     inFeatures: number, outFeatures: number, act?: Activation): void {
     const shapes = () => `inp (${inp.length}), weight (${weight.length}) for Linear(${inFeatures}, ${outFeatures})`;
     check(inp.length === inFeatures, shapes);
     check(weight.length === inFeatures * outFeatures, shapes);
     check(out.length === outFeatures, () => `out (${out.length}) for Linear(${inFeatures}, ${outFeatures})`);
     check(bias === null || bias.length === outFeatures, () => `bias (${bias?.length}) for Linear(${inFeatures}, ${outFeatures})`);
-    const rowsPerChunk = Math.min(outFeatures, Math.max(4, Math.floor(FC_CHUNK_BYTES / (inFeatures * 4 * 4)) * 4));
+    // The matrix stays in the kernels' memory after the first call, so the product streams it once
+    // (and threads share the rows); too big for the cache, it is copied in chunks that stay in L2.
+    const resident = this.preparedAt(weight, `fc ${outFeatures}x${inFeatures}`, weight.length * 4, (at) => this.f32.set(weight, at / 4));
+    const rowsPerChunk = resident >= 0 ? outFeatures : Math.min(outFeatures, Math.max(4, Math.floor(FC_CHUNK_BYTES / (inFeatures * 4 * 4)) * 4));
 
-    const L = new Layout();
+    const L = new Layout(this.persistTop);
     const x = L.take(inFeatures);
     const y = L.take(outFeatures);
-    const wgt = L.take(rowsPerChunk * inFeatures);
+    const wgt = resident >= 0 ? resident : L.take(rowsPerChunk * inFeatures);
+    const threads = resident >= 0 ? Math.min(Math.ceil(outFeatures / 4), this.threadsFor(inFeatures * outFeatures)) : 1;
+    const args = Array.from({ length: threads }, () => L.take(ARGS_BYTES / 4));
     this.reserve(L.top);
     const f32 = this.f32;
 
     f32.set(inp, x / 4);
     for (let r0 = 0; r0 < outFeatures; r0 += rowsPerChunk) {
       const r1 = Math.min(outFeatures, r0 + rowsPerChunk);
-      f32.set(weight.subarray(r0 * inFeatures, r1 * inFeatures), wgt / 4);
-      this.k.gemv(wgt, x, y + r0 * 4, r1 - r0, inFeatures);
+      if (resident < 0) f32.set(weight.subarray(r0 * inFeatures, r1 * inFeatures), wgt / 4);
+      // Rows split in multiples of 4, gemv's block.
+      this.runJob('job_gemv', split(Math.ceil((r1 - r0) / 4), threads).map(([a, b], i) => {
+        this.i32.set([wgt, x, y + r0 * 4, inFeatures, 4 * a, Math.min(r1 - r0, 4 * b)], args[i] / 4);
+        return args[i];
+      }));
     }
-    for (let r = 0; r < outFeatures; r++) out[r] = f32[y / 4 + r] + (bias ? bias[r] : 0);
+    const [lo, hi] = SimdBackend.bounds(act);
+    for (let r = 0; r < outFeatures; r++) out[r] = Math.min(Math.max(f32[y / 4 + r] + (bias ? bias[r] : 0), lo), hi);
   }
+}
+
+/** A few values of `w` spread over its length, to tell a refilled buffer from the one prepared. */
+function fingerprint(w: Float32Array): Float32Array {
+  const print = new Float32Array(FINGERPRINT + 1);
+  for (let i = 0; i < FINGERPRINT; i++) print[i] = w[Math.floor((i * (w.length - 1)) / (FINGERPRINT - 1))];
+  print[FINGERPRINT] = w.length;
+  return print;
+}
+
+function samePrint(print: Float32Array, w: Float32Array): boolean {
+  const now = fingerprint(w);
+  return now.every((v, i) => Object.is(v, print[i]));
 }
 
 /** Stops a backend's workers once the backend itself is garbage collected. */
@@ -429,6 +594,32 @@ const pools = new FinalizationRegistry<ThreadPool>((pool) => pool.close());
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 let problem: string | undefined;
+let variant: 'fma' | 'plain' | undefined;
+
+/**
+ * Which build of the kernels runs: 'fma' (relaxed SIMD's fused multiply-add in the GEMM: VS Code's
+ * Electron and Node 22+ have it, Node 20 only with --experimental-wasm-relaxed-simd) or 'plain'.
+ */
+export function simdKernelVariant(): 'fma' | 'plain' | undefined {
+  return variant;
+}
+
+/** The FMA build where the runtime validates it (and simdTuning.fma allows it), else the plain one. */
+async function compileKernels(): Promise<WebAssembly.Module> {
+  if (simdTuning.fma) {
+    try {
+      const bytes = await loadKernelBytes(true);
+      if (WebAssembly.validate(bytes)) {
+        variant = 'fma';
+        return await WebAssembly.compile(bytes);
+      }
+    } catch {
+      // No FMA build beside the bundle (or wabt without relaxed SIMD): the plain one below.
+    }
+  }
+  variant = 'plain';
+  return WebAssembly.compile(await loadKernelBytes());
+}
 
 /** Why the last createSimdBackend returned null or fewer threads than asked, for a log line; else undefined. */
 export function simdLoadProblem(): string | undefined {
@@ -436,9 +627,9 @@ export function simdLoadProblem(): string | undefined {
 }
 
 /** Instantiates the SIMD kernels, or returns null where WebAssembly SIMD is unavailable (callers fall back to TS). */
-export async function createSimdBackend(opts?: { threads?: number }): Promise<ConvBackend | null> {
+export async function createSimdBackend(opts?: { threads?: number; cacheBytes?: number }): Promise<ConvBackend | null> {
   try {
-    compiled ??= loadKernelBytes().then((bytes) => WebAssembly.compile(bytes));
+    compiled ??= compileKernels();
     const module = await compiled;
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -453,7 +644,7 @@ export async function createSimdBackend(opts?: { threads?: number }): Promise<Co
         problem = `worker threads unavailable, running single-threaded: ${err instanceof Error ? err.message : String(err)}`;
       }
     }
-    const backend = new SimdBackend(instance.exports as unknown as Kernels, memory, pool);
+    const backend = new SimdBackend(instance.exports as unknown as Kernels, memory, pool, opts?.cacheBytes ?? CACHE_BYTES);
     if (pool) pools.register(backend, pool);
     return backend;
   } catch (err) {
