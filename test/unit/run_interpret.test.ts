@@ -12,6 +12,7 @@ import {
 } from '../../server/src/interpret.js';
 import { DEFAULT_BUDGET } from '../../server/src/plan.js';
 import type { LayerMessage } from '../../server/src/runMessages.js';
+import { indexOf } from '../../server/src/features/locate.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView, parseRunOrigin, parseViewState } from '../../client/src/run/messages.js';
@@ -188,6 +189,12 @@ test('pickNetwork: by name, by the cursor, else the first; defaultNetworkName is
   assert.equal(pickNetwork(a, text.indexOf('network sobel-y'))?.name, 'sobel-y');
   assert.equal(pickNetwork(a, 0)?.name, 'sobel-x');
   assert.equal(pickNetwork(a)?.name, 'sobel-x');
+  // Past a network's last line (a blank or comment line before the next one) is still that network, as the
+  // status bar says: one rule for "the network at the cursor" (analysis' networkAtOffset).
+  const gap = text.indexOf('network laplacian') - 1;
+  assert.ok(gap > 0 && !/\S/.test(text[gap]) && gap > net(a, 'sobel-y').decl.span.end);
+  assert.equal(pickNetwork(a, gap)?.name, 'sobel-y');
+  assert.equal(pickNetwork(a, gap)?.name, indexOf(a).networkAt(gap)?.name);
   assert.equal(pickNetwork(a, 0, 'box-blur')?.name, 'box-blur');
   assert.equal(pickNetwork(a, 0, 'gone'), undefined);
   assert.equal(defaultNetworkName('file:///home/me/my%20net.cnn'), 'my net');

@@ -3,7 +3,7 @@
  * from the settings, and turning a finished run plus the analysis into what the panel shows. No
  * `vscode` import, so it is unit-tested in plain Node.
  */
-import type { Analysis, NetworkResult } from '../../../server/src/analysis/analyze.js';
+import { networkAtOffset, type Analysis, type NetworkResult } from '../../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../../server/src/analysis/summary.js';
 import { displayLayout, tileSize } from '../../../server/src/interpret.js';
 import { DEFAULT_BUDGET, type Budget } from '../../../server/src/plan.js';
@@ -15,14 +15,11 @@ import { defaultNetworkName } from '../../../server/src/language/names.js';
 export { defaultNetworkName };
 
 
-/** The network named `name`, else the one whose text contains `offset`, else the first. */
+/** The network named `name`, else the network at `offset` (networkAtOffset), else the first. */
 export function pickNetwork(a: Analysis, offset?: number, name?: string): NetworkResult | undefined {
   if (name !== undefined) return a.networks.find((n) => n.name === name);
-  if (offset !== undefined) {
-    const at = a.networks.find((n) => n.decl.span.start <= offset && offset <= n.decl.span.end);
-    if (at) return at;
-  }
-  return a.networks[0];
+  // The language server's rule for "the network at the cursor" (the status bar and summary say the same).
+  return offset !== undefined ? networkAtOffset(a, offset) : a.networks[0];
 }
 
 /** The run budget from `cnnLab.run.maxGigaMacs` and `cnnLab.run.maxMemoryMB` (defaults where unset or invalid). */

@@ -93,6 +93,20 @@ export function analyze(text: string, defaultName = 'network'): Analysis {
   return { text, lines, parsed, program, networks, diagnostics };
 }
 
+/**
+ * The network at an offset: the last one that starts at or before it (so a comment or blank line after a
+ * network still belongs to it), else the first. The one rule the status bar, the summary, Run on Image and
+ * the exports use for "the network at the cursor".
+ */
+export function networkAtOffset(a: Analysis, offset: number): NetworkResult | undefined {
+  let found: NetworkResult | undefined;
+  for (const n of a.networks) {
+    if (n.decl.span.start <= offset) found = n;
+    else break;
+  }
+  return found ?? a.networks[0];
+}
+
 /** Files larger than this (in UTF-16 units, about 1 MB or 60,000 lines) are not analysed: no network file is near it, and parsing more would keep the server from answering. */
 export const MAX_TEXT = 1_000_000;
 

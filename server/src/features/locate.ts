@@ -4,7 +4,7 @@
  * from the lowering's source map, `program.statements` and `program.constructs`, never re-derived from
  * the text). Built once per analysis (so once per document version) and shared by every feature.
  */
-import type { Analysis, LayerResult, NetworkResult } from '../analysis/analyze.js';
+import { networkAtOffset, type Analysis, type LayerResult, type NetworkResult } from '../analysis/analyze.js';
 import type { Statement, Token } from '../language/ast.js';
 import { matchLayer, type LayerKeyword } from '../language/layers.js';
 import { isMerge } from '../language/kinds.js';
@@ -136,7 +136,6 @@ function build(a: Analysis): DocIndex {
     return c === undefined ? undefined : a.program.constructs[c];
   };
 
-  const networks = [...a.networks].sort((x, y) => x.decl.span.start - y.decl.span.start);
 
   return {
     analysis: a,
@@ -162,14 +161,7 @@ function build(a: Analysis): DocIndex {
       const arg = s.args.findIndex(inside);
       return arg >= 0 ? { stmt: s, token: s.args[arg], role: 'arg', arg } : undefined;
     },
-    networkAt(offset) {
-      let found: NetworkResult | undefined;
-      for (const n of networks) {
-        if (n.decl.span.start <= offset) found = n;
-        else break;
-      }
-      return found ?? networks[0];
-    },
+    networkAt: (offset) => networkAtOffset(a, offset),
     networkOf: (s) => owners().get(s),
     kindOf,
     infoOf,
