@@ -318,7 +318,7 @@ test('the page allows only its nonce\'d script and the extension\'s stylesheet, 
 test('the VGG16 diagram: the input and one block per conv, pool and fc, with shape labels at each change', () => {
   const vgg = net(analyzeSample('samples/vgg16.cnn'));
   const layers = vgg.layers.map((l, i) => ({
-    index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind, line: 0, shape: l.out!, params: l.params,
+    index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind, line: 0, inputs: l.inputs, shape: l.out!, params: l.params,
     formula: l.formula, macs: l.macs, auto: !!l.decl.auto, layout: displayLayout(l.out!),
   }));
   const svg = diagramSvg([3, 224, 224], layers);

@@ -27,6 +27,8 @@ export interface LayerView {
   readonly kind: string;
   /** 0-based line of the statement in the `.cnn` file. */
   readonly line: number;
+  /** The layers it reads, by index (−1 is the network input); a merge (add, concat, mul) reads several. */
+  readonly inputs: readonly number[];
   readonly shape: readonly number[];
   readonly params: number;
   readonly formula: string;

@@ -62,7 +62,7 @@ export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, s
     if (!l.out) throw new Error(`layer ${i} (${l.decl.text}) has no output shape`);
     return {
       index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind,
-      line: a.lines.position(l.decl.stmt.span.start).line, shape: l.out, params: l.params, formula: l.formula, macs: l.macs,
+      line: a.lines.position(l.decl.stmt.span.start).line, inputs: l.inputs, shape: l.out, params: l.params, formula: l.formula, macs: l.macs,
       auto: !!l.decl.auto,
       ...(l.rf && l.jump && l.padding ? { field: { rf: l.rf, jump: l.jump, padding: l.padding, approximate: !!l.approximateField } } : {}),
       layout: displayLayout(l.out),

@@ -18,6 +18,7 @@ import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '.
 import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut, type ColormapName } from './colormap.js';
 import { diagramSvg } from './diagram.js';
+import { isChain, readNames } from './graphLayout.js';
 import { DEFAULT_OPEN_POLICY, geometry as layoutGeometry, initialOpen, mapsHeight, moveUnit, startUnit, type Geometry } from './layout.js';
 
 interface VsCodeApi {
@@ -661,6 +662,7 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
     : initialOpen(heights, { ...DEFAULT_OPEN_POLICY, viewport: Math.max(300, window.innerHeight) }));
   list.dataset.defaultOpen = String(expanded.size);
   const frag = document.createDocumentFragment();
+  const graph = !isChain(r.layers.map((l) => l.inputs));
   for (const l of r.layers) {
     const d = el('details', { class: 'layer', id: `layer-${l.index}`, 'data-layer': String(l.index), 'data-kind': l.kind, 'data-shape': l.shape.join('x') });
     const head = el('summary', { class: 'layer-head' });
@@ -673,7 +675,18 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
       el('span', { class: 'layer-rf' }, rf),
       el('button', { class: 'reveal', type: 'button', 'data-line': String(l.line), title: 'Show this line in the editor' }, `line ${l.line + 1}`),
     );
-    d.append(head, el('div', { class: 'maps', 'data-layer': String(l.index), 'data-state': 'empty' }));
+    d.append(head);
+    // In a branching network each section says what the layer reads (a merge names each of its inputs).
+    if (graph) {
+      const reads = el('div', { class: 'layer-reads', 'data-layer': String(l.index), 'data-inputs': l.inputs.join(',') }, 'reads: ');
+      readNames(l.inputs, r.layers).forEach((n, k) => {
+        if (k > 0) reads.append(', ');
+        reads.append(n.line === undefined ? el('span', { class: 'layer-read' }, n.text)
+          : el('button', { class: 'reveal layer-read', type: 'button', 'data-line': String(n.line), 'data-read': String(n.index), title: 'Show this line in the editor' }, `${n.text} (line ${n.line + 1})`));
+      });
+      d.append(reads);
+    }
+    d.append(el('div', { class: 'maps', 'data-layer': String(l.index), 'data-state': 'empty' }));
     if (expanded.has(l.index)) d.open = true;
     d.addEventListener('toggle', () => {
       if (d.open) openLayer(l.index);
