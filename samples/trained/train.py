@@ -2,7 +2,7 @@
 """Trains the shapes sample: a small residual CNN that tells squares, circles, triangles and lines apart.
 
 Draws 3×64×64 pictures (one light shape at a random position, size and colour on a dark noisy background), trains
-the network of shapes.cnn with PyTorch on the CPU (fixed seeds, about a minute on 2 cores) and writes,
+the network of shapes.cnn with PyTorch on the CPU (fixed seeds, under 3 minutes on 2 busy cores) and writes,
 next to this script: shapes.safetensors (the state_dict, keys = the .cnn's module paths), one test
 picture per class (square.png, circle.png, triangle.png, line.png) and expected.json (PyTorch's logits
 on each picture, which the unit tests compare with CNN Lab's engine).
