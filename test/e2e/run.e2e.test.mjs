@@ -46,28 +46,8 @@ async function runOnImage(lineText, image) {
   }
   // "Choose an image…" opens VS Code's file dialog, a quick input that takes a path in code-server.
   await rows.filter({ hasText: 'Choose an image' }).first().click();
-  const input = wb.page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor();
   await wb.page.locator('.quick-input-widget', { hasText: /Run on This Image|Run on Image/ }).first().waitFor();
-  // Go to the folder, then pick the file from the dialog's list.
-  const slash = image.path.lastIndexOf('/');
-  const name = image.path.slice(slash + 1);
-  // The dialog starts by writing its folder into the box: wait for that before typing over it.
-  await wb.page.waitForFunction(() => /\/$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
-  // The dialog may still write its own folder after that (it did once, appending ours to it): type the
-  // folder again until the box holds exactly it and the file is listed.
-  const folder = image.path.slice(0, slash + 1);
-  const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    await input.fill(folder);
-    const listed = await row.waitFor({ timeout: 3000 }).then(() => true, () => false);
-    if (listed && (await input.inputValue()) === folder) break;
-    if (Date.now() > deadline) throw new Error(`the file dialog never listed ${name} in ${folder}; its box holds ${await input.inputValue()}`);
-  }
-  // Picking a file in the dialog's list accepts it.
-  await row.click();
-  await input.waitFor({ state: 'hidden' });
+  await wb.pickInFileDialog(image.path);
 }
 
 /** Reads a canvas of the webview, or a rectangle of it (CSS pixels): its size and the grey level (mean of R, G, B) of every pixel. */

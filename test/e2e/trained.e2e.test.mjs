@@ -24,22 +24,7 @@ const it = (title, fn, options) => scenario(test, () => wb, title, fn, options);
 async function chooseImage(path) {
   const rows = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   await rows.filter({ hasText: 'Choose an image' }).first().click();
-  const input = wb.page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor();
-  const slash = path.lastIndexOf('/');
-  const folder = path.slice(0, slash + 1), name = path.slice(slash + 1);
-  // The dialog writes its own folder into the box first: wait for it, then type ours until the file is listed.
-  await wb.page.waitForFunction(() => /\/$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
-  const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    await input.fill(folder);
-    const listed = await row.waitFor({ timeout: 3000 }).then(() => true, () => false);
-    if (listed && (await input.inputValue()) === folder) break;
-    if (Date.now() > deadline) throw new Error(`the file dialog never listed ${name} in ${folder}; its box holds ${await input.inputValue()}`);
-  }
-  await row.click();
-  await input.waitFor({ state: 'hidden' });
+  await wb.pickInFileDialog(path);
 }
 
 it('trained shapes.cnn on circle.png: the top class is circle and its CAM overlay is hottest on the circle', async () => {

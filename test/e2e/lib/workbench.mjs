@@ -495,6 +495,30 @@ export class Workbench {
     return offered;
   }
 
+  /**
+   * Picks a file in VS Code's file dialog (in code-server a quick input that takes a path): waits for the
+   * dialog to write its own folder into the box, then types `path`'s folder until the box holds exactly
+   * it and the file is listed (the dialog once wrote its folder again after ours), and clicks the file.
+   */
+  async pickInFileDialog(path) {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    const slash = path.lastIndexOf('/');
+    const folder = path.slice(0, slash + 1);
+    const name = path.slice(slash + 1);
+    await this.page.waitForFunction(() => /\/$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
+    const deadline = Date.now() + STEP_TIMEOUT;
+    for (;;) {
+      await input.fill(folder);
+      const listed = await row.waitFor({ timeout: 3000 }).then(() => true, () => false);
+      if (listed && (await input.inputValue()) === folder) break;
+      if (Date.now() > deadline) throw new Error(`the file dialog never listed ${name} in ${folder}; its box holds ${await input.inputValue()}`);
+    }
+    await row.click();
+    await input.waitFor({ state: 'hidden' });
+  }
+
   /** Moves the cursor to the end of the document and types lines (Enter between them). */
   async typeAtEnd(text) {
     await this.editor.click({ position: { x: 200, y: 10 } });
