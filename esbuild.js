@@ -14,7 +14,7 @@ const entries = [
   { in: 'server/src/server.ts', out: 'dist/server.js' },
   { in: 'client/src/extension.ts', out: 'dist/extension.js' },
   // The run worker the extension starts with worker_threads (engine off the extension host's thread).
-  { in: 'server/src/worker.ts', out: 'dist/worker.js' },
+  { in: 'server/src/run/worker.ts', out: 'dist/worker.js' },
   // The feature-map webview's script (a browser IIFE); its CSS import becomes dist/webview.css.
   { in: 'client/src/webview/featureMaps.ts', out: 'dist/webview.js', browser: true },
   // The comparison view's script ("CNN Lab: Compare Networks").

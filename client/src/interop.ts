@@ -14,7 +14,7 @@ import { writeSafetensors } from '../../server/src/engine/safetensors.js';
 import { initParams } from '../../server/src/engine/weights.js';
 import { EXPORT_FORMATS } from '../../server/src/interop/formats.js';
 import { importOnnx } from '../../server/src/interop/onnxImport.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { defaultNetworkName, pickNetwork } from './run/model.js';
 import { numberSetting, weightsSetting } from './run/commands.js';
 

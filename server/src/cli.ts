@@ -14,10 +14,10 @@ import { basename, dirname, extname, join } from 'node:path';
 import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtInt, fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { compareNetworks, comparisonJson, formatComparison } from './analysis/compare.js';
-import { bufferPool, createSimdBackend, featureGridPng, runNetwork, simdLoadProblem, writeNpy } from './engine/index.js';
+import { bufferPool, createSimdBackend, featureGridPng, forward, simdLoadProblem, writeNpy } from './engine/index.js';
 import { FileRefused, readRegularFile, type FileKind } from './files.js';
-import { DEFAULT_BUDGET, planRun } from './plan.js';
-import { loadInput, loadParams, topK } from './runner.js';
+import { DEFAULT_BUDGET, planRun } from './run/plan.js';
+import { loadInput, loadParams, topK } from './run/load.js';
 import { tuneYoungGeneration } from './heap.js';
 import { EXPORT_FORMATS, exportFormat } from './interop/formats.js';
 import { importOnnx } from './interop/onnxImport.js';
@@ -166,14 +166,14 @@ async function run(args: string[]): Promise<number> {
   if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat takes a whole number of runs ≥ 1, not '${opt.get('--repeat')}'`);
   // The SIMD backend's buffers live in its WebAssembly memory, so its kernels need not copy them.
   const pool = backend?.bufferPool?.() ?? bufferPool();
-  let outputs: Awaited<ReturnType<typeof runNetwork>> = [];
+  let outputs: Awaited<ReturnType<typeof forward>> = [];
   let ms = 0;
   for (let r = 0; r < repeat; r++) {
     const started = performance.now();
     // Only the last output is kept: each other goes once its last reader has run (after being written
     // out here), and its buffer serves a later layer. Without --dump or --png no layer's output is
     // looked at, so each conv runs with its bn and activation fused in (fuse.ts).
-    outputs = await runNetwork(input, plan.layers, params, {
+    outputs = await forward(input, plan.layers, params, {
       backend: backend ?? undefined,
       inputs: plan.inputs,
       keep: plan.keep,

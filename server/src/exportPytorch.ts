@@ -6,7 +6,7 @@ import type { Analysis } from './analysis/analyze.js';
 import { exportPytorch, stateDict, writeStateDict } from './interop/pytorch.js';
 import { paramsFromSafetensors } from './engine/loadweights.js';
 import { initParams } from './engine/weights.js';
-import { planRun } from './plan.js';
+import { planRun } from './run/plan.js';
 
 /** What to write: the source, and the weights' bytes when asked for. */
 export interface PytorchFiles {

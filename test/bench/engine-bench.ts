@@ -8,7 +8,7 @@
  * wasm runtime fixes its thread count at start-up) on the same weights and input; all are loaded
  * first and then timed in interleaved rounds, and each one's logits are compared with torch's.
  *
- * Ours runs the .cnn files as the CLI does: analyze → planRun → runNetwork with the plan's edges, the
+ * Ours runs the .cnn files as the CLI does: analyze → planRun → forward with the plan's edges, the
  * SIMD backend, keep 'last' and fusion (fuse.ts), with the torch weights assigned to the layers in
  * execution order (the state_dict's order for these models). tfjs runs the same plan with tfjs ops
  * (NHWC, bn folded into the conv as a converted model has it, fused bias + relu/relu6).
@@ -77,7 +77,7 @@ interface Net {
 
 async function loadNet(model: ModelName): Promise<Net> {
   const { analyze } = await import('../../server/src/analysis/analyze.js');
-  const { planRun } = await import('../../server/src/plan.js');
+  const { planRun } = await import('../../server/src/run/plan.js');
   const plan = planRun(analyze(readFileSync(repo(MODELS[model].file), 'utf8'), model), undefined, { maxMacs: 1e12, maxMemoryBytes: 1e10 }, 'last');
   let { layers, inputs } = plan;
   if (layers[layers.length - 1].kind === 'softmax') { layers = layers.slice(0, -1); inputs = inputs.slice(0, -1); }
@@ -214,7 +214,7 @@ const why = (err: unknown) => `failed: ${err instanceof Error ? err.message.spli
 
 async function ours(dir: string, threads: number): Promise<Runner> {
   const { createSimdBackend, simdLoadProblem } = await import('../../server/src/engine/simd/simd-backend.js');
-  const { bufferPool, runNetwork } = await import('../../server/src/engine/run.js');
+  const { bufferPool, forward } = await import('../../server/src/engine/forward.js');
   const { tensor } = await import('../../server/src/engine/tensor.js');
   const backend: ConvBackend | null = await createSimdBackend({ threads });
   const { simdKernelVariant } = await import('../../server/src/engine/simd/simd-backend.js');
@@ -237,7 +237,7 @@ async function ours(dir: string, threads: number): Promise<Runner> {
     // backend's WebAssembly memory, so its kernels read and write them in place).
     const pool = backend.bufferPool?.() ?? bufferPool();
     models[m] = async () => {
-      const [out] = await runNetwork(input, net.layers, params, { backend, inputs: net.inputs, keep: 'last', fuse: !noFuse, ...pool });
+      const [out] = await forward(input, net.layers, params, { backend, inputs: net.inputs, keep: 'last', fuse: !noFuse, ...pool });
       const logits = out.data.slice();
       pool.free(out.data);
       return logits;
@@ -291,7 +291,7 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
   type T4 = import('@tensorflow/tfjs-core').Tensor4D;
   const tfwasm = await import('@tensorflow/tfjs-backend-wasm');
   const { fusionPlan, foldBatchNorm } = await import('../../server/src/engine/fuse.js');
-  const { graphInputs } = await import('../../server/src/engine/run.js');
+  const { graphInputs } = await import('../../server/src/engine/forward.js');
   tfwasm.setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) return { note: 'wasm backend failed to start' };
   await tf.ready();

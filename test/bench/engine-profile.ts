@@ -1,5 +1,5 @@
 /**
- * Where a forward's time goes: runs a .cnn network (He weights) through runNetwork as the CLI does
+ * Where a forward's time goes: runs a .cnn network (He weights) through forward as the CLI does
  * (SIMD backend, keep 'last', fused) and sums the wall time per layer kind and shape class, median of
  * the rounds after a warm-up.
  *   node --import tsx test/bench/engine-profile.ts FILE [--threads N] [--rounds N] [--no-fuse]
@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { bufferPool, runNetwork } from '../../server/src/engine/run.js';
+import { bufferPool, forward } from '../../server/src/engine/forward.js';
 import { createSimdBackend } from '../../server/src/engine/simd/simd-backend.js';
 import { firstInputShapes } from '../../server/src/engine/shapes.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { initParams } from '../../server/src/engine/weights.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 
 const file = process.argv[2];
 const arg = (name: string, dflt: number) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : dflt; };
@@ -38,7 +38,7 @@ for (let r = 0; r <= rounds; r++) {
   const sums = new Map<string, number>();
   let last = performance.now();
   const t0 = last;
-  const [out] = await runNetwork(input, plan.layers, params, {
+  const [out] = await forward(input, plan.layers, params, {
     backend, inputs: plan.inputs, keep: 'last', fuse, ...pool,
     onLayer: (i) => {
       const now = performance.now();

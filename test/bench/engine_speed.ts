@@ -5,7 +5,7 @@
  */
 import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import { conv2d_forward } from '../../server/src/engine/kernels.js';
-import { runNetwork } from '../../server/src/engine/run.js';
+import { forward } from '../../server/src/engine/forward.js';
 import { inferShapes } from '../../server/src/engine/shapes.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { fillUniform, initParams } from '../../server/src/engine/weights.js';
@@ -77,7 +77,7 @@ async function benchVgg(): Promise<void> {
   const perLayer: string[] = [];
   let last = performance.now();
   t0 = last;
-  await runNetwork(x, layers, params, {
+  await forward(x, layers, params, {
     keep: 'last',
     onLayer: (i) => {
       const now = performance.now();

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { DEFAULT_BUDGET } from '../../server/src/plan.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
 import { buildRun, layerPixels } from '../../client/src/run/model.js';
-import { RunClient, type RunOutcome } from '../../client/src/run/runClient.js';
+import { WorkerClient, type RunOutcome } from '../../client/src/run/workerClient.js';
 import { colormapLut } from '../../client/src/webview/colormap.js';
 
 const repo = (f: string) => fileURLToPath(new URL(`../../${f}`, import.meta.url));
@@ -18,7 +18,7 @@ const text = readFileSync(repo('samples/vgg16.cnn'), 'utf8');
 const image = new Uint8Array(readFileSync(repo('samples/images/shapes.png')));
 const threadsList = process.argv.slice(2).map(Number).filter((n) => n > 0);
 
-async function timedRun(client: RunClient, threads: number): Promise<{ outcome: RunOutcome; startedMs: number; totalMs: number }> {
+async function timedRun(client: WorkerClient, threads: number): Promise<{ outcome: RunOutcome; startedMs: number; totalMs: number }> {
   const t0 = performance.now();
   let startedMs = 0;
   const outcome = await client.run(
@@ -31,7 +31,7 @@ async function timedRun(client: RunClient, threads: number): Promise<{ outcome: 
 const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
 
 for (const threads of threadsList.length ? threadsList : [1, 2]) {
-  const client = new RunClient(repo('dist/worker.js'));
+  const client = new WorkerClient(repo('dist/worker.js'));
   console.log(`\nVGG16 (15.47 GMACs) on shapes.png, ${threads} kernel thread${threads === 1 ? '' : 's'}`);
   const first = await timedRun(client, threads);
   const s = first.outcome.started;

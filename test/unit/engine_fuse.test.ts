@@ -11,11 +11,11 @@ import { analyze } from '../../server/src/analysis/analyze.js';
 import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import { foldBatchNorm, fusionPlan } from '../../server/src/engine/fuse.js';
 import { tsBackend } from '../../server/src/engine/kernels.js';
-import { graphInputs, runNetwork } from '../../server/src/engine/run.js';
+import { graphInputs, forward } from '../../server/src/engine/forward.js';
 import { createSimdBackend } from '../../server/src/engine/simd/simd-backend.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { initParams } from '../../server/src/engine/weights.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { repoPath } from '../helpers/core.js';
 import { randomArray, rng } from '../helpers/random.js';
 import { checkTensor, maxAbs } from '../helpers/tensors.js';
@@ -72,9 +72,9 @@ describe('a fused run gives the unfused run\'s output', () => {
       // A smaller picture keeps the TypeScript kernels quick; the layers are the same.
       const shape = [3, 64, 64];
       const input = tensor(shape, randomArray(3 * 64 * 64, next));
-      const plain = await runNetwork(input, plan.layers, params, { inputs: plan.inputs, keep: 'last' });
+      const plain = await forward(input, plan.layers, params, { inputs: plan.inputs, keep: 'last' });
       let calls = 0;
-      const fusedTs = await runNetwork(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', fuse: true, onLayer: () => { calls++; } });
+      const fusedTs = await forward(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', fuse: true, onLayer: () => { calls++; } });
       assert.ok(calls < plan.layers.length, `fused: ${calls} layers reported of ${plan.layers.length}`);
       checkTensor(`${name} fused ts`, fusedTs[0].data, plain[0].data, tolOf(plain[0].data));
       for (const threads of [1, 2]) {
@@ -82,7 +82,7 @@ describe('a fused run gives the unfused run\'s output', () => {
         // The second and third runs reuse the first's buffers, which live in the kernels' memory.
         const pool = backend.bufferPool!();
         for (let round = 0; round < 3; round++) {
-          const fused = await runNetwork(input, plan.layers, params, { backend, inputs: plan.inputs, keep: 'last', fuse: true, ...(round ? pool : {}) });
+          const fused = await forward(input, plan.layers, params, { backend, inputs: plan.inputs, keep: 'last', fuse: true, ...(round ? pool : {}) });
           checkTensor(`${name} fused simd x${threads} run ${round + 1}`, fused[0].data, plain[0].data, tolOf(plain[0].data));
         }
       }
@@ -91,6 +91,6 @@ describe('a fused run gives the unfused run\'s output', () => {
   }
 
   it('refuses fuse with keep \'all\'', async () => {
-    await assert.rejects(runNetwork(tensor([3, 4, 4]), [conv(2), { kind: 'relu' }], [{ weight: new Float32Array(54) }, {}], { fuse: true }), /fuse needs keep: 'last'/);
+    await assert.rejects(forward(tensor([3, 4, 4]), [conv(2), { kind: 'relu' }], [{ weight: new Float32Array(54) }, {}], { fuse: true }), /fuse needs keep: 'last'/);
   });
 });

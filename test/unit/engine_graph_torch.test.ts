@@ -1,7 +1,7 @@
 /**
  * Graphs and the newer kinds against PyTorch (fixtures from test/fixtures/engine/generate_graphs.py):
  *
- * - single ops as small graphs of LayerSpecs with their inputs, run by runNetwork;
+ * - single ops as small graphs of LayerSpecs with their inputs, run by forward;
  * - the whole path for networks written in .cnn text: analyze → planRun → load the weights → run, every
  *   layer's output compared with an idiomatic PyTorch twin's (a ResNet BasicBlock, an inception module,
  *   squeeze-and-excitation, DenseNet layers, a mini U-Net, MobileNetV2 blocks, `auto bn relu` around
@@ -19,9 +19,9 @@ import { analyze } from '../../server/src/analysis/analyze.js';
 import type { LayerSpec } from '../../server/src/language/types.js';
 import { paramsFromSafetensors } from '../../server/src/engine/loadweights.js';
 import { readNpy } from '../../server/src/engine/npy.js';
-import { bufferPool, runNetwork } from '../../server/src/engine/run.js';
+import { bufferPool, forward } from '../../server/src/engine/forward.js';
 import { tensor, type Tensor } from '../../server/src/engine/tensor.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { checkTensor, maxAbs } from '../helpers/tensors.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'engine', 'graphs');
@@ -86,7 +86,7 @@ describe(`single ops as graphs vs PyTorch (${manifest.generator})`, () => {
     it(`${f.name}: ${f.doc}`, async () => {
       const params = paramsFromSafetensors(readFileSync(join(FIXTURES, f.weights)), f.inputShape, f.layers, f.weights, f.inputs);
       const inp = npy(f.input);
-      const outputs = await runNetwork(tensor(inp.shape, inp.data), f.layers, params, { inputs: f.inputs });
+      const outputs = await forward(tensor(inp.shape, inp.data), f.layers, params, { inputs: f.inputs });
       const worst = compareAll(f.name, f.layers, outputs, f.outputs);
       console.log(`  ${f.name}: ${outputs.length} layers, worst fraction of the tolerance used ${worst.toExponential(2)}`);
     });
@@ -107,10 +107,10 @@ describe('.cnn text → analyze → planRun → engine vs a PyTorch twin, layer 
       const params = paramsFromSafetensors(readFileSync(join(FIXTURES, f.weights)), plan.inputShape, plan.layers, f.weights, plan.inputs);
       const inp = npy(f.input);
       const input = tensor(inp.shape, inp.data);
-      const outputs = await runNetwork(input, plan.layers, params, { inputs: plan.inputs, keep: plan.keep });
+      const outputs = await forward(input, plan.layers, params, { inputs: plan.inputs, keep: plan.keep });
       const worst = compareAll(f.name, plan.layers, outputs, f.outputs);
       // The CLI's way, keeping only the last output and recycling the others' buffers, gives the same result.
-      const last = await runNetwork(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', ...bufferPool() });
+      const last = await forward(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', ...bufferPool() });
       assert.deepEqual(last[0].data, outputs[outputs.length - 1].data, `${f.name}: keep 'last' with recycling`);
       const cli = planRun(a, undefined, undefined, 'last');
       assert.ok(cli.memoryBytes <= plan.memoryBytes, `${f.name}: the peak of live outputs exceeds them all`);

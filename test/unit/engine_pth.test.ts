@@ -17,7 +17,7 @@ import { unpickle, type UnpickleHooks } from '../../server/src/engine/pickle.js'
 import { DEFAULT_PTH_LIMITS, parsePth } from '../../server/src/engine/pth.js';
 import { parseSafetensors, type SafeTensor } from '../../server/src/engine/safetensors.js';
 import { readZipDirectory, readZipEntry } from '../../server/src/engine/zip.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { analyzeSample, repoPath } from '../helpers/core.js';
 
 const DIR = 'test/fixtures/pth';

@@ -8,11 +8,11 @@ import { describe, it } from 'node:test';
 import type { ConvSpec, LayerSpec } from '../../server/src/language/types.js';
 import type { ConvBackend } from '../../server/src/engine/backend.js';
 import { tsBackend } from '../../server/src/engine/kernels.js';
-import { runNetwork } from '../../server/src/engine/run.js';
+import { forward } from '../../server/src/engine/forward.js';
 import { teachingKernel } from '../../server/src/engine/teaching.js';
 import { tensor } from '../../server/src/engine/tensor.js';
 import { fillUniform, initParams } from '../../server/src/engine/weights.js';
-import { heldActivations, planRun } from '../../server/src/plan.js';
+import { heldActivations, planRun } from '../../server/src/run/plan.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
 
 const conv = (outChannels: number, extra: Partial<ConvSpec> = {}): ConvSpec => ({
@@ -125,7 +125,7 @@ describe('teaching kernels', () => {
   it('sobelx responds positively to a dark-to-bright edge, on the mean of RGB channels', async () => {
     const layers: LayerSpec[] = [conv(1, { teaching: 'sobelx', padding: [0, 0] })];
     const params = initParams([3, 5, 6], layers);
-    const [out] = await runNetwork(tensor([3, 5, 6], stepImage(3, 5, 6)), layers, params);
+    const [out] = await forward(tensor([3, 5, 6], stepImage(3, 5, 6)), layers, params);
     assert.deepEqual(out.shape, [1, 3, 4]);
     // Output columns 1 and 2 straddle the edge between input columns 2 and 3: 1 + 2 + 1 = 4.
     assert.deepEqual([...out.data.subarray(0, 4)], [0, 4, 4, 0]);
@@ -143,23 +143,23 @@ describe('teaching kernels', () => {
   });
 });
 
-describe('runNetwork', () => {
+describe('forward', () => {
   it('returns every output with the inferred shapes, or only the last', async () => {
     const params = initParams(INPUT, NET, 1);
     const input = tensor(INPUT, stepImage(3, 16, 16));
-    const all = await runNetwork(input, NET, params);
+    const all = await forward(input, NET, params);
     // Worked out by hand from 3×16×16: conv3-8 pad1 keeps 16×16, maxpool 2/2 halves it, gap leaves 1×1.
     assert.deepEqual(all.map((t) => t.shape), [[8, 16, 16], [8, 16, 16], [8, 16, 16], [8, 8, 8], [16, 8, 8], [16, 8, 8], [16, 1, 1], [10], [10]]);
     const probs = all[all.length - 1].data;
     assert.ok(Math.abs(probs.reduce((s, v) => s + v, 0) - 1) < 1e-6);
-    const last = await runNetwork(input, NET, params, { keep: 'last' });
+    const last = await forward(input, NET, params, { keep: 'last' });
     assert.equal(last.length, 1);
     assert.deepEqual(last[0].data, probs);
   });
 
   it('calls onLayer in order and awaits it', async () => {
     const seen: number[] = [];
-    await runNetwork(tensor(INPUT), NET, initParams(INPUT, NET), {
+    await forward(tensor(INPUT), NET, initParams(INPUT, NET), {
       onLayer: async (i) => {
         await new Promise((r) => setTimeout(r, 1));
         seen.push(i);
@@ -172,7 +172,7 @@ describe('runNetwork', () => {
     const controller = new AbortController();
     const seen: number[] = [];
     await assert.rejects(
-      runNetwork(tensor(INPUT), NET, initParams(INPUT, NET), {
+      forward(tensor(INPUT), NET, initParams(INPUT, NET), {
         signal: controller.signal,
         onLayer: (i) => {
           seen.push(i);
@@ -197,8 +197,8 @@ describe('runNetwork', () => {
       },
     };
     const params = initParams(INPUT, NET, 5);
-    const viaSpy = await runNetwork(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { backend: spy, keep: 'last' });
-    const viaTs = await runNetwork(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { keep: 'last' });
+    const viaSpy = await forward(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { backend: spy, keep: 'last' });
+    const viaTs = await forward(tensor(INPUT, stepImage(3, 16, 16)), NET, params, { keep: 'last' });
     assert.deepEqual(calls, ['conv 3x16x16→8x16x16', 'conv 8x8x8→16x8x8', 'fc 16→10']);
     assert.deepEqual(viaSpy[0].data, viaTs[0].data);
   });
@@ -206,13 +206,13 @@ describe('runNetwork', () => {
   it('rejects impossible shapes and bad parameters with the layer and shapes in the message', async () => {
     const params = initParams(INPUT, NET);
     // Conv weights do not depend on the map size, so the 16×16 parameters fit a 1×1 input too.
-    await assert.rejects(runNetwork(tensor([3, 1, 1]), NET, params),
+    await assert.rejects(forward(tensor([3, 1, 1]), NET, params),
       /layer 3 \(maxpool\) on input \[8, 1, 1\]: the 2×2 window is larger than its padded 1×1 input/);
     const bad = params.map((p) => ({ ...p }));
     bad[4].weight = new Float32Array(10);
-    await assert.rejects(runNetwork(tensor(INPUT), NET, bad), /layer 4 \(conv\): weight has 10 values, shape \[16, 8, 3, 3\] needs 1152/);
-    await assert.rejects(runNetwork(tensor([12]), [conv(2)], [{}]), /layer 0 \(conv\) on input \[12\]: needs a \(C, H, W\) map/);
-    await assert.rejects(runNetwork(tensor(INPUT), NET, params.slice(1)), /9 layers but 8 parameter records/);
+    await assert.rejects(forward(tensor(INPUT), NET, bad), /layer 4 \(conv\): weight has 10 values, shape \[16, 8, 3, 3\] needs 1152/);
+    await assert.rejects(forward(tensor([12]), [conv(2)], [{}]), /layer 0 \(conv\) on input \[12\]: needs a \(C, H, W\) map/);
+    await assert.rejects(forward(tensor(INPUT), NET, params.slice(1)), /9 layers but 8 parameter records/);
   });
 
   it('passes unknown, dropout and flatten through and flattens before fc', async () => {
@@ -220,14 +220,14 @@ describe('runNetwork', () => {
     const params = initParams([2, 2, 2], layers);
     params[2].weight = new Float32Array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1]);
     const input = tensor([2, 2, 2], new Float32Array([3, 0, 0, 0, 0, 0, 0, 5]));
-    const out = await runNetwork(input, layers, params);
+    const out = await forward(input, layers, params);
     assert.deepEqual(out[1].shape, [2, 2, 2]);
     assert.deepEqual([...out[2].data], [3, -5]);
     assert.deepEqual([...out[3].data], [3, Math.fround(-0.05)]);
   });
 });
 
-describe('runNetwork on a graph', () => {
+describe('forward on a graph', () => {
   // A residual block with a projection shortcut, a flatten (which shares its input's buffer) and a
   // second reader of the input: layer i reads GRAPH_INPUTS[i] (−1: the network input).
   const GRAPH: LayerSpec[] = [
@@ -264,7 +264,7 @@ describe('runNetwork on a graph', () => {
   it('reads each layer\'s inputs by the edges: the merges equal their definitions', async () => {
     const params = initParams(GIN, GRAPH, 3, GRAPH_INPUTS);
     const input = tensor(GIN, stepImage(3, 6, 5).map((v, i) => v - (i % 7) / 7));
-    const out = await runNetwork(input, GRAPH, params, { inputs: GRAPH_INPUTS });
+    const out = await forward(input, GRAPH, params, { inputs: GRAPH_INPUTS });
     // By hand: 3×3 pad-1 and 1×1 convs keep 6×5; the concat adds the input's 3 channels to the relu's 6.
     assert.deepEqual(out.map((t) => t.shape), [[6, 6, 5], [6, 6, 5], [6, 6, 5], [6, 6, 5], [6, 6, 5], [6, 6, 5], [9, 6, 5], [9, 1, 1], [9], [4]]);
     out[4].data.forEach((v, i) => assert.equal(v, Math.fround(out[3].data[i] + out[2].data[i])));
@@ -275,10 +275,10 @@ describe('runNetwork on a graph', () => {
   it('keep last frees each output after its last reader, recycles its buffer, and returns the same result', async () => {
     const params = initParams(GIN, GRAPH, 3, GRAPH_INPUTS);
     const input = tensor(GIN, stepImage(3, 6, 5));
-    const all = await runNetwork(input, GRAPH, params, { inputs: GRAPH_INPUTS });
+    const all = await forward(input, GRAPH, params, { inputs: GRAPH_INPUTS });
     const m = meter();
     const seen: number[] = [];
-    const last = await runNetwork(input, GRAPH, params, {
+    const last = await forward(input, GRAPH, params, {
       inputs: GRAPH_INPUTS, keep: 'last', alloc: m.alloc, free: m.free,
       // Each output must still hold its values when onLayer sees it, recycled buffers or not.
       onLayer: (i, t) => {
@@ -302,13 +302,13 @@ describe('runNetwork on a graph', () => {
 
   it('rejects edges that read a later layer', async () => {
     const layers: LayerSpec[] = [{ kind: 'relu' }, { kind: 'relu' }];
-    await assert.rejects(runNetwork(tensor([1, 2, 2]), layers, [{}, {}], { inputs: [[1], [0]] }),
+    await assert.rejects(forward(tensor([1, 2, 2]), layers, [{}, {}], { inputs: [[1], [0]] }),
       /layer 0 reads \[1\]; a layer reads −1 \(the input\) or earlier layers/);
   });
 
   it('merges whose inputs do not fit fail with the shapes', async () => {
     const layers: LayerSpec[] = [conv(2), { kind: 'add' }];
-    await assert.rejects(runNetwork(tensor([3, 4, 4]), layers, [initParams([3, 4, 4], [conv(2)])[0], {}], { inputs: [[-1], [0, -1]] }),
+    await assert.rejects(forward(tensor([3, 4, 4]), layers, [initParams([3, 4, 4], [conv(2)])[0], {}], { inputs: [[-1], [0, -1]] }),
       /layer 1 \(add\) on input \[2, 4, 4\], \[3, 4, 4\]: add: the inputs are 2×4×4, 3×4×4/);
   });
 });

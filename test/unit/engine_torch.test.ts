@@ -26,7 +26,7 @@ import type { LayerSpec } from '../../server/src/language/types.js';
 import { resizeBilinear } from '../../server/src/engine/image.js';
 import { paramsFromSafetensors } from '../../server/src/engine/loadweights.js';
 import { readNpy } from '../../server/src/engine/npy.js';
-import { runLayer, runNetwork } from '../../server/src/engine/run.js';
+import { forwardLayer, forward } from '../../server/src/engine/forward.js';
 import { tensor, type Tensor } from '../../server/src/engine/tensor.js';
 import type { LayerParams } from '../../server/src/engine/weights.js';
 import { checkTensor, F32_UNIT, maxAbs } from '../helpers/tensors.js';
@@ -51,15 +51,15 @@ function errorScale(i: number, spec: LayerSpec, p: LayerParams, x: Tensor, y: Te
     case 'conv': case 'fc': {
       // Input errors of random sign add up as √(Σ w²·e²); the layer's own rounding scales with Σ|w·x| + |b|.
       const noBias = p.bias ? { bias: new Float32Array(p.bias.length) } : {};
-      const carried = runLayer(i, spec, { weight: p.weight!.map((w) => w * w), ...noBias }, squared).data.map(Math.sqrt);
-      const terms = runLayer(i, spec, { weight: abs(p.weight!), ...(p.bias ? { bias: abs(p.bias) } : {}) }, absX).data;
+      const carried = forwardLayer(i, spec, { weight: p.weight!.map((w) => w * w), ...noBias }, squared).data.map(Math.sqrt);
+      const terms = forwardLayer(i, spec, { weight: abs(p.weight!), ...(p.bias ? { bias: abs(p.bias) } : {}) }, absX).data;
       return withRounding(carried, terms);
     }
     case 'avgpool': case 'gap': {
       // The same for a mean of n values (weights 1/n): √(mean(e²)/n), and mean(|x|).
       const n = spec.kind === 'gap' ? x.shape[1] * x.shape[2] : spec.kernel[0] * spec.kernel[1];
-      const carried = runLayer(i, spec, {}, squared).data.map((v) => Math.sqrt(v / n));
-      return withRounding(carried, runLayer(i, spec, {}, absX).data);
+      const carried = forwardLayer(i, spec, {}, squared).data.map((v) => Math.sqrt(v / n));
+      return withRounding(carried, forwardLayer(i, spec, {}, absX).data);
     }
     case 'bn': {
       // y = s·(x − mean) + beta with s = gamma/√(var + eps): |s|·e, and the terms |s|·|x| + |s|·|mean| + |beta|.
@@ -67,12 +67,12 @@ function errorScale(i: number, spec: LayerSpec, p: LayerParams, x: Tensor, y: Te
       const affine = (shift: (c: number) => number): LayerParams => ({
         weight: abs(p.weight!), bias: s.map((_, c) => shift(c)), runningMean: new Float32Array(s.length), runningVar: p.runningVar!,
       });
-      const terms = runLayer(i, spec, affine((c) => s[c] * Math.abs(p.runningMean![c]) + Math.abs(p.bias![c])), absX).data;
-      return withRounding(runLayer(i, spec, affine(() => 0), e).data, terms);
+      const terms = forwardLayer(i, spec, affine((c) => s[c] * Math.abs(p.runningMean![c]) + Math.abs(p.bias![c])), absX).data;
+      return withRounding(forwardLayer(i, spec, affine(() => 0), e).data, terms);
     }
     case 'maxpool': case 'upsample':
       // They copy values: an output's error is one of its inputs' errors.
-      return runLayer(i, spec, {}, e);
+      return forwardLayer(i, spec, {}, e);
     case 'relu': case 'leakyrelu': case 'flatten': case 'dropout': case 'unknown':
       return tensor(y.shape, e.data);
     case 'sigmoid': case 'tanh': case 'lrn':
@@ -140,7 +140,7 @@ describe(`engine vs PyTorch (${manifest.generator})`, () => {
       const inp = npy(net.input);
       assert.deepEqual(inp.shape, net.inputShape);
       const input = tensor(inp.shape, inp.data);
-      const outputs = await runNetwork(input, net.layers, params);
+      const outputs = await forward(input, net.layers, params);
       let worst = 0;
       let scale = tensor(inp.shape); // both sides read the same input
       outputs.forEach((out, i) => {

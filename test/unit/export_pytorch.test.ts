@@ -12,11 +12,11 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { createSimdBackend, runNetwork, tensor } from '../../server/src/engine/index.js';
+import { createSimdBackend, forward, tensor } from '../../server/src/engine/index.js';
 import { pytorchFiles } from '../../server/src/exportPytorch.js';
 import { modulePaths } from '../../server/src/language/paths.js';
-import { planRun } from '../../server/src/plan.js';
-import { loadParams } from '../../server/src/runner.js';
+import { planRun } from '../../server/src/run/plan.js';
+import { loadParams } from '../../server/src/run/load.js';
 import { readRepo, repoPath } from '../helpers/core.js';
 import { stream } from '../helpers/zooweights.js';
 
@@ -61,7 +61,7 @@ test('PyTorch exports import, have our parameters and module paths, load their w
       const n = plan.inputShape.reduce((x, y) => x * y, 1);
       const input = tensor([...plan.inputShape], stream(`input-${name}`, n, (u) => 2 * u - 1));
       const params = loadParams(plan, undefined, 7);
-      const [out] = await runNetwork(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', backend: await simd });
+      const [out] = await forward(input, plan.layers, params, { inputs: plan.inputs, keep: 'last', backend: await simd });
       writeFileSync(py.replace(/\.py$/, '.in'), new Uint8Array(input.data.buffer));
       writeFileSync(py.replace(/\.py$/, '.out'), new Uint8Array(out.data.buffer));
       manifest.push({ name, py, weights: py.replace(/\.py$/, '.safetensors'), input: py.replace(/\.py$/, '.in'), output: py.replace(/\.py$/, '.out'), shape: plan.inputShape });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { graphLayout, isChain, readNames } from '../../client/src/webview/graphLayout.js';
 import { diagramSvg } from '../../client/src/webview/diagram.js';
-import { displayLayout } from '../../server/src/interpret.js';
+import { displayLayout } from '../../server/src/run/display.js';
 import { analyzeSample, net } from '../helpers/core.js';
 
 const cells = (inputs: number[][]) => graphLayout(inputs).layers.map((c) => [c.col, c.row]);

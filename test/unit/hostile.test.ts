@@ -15,8 +15,8 @@ import { decodeImage, ImageTooLarge, loadImageTensor, readImageHeader } from '..
 import { listSome, paramsFromSafetensors } from '../../server/src/engine/loadweights.js';
 import { parseSafetensors, writeSafetensors } from '../../server/src/engine/safetensors.js';
 import { FILE_LIMITS, FileRefused, readRegularFile } from '../../server/src/files.js';
-import { loadInput } from '../../server/src/runner.js';
-import { planRun } from '../../server/src/plan.js';
+import { loadInput } from '../../server/src/run/load.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { repoPath } from '../helpers/core.js';
 import {

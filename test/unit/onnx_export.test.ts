@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { analyze, type Analysis } from '../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../server/src/analysis/summary.js';
-import { bufferPool, createSimdBackend, paramsFromTensors, runNetwork, tensor, type ConvBackend } from '../../server/src/engine/index.js';
+import { bufferPool, createSimdBackend, paramsFromTensors, forward, tensor, type ConvBackend } from '../../server/src/engine/index.js';
 import { decodeModel } from '../../server/src/interop/onnxProto.js';
 import { exportModel, exportOnnx, nodeNames } from '../../server/src/interop/onnxExport.js';
 import { importOnnx } from '../../server/src/interop/onnxImport.js';
-import { planRun, type RunPlan } from '../../server/src/plan.js';
-import { loadParams } from '../../server/src/runner.js';
+import { planRun, type RunPlan } from '../../server/src/run/plan.js';
+import { loadParams } from '../../server/src/run/load.js';
 import { checkTensor, maxAbs } from '../helpers/tensors.js';
 import { randomArray, rng } from '../helpers/random.js';
 
@@ -99,7 +99,7 @@ describe('export → onnxruntime equals the engine', () => {
       written.push(file);
 
       const x = randomArray(c.plan.inputShape.reduce((p, q) => p * q, 1), rng(k + 1));
-      const ours = (await runNetwork(tensor([...c.plan.inputShape], x), c.plan.layers, params, {
+      const ours = (await forward(tensor([...c.plan.inputShape], x), c.plan.layers, params, {
         inputs: c.plan.inputs, keep: 'last', backend: backend ?? undefined, ...bufferPool(),
       }))[0];
       const session = await ort.InferenceSession.create(bytes);
@@ -128,7 +128,7 @@ describe('export → onnxruntime equals the engine', () => {
       assert.deepEqual(strip(b), networkSummary(c.a, c.plan.network).layers.map((l) => ({ kind: l.kind, out: l.out, params: l.params, macs: l.macs })), `${id}: summary after import\n${back.text}`);
       const bp = planRun(b, undefined, undefined, 'last');
       const bParams = paramsFromTensors(back.tensors.map((t) => ({ name: t.name, dtype: 'F32', shape: [...t.shape], data: t.data })), bp.inputShape, bp.layers, 'import', bp.inputs);
-      const again = (await runNetwork(tensor([...bp.inputShape], x), bp.layers, bParams, { inputs: bp.inputs, keep: 'last' }))[0];
+      const again = (await forward(tensor([...bp.inputShape], x), bp.layers, bParams, { inputs: bp.inputs, keep: 'last' }))[0];
       checkTensor(`${id} after import`, again.data, ours.data, tolOf(ours.data), false);
     });
   });

@@ -16,10 +16,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { createSimdBackend, paramsFromSafetensors, readNpy, runNetwork, tensor, writeSafetensors, type ConvBackend } from '../../server/src/engine/index.js';
+import { createSimdBackend, paramsFromSafetensors, readNpy, forward, tensor, writeSafetensors, type ConvBackend } from '../../server/src/engine/index.js';
 import { importModel, importOnnx } from '../../server/src/interop/onnxImport.js';
 import { attr, encodeModel, floatTensor, type ModelProto, type NodeProto } from '../../server/src/interop/onnxProto.js';
-import { planRun } from '../../server/src/plan.js';
+import { planRun } from '../../server/src/run/plan.js';
 import { checkTensor, maxAbs } from '../helpers/tensors.js';
 
 const GENERATOR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'onnx', 'generate.py');
@@ -71,7 +71,7 @@ describe('torchvision models exported by torch, imported as .cnn', () => {
         const weights = writeSafetensors(imported.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data })));
         const params = paramsFromSafetensors(weights, plan.inputShape, plan.layers, file, plan.inputs);
         const inp = readNpy(readFileSync(join(dir, 'input.npy')), 'input.npy');
-        const ours = (await runNetwork(tensor([...plan.inputShape], inp.data), plan.layers, params, { inputs: plan.inputs, keep: 'last', backend: backend ?? undefined }))[0];
+        const ours = (await forward(tensor([...plan.inputShape], inp.data), plan.layers, params, { inputs: plan.inputs, keep: 'last', backend: backend ?? undefined }))[0];
         const session = await ort.InferenceSession.create(bytes);
         const res = await session.run({ input: new ort.Tensor('float32', inp.data, inp.shape) });
         const vsOrt = checkTensor(`${file} engine vs onnxruntime`, ours.data, res[session.outputNames[0]].data as Float32Array, tolOf(ours.data), false);

@@ -74,7 +74,7 @@ test('duplicatePaths finds a labelled layer repeated by an unlabelled repeat', (
 test('weights load by module path whatever the names sort as, and fall back to the order rule', async () => {
   const { paramsFromSafetensors } = await import('../../server/src/engine/loadweights.js');
   const { writeSafetensors } = await import('../../server/src/engine/safetensors.js');
-  const { planRun } = await import('../../server/src/plan.js');
+  const { planRun } = await import('../../server/src/run/plan.js');
   // 'z.conv' runs first but sorts last: by name it still gets its own tensors.
   const a = analyze('input 1x4x4\nz.conv: conv1-2 nobias\nresidual\n  a: conv1-2 nobias\nshortcut\n  b: conv1-2 nobias\nend');
   const plan = planRun(a);

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { receptiveFieldBox } from '../../server/src/interpret.js';
+import { receptiveFieldBox } from '../../server/src/run/display.js';
 import { analyze, type NetworkResult } from '../../server/src/analysis/analyze.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
 

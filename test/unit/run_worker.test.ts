@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { channelRanges, displayLayout, quantizeChannels, quantizeResized, sumChannels } from '../../server/src/interpret.js';
+import { channelRanges, displayLayout, quantizeChannels, quantizeResized, sumChannels } from '../../server/src/run/display.js';
 import { writeNpy } from '../../server/src/engine/index.js';
-import { DEFAULT_BUDGET } from '../../server/src/plan.js';
-import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/runMessages.js';
-import { RunClient, RunError } from '../../client/src/run/runClient.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/run/workerProtocol.js';
+import { WorkerClient, RunError } from '../../client/src/run/workerClient.js';
 import type { Log } from '../../client/src/run/log.js';
 import { goodJpeg, lyingJpeg, pngBomb } from '../helpers/hostile.js';
 import { repoPath, readRepo } from '../helpers/core.js';
@@ -377,8 +377,8 @@ test('no CAM when a hidden fc with a ReLU sits after the gap', async () => {
   }
 });
 
-test('RunClient: a run resolves with every layer; an aborted run rejects as cancelled; a stuck worker is replaced', async () => {
-  const client = new RunClient(WORKER, 50);
+test('WorkerClient: a run resolves with every layer; an aborted run rejects as cancelled; a stuck worker is replaced', async () => {
+  const client = new WorkerClient(WORKER, 50);
   try {
     const params = { text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET };
     const seen: number[] = [];
@@ -405,8 +405,8 @@ test('RunClient: a run resolves with every layer; an aborted run rejects as canc
   }
 });
 
-test('RunClient: a second run cancels the first; the first rejects as cancelled, the second resolves', async () => {
-  const client = new RunClient(WORKER);
+test('WorkerClient: a second run cancels the first; the first rejects as cancelled, the second resolves', async () => {
+  const client = new WorkerClient(WORKER);
   try {
     const first = client.run({ text: SLOW, network: 'slow', backend: 'typescript', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' }, seed: 0, budget: DEFAULT_BUDGET });
     const second = client.run({ text: EDGES, network: 'sobel-y', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET });
@@ -508,7 +508,7 @@ test('when the SIMD kernels cannot load, the run says so: TypeScript kernels, a 
   const saved = process.env.CNNLAB_SIMD_WASM;
   process.env.CNNLAB_SIMD_WASM = missing; // the client's worker copies the environment when it starts
   const log = memoryLog();
-  const client = new RunClient(WORKER, 1500, log);
+  const client = new WorkerClient(WORKER, 1500, log);
   try {
     const o = await client.run({ text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET });
     assert.equal(o.started.backend, 'typescript');
@@ -520,9 +520,9 @@ test('when the SIMD kernels cannot load, the run says so: TypeScript kernels, a 
   }
 });
 
-test('RunClient logs what it used to swallow: a callback that throws (the run goes on) and a failed run with its detail', async () => {
+test('WorkerClient logs what it used to swallow: a callback that throws (the run goes on) and a failed run with its detail', async () => {
   const log = memoryLog();
-  const client = new RunClient(WORKER, 1500, log);
+  const client = new WorkerClient(WORKER, 1500, log);
   try {
     const params = { text: EDGES, network: 'sobel-x', image: { bytes: EDGE_PNG, fileName: 'edge.png' }, seed: 0, budget: DEFAULT_BUDGET };
     const o = await client.run(params, { onProgress: () => { throw new TypeError('the progress bar is gone'); } });

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoPath, readRepo } from '../helpers/core.js';
-import { classActivationMap, findCamLayers } from '../../server/src/interpret.js';
+import { classActivationMap, findCamLayers } from '../../server/src/run/display.js';
 import { readNpy } from '../../server/src/engine/npy.js';
 import { parseSafetensors } from '../../server/src/engine/safetensors.js';
 

@@ -1,7 +1,7 @@
 /** The feature-map page's layout arithmetic (client/src/webview/layout.ts): heights reserved, layers opened, keyboard moves. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayLayout } from '../../server/src/interpret.js';
+import { displayLayout } from '../../server/src/run/display.js';
 import { DEFAULT_OPEN_POLICY, geometry, initialOpen, mapsHeight, moveUnit, startUnit } from '../../client/src/webview/layout.js';
 import { analyzeSample } from '../helpers/core.js';
 

@@ -8,12 +8,12 @@ import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { analyze } from '../../../server/src/analysis/analyze.js';
 import { refusal, type FileKind } from '../../../server/src/files.js';
-import { planRun } from '../../../server/src/plan.js';
+import { planRun } from '../../../server/src/run/plan.js';
 import type { RunOrigin } from './messages.js';
 import { budgetFromSettings, buildRun, defaultNetworkName, networkKernels, pickNetwork, startRun } from './model.js';
 import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
-import { RunError, type RunClient, type RunOptions, type RunOutcome, type RunParams } from './runClient.js';
+import { RunError, type WorkerClient, type RunOptions, type RunOutcome, type RunParams } from './workerClient.js';
 
 const LAST_IMAGE_KEY = 'cnnLab.run.lastImage';
 /** The run's notification is updated at most this often (milliseconds). */
@@ -59,7 +59,7 @@ export class RunCommands {
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly client: RunClient,
+    private readonly client: WorkerClient,
     private readonly panel: FeatureMapsPanel,
     private readonly log: Log,
   ) {}

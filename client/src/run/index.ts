@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { RunCommands } from './commands.js';
 import type { Log } from './log.js';
 import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
-import { RunClient } from './runClient.js';
+import { WorkerClient } from './workerClient.js';
 
 import { RUN_ON_IMAGE_COMMAND } from '../../../server/src/protocol.js';
 
@@ -19,7 +19,7 @@ export const RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND = 'cnnLab.runOnImageWithWeights';
  * `log` is where runs report what goes wrong besides their message to the user (the "CNN Lab" channel).
  */
 export function registerRunCommands(context: vscode.ExtensionContext, log: Log): void {
-  const client = new RunClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, undefined, log);
+  const client = new WorkerClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, undefined, log);
   // The panel and the commands refer to each other: the panel's "Run again" goes through the commands.
   let commands: RunCommands | undefined;
   // Closing the panel lets the idle worker go with the parameters it caches.

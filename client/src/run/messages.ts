@@ -8,8 +8,8 @@
  * 'layerPixels'), and for the exact value of a unit the user clicks ('probe' → 'probeValue').
  */
 import type { SummaryNetwork } from '../../../server/src/analysis/summary.js';
-import type { DisplayLayout, FieldGeometry } from '../../../server/src/interpret.js';
-import type { TopEntry } from '../../../server/src/runMessages.js';
+import type { DisplayLayout, FieldGeometry } from '../../../server/src/run/display.js';
+import type { TopEntry } from '../../../server/src/run/workerProtocol.js';
 
 /** A layer's receptive-field geometry, marked when an upsampling made it an approximation. */
 export interface LayerField extends FieldGeometry {
@@ -41,7 +41,7 @@ export interface LayerView {
   readonly layout: DisplayLayout;
 }
 
-/** Class-activation maps as the panel shows them (see CamResult in runMessages.ts). */
+/** Class-activation maps as the panel shows them (see CamResult in server/src/run/workerProtocol.ts). */
 export interface CamView {
   readonly featureLayer: number;
   readonly fcLayer: number;

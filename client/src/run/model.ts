@@ -5,11 +5,11 @@
  */
 import { networkAtOffset, type Analysis, type NetworkResult } from '../../../server/src/analysis/analyze.js';
 import { networkSummary } from '../../../server/src/analysis/summary.js';
-import { displayLayout, tileSize } from '../../../server/src/interpret.js';
-import { DEFAULT_BUDGET, type Budget } from '../../../server/src/plan.js';
-import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/runMessages.js';
+import { displayLayout, tileSize } from '../../../server/src/run/display.js';
+import { DEFAULT_BUDGET, type Budget } from '../../../server/src/run/plan.js';
+import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/run/workerProtocol.js';
 import type { LayerView, RunKernels, RunOrigin, RunView, ToView } from './messages.js';
-import type { RunOutcome } from './runClient.js';
+import type { RunOutcome } from './workerClient.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
 
 export { defaultNetworkName };

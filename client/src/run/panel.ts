@@ -12,7 +12,7 @@ import { makeNonce } from '../webviewHtml.js';
 import { revealWebview, trackWebview, webviewColumn } from '../webviewColumn.js';
 import { featureMapsHtml } from './html.js';
 import { isFromView, parseViewState, type FromView, type RunOrigin, type ToView } from './messages.js';
-import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/runMessages.js';
+import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/run/workerProtocol.js';
 import { consoleLog, type Log } from './log.js';
 import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
 
@@ -60,7 +60,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
   /**
    * @param extensionUri the extension's root (dist/ holds webview.js and webview.css)
    * @param rerun called when the webview asks to run again, or a restored panel needs its run
-   * @param query asks the run worker about a layer of one of its runs (RunClient.query)
+   * @param query asks the run worker about a layer of one of its runs (WorkerClient.query)
    * @param closed called when the user closes the panel
    * @param log where the panel's own failures go (the "CNN Lab" output channel)
    */

@@ -14,7 +14,7 @@
  */
 import './featureMaps.css';
 import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
-import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
+import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/run/display.js';
 import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut, type ColormapName } from './colormap.js';
 import { diagramSvg } from './diagram.js';

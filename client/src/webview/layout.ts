@@ -4,7 +4,7 @@
  * The page reserves each layer's height from these figures, so the page does not grow while a run
  * streams in and a jump lands where it says. Pure, so unit tests check it.
  */
-import { tileSize, type DisplayLayout } from '../../../server/src/interpret.js';
+import { tileSize, type DisplayLayout } from '../../../server/src/run/display.js';
 
 /** CSS pixels between tiles, as near as whole pixels of the tiles allow. */
 export const GAP = 4;

@@ -27,7 +27,7 @@ export interface ConvBackend {
    */
   fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null, inFeatures: number, outFeatures: number, act?: Activation): void;
   /**
-   * A recycler of output buffers for runNetwork's alloc and free (as run.ts's bufferPool) whose buffers
+   * A recycler of output buffers for forward's alloc and free (as run.ts's bufferPool) whose buffers
    * the backend reads and writes without copying; absent when it has no such memory.
    */
   bufferPool?(): { alloc: (n: number, overwritten?: boolean) => Float32Array; free: (buffer: Float32Array) => void };

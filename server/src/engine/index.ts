@@ -12,7 +12,7 @@ export { tsBackend } from './kernels.js';
 export { countParams, paramsFromSafetensors, paramsFromTensors, paramsFromWeights, readWeightsFile } from './loadweights.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
 export { parsePth, type PthLimits } from './pth.js';
-export { abortError, bufferPool, runLayer, runNetwork, type RunOptions } from './run.js';
+export { abortError, bufferPool, forwardLayer, forward, type ForwardOptions } from './forward.js';
 export { parseSafetensors, writeSafetensors, type SafeTensor } from './safetensors.js';
 export { firstInputShapes, inferShapes, layerOutputShape, layerParamShapes } from './shapes.js';
 export { tensor, zeros, type Tensor } from './tensor.js';

@@ -5,7 +5,7 @@
  */
 import type { Analysis } from '../analysis/analyze.js';
 import type { LayerParams } from '../engine/weights.js';
-import type { RunPlan } from '../plan.js';
+import type { RunPlan } from '../run/plan.js';
 import { exportOnnx, ONNX_IR_VERSION, ONNX_OPSET } from './onnxExport.js';
 
 /** What an exporter gets besides the network and its parameters. */

@@ -10,7 +10,7 @@ import type { Analysis, NetworkResult } from '../analysis/analyze.js';
 import { convChannels } from '../language/kinds.js';
 import type { LayerKind, LayerSpec, Shape, SpecOf } from '../language/types.js';
 import type { LayerParams } from '../engine/weights.js';
-import type { RunPlan } from '../plan.js';
+import type { RunPlan } from '../run/plan.js';
 import {
   attr, DataType, encodeModel, floatTensor, int64Tensor, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
 } from './onnxProto.js';

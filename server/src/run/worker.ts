@@ -4,24 +4,24 @@
  * the language server stay responsive. It reports each layer as it finishes and streams its 8-bit
  * pixels for display, keeps the float outputs (of the run in progress and the last finished one) to
  * answer queries about them, stops at the next layer boundary when cancelled, and answers every
- * failure with a typed 'error' message instead of dying. The messages are in runMessages.ts.
+ * failure with a typed 'error' message instead of dying. The messages are in workerProtocol.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { analyze } from './analysis/analyze.js';
-import { abortError, IMAGENET_MEAN, IMAGENET_STD, runNetwork, tsBackend, type ConvBackend, type LayerParams, type Tensor } from './engine/index.js';
-import { createSimdBackend, simdLoadProblem } from './engine/simd/simd-backend.js';
+import { analyze } from '../analysis/analyze.js';
+import { abortError, IMAGENET_MEAN, IMAGENET_STD, forward, tsBackend, type ConvBackend, type LayerParams, type Tensor } from '../engine/index.js';
+import { createSimdBackend, simdLoadProblem } from '../engine/simd/simd-backend.js';
 
 /** Weights the run worker's SIMD kernels keep prepared in their memory, at most (the cache never shrinks). */
 const WORKER_PREPARED_BYTES = 256 * 2 ** 20;
 import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, quantizeResized, sumChannels, tileSize, topValues,
   type InputScaling,
-} from './interpret.js';
+} from './display.js';
 import type {
   CamResult, ErrorMessage, FromWorker, LayerPixels, LayerQuery, QueryRequest, QueryResult, RgbaImage, RunErrorKind, RunRequest, ToWorker,
-} from './runMessages.js';
+} from './workerProtocol.js';
 import { planRun, type RunPlan } from './plan.js';
-import { loadInput, loadParams } from './runner.js';
+import { loadInput, loadParams } from './load.js';
 
 /** An Error that already knows which kind of failure it reports; `detail` is for the log (see ErrorMessage). */
 class RunFailure extends Error {
@@ -130,7 +130,7 @@ function sendLayer(id: number, index: number, t: Tensor, maxSide: number): void 
 const kept = new Map<number, Tensor[]>();
 /** The last run that finished. */
 let lastFinished: number | undefined;
-/** Buffers of runs no longer kept, by length, for the outputs of the next run (see RunOptions.alloc). */
+/** Buffers of runs no longer kept, by length, for the outputs of the next run (see ForwardOptions.alloc). */
 const pool = new Map<number, Float32Array[]>();
 /** At most this many bytes wait in the pool; the rest is left to the garbage collector. */
 const POOL_BYTES = 1 << 30;
@@ -259,7 +259,7 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const runStart = performance.now();
   try {
     // The panel asks about any layer after the run, so every output is kept (and none recycled mid-run).
-    await runNetwork(input, p.layers, params, {
+    await forward(input, p.layers, params, {
       backend,
       inputs: p.inputs,
       signal,

@@ -2,12 +2,12 @@
  * What a run needs besides the kernels, shared by `cnnlab run` and the VS Code worker: turn an image
  * or .npy into the input tensor, and load or initialise the parameters (planning is in plan.ts).
  */
-import type { Shape } from './language/types.js';
+import type { Shape } from '../language/types.js';
 import type { RunPlan } from './plan.js';
 import {
   IMAGENET_MEAN, IMAGENET_STD, ImageTooLarge, initParams, loadImageTensor, paramsFromWeights, readNpy, tensor,
   type LayerParams, type Tensor,
-} from './engine/index.js';
+} from '../engine/index.js';
 
 /**
  * Reads the input: a .npy float32 array of exactly C×H×W, or a PNG/JPEG resized to the input size.

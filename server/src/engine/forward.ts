@@ -13,8 +13,8 @@ import { layerName, layerOutputShape, layerParamShapes } from './shapes.js';
 import { assert, numel, tensor, type Tensor } from './tensor.js';
 import { checkLayerParams, type LayerParams } from './weights.js';
 
-/** Options of runNetwork. */
-export interface RunOptions {
+/** Options of forward (one forward pass of a network). */
+export interface ForwardOptions {
   /** Conv and fc implementation; the TypeScript kernels when absent. */
   readonly backend?: ConvBackend;
   /**
@@ -73,10 +73,10 @@ function yieldToEventLoop(): Promise<void> {
 /** The graph's edges: `inputs` checked (every input an earlier layer or −1), or a chain when absent. */
 export function graphInputs(count: number, inputs?: readonly (readonly number[])[]): (readonly number[])[] {
   if (!inputs) return Array.from({ length: count }, (_, i) => [i - 1]);
-  assert(inputs.length === count, () => `runNetwork: ${count} layers but ${inputs.length} input lists`);
+  assert(inputs.length === count, () => `forward: ${count} layers but ${inputs.length} input lists`);
   return inputs.map((ids, i) => {
     assert(ids.length >= 1 && ids.every((j) => Number.isInteger(j) && j >= -1 && j < i),
-      () => `runNetwork: layer ${i} reads [${ids.join(', ')}]; a layer reads −1 (the input) or earlier layers`);
+      () => `forward: layer ${i} reads [${ids.join(', ')}]; a layer reads −1 (the input) or earlier layers`);
     return ids;
   });
 }
@@ -90,7 +90,7 @@ export function lastReaders(inputs: readonly (readonly number[])[]): number[] {
   return last;
 }
 
-/** A recycler for runNetwork's alloc and free: freed buffers wait by length and come back zero-filled. */
+/** A recycler for forward's alloc and free: freed buffers wait by length and come back zero-filled. */
 export function bufferPool(): { alloc: Alloc; free: (buffer: Float32Array) => void } {
   const waiting = new Map<number, Float32Array[]>();
   return {
@@ -112,18 +112,18 @@ export function bufferPool(): { alloc: Alloc; free: (buffer: Float32Array) => vo
  * order, or with keep: 'last' a one-element array with the last layer's output. Layers that do not change
  * values (dropout, flatten, unknown) return a tensor sharing their input's data.
  */
-export async function runNetwork(
-  input: Tensor, layers: readonly LayerSpec[], params: readonly LayerParams[], opts: RunOptions = {},
+export async function forward(
+  input: Tensor, layers: readonly LayerSpec[], params: readonly LayerParams[], opts: ForwardOptions = {},
 ): Promise<Tensor[]> {
   if (params.length !== layers.length) {
-    throw new Error(`runNetwork: ${layers.length} layers but ${params.length} parameter records`);
+    throw new Error(`forward: ${layers.length} layers but ${params.length} parameter records`);
   }
   const n = layers.length;
   const edges = graphInputs(n, opts.inputs);
   const lastReader = lastReaders(edges);
   const backend = opts.backend ?? tsBackend;
   const keepAll = opts.keep !== 'last';
-  assert(!opts.fuse || !keepAll, () => 'runNetwork: fuse needs keep: \'last\' (a fused chain has no output for its inner layers)');
+  assert(!opts.fuse || !keepAll, () => 'forward: fuse needs keep: \'last\' (a fused chain has no output for its inner layers)');
   const fused = opts.fuse ? fusionPlan(layers, edges) : [];
   const outputs: Tensor[] = [];
   /** Outputs still to be read (all of them with keep: 'all'). */
@@ -152,7 +152,7 @@ export async function runNetwork(
     if (chain !== 'absorbed') {
       const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
       const at = chain ? chain.last : i;
-      const out = chain ? runChain(chain, layers, params, ins, backend, opts.alloc) : runLayer(i, layers[i], params[i], ins, backend, opts.alloc);
+      const out = chain ? forwardChain(chain, layers, params, ins, backend, opts.alloc) : forwardLayer(i, layers[i], params[i], ins, backend, opts.alloc);
       live[at] = out;
       holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
       if (keepAll) outputs.push(out);
@@ -170,7 +170,7 @@ export async function runNetwork(
  * Runs one layer on its inputs (one tensor, or several for a merge, in order): checks the input shapes
  * and the parameters, allocates the output at the kind table's shape and calls the kind's kernel.
  */
-export function runLayer(
+export function forwardLayer(
   index: number, spec: LayerSpec, p: LayerParams, x: Tensor | readonly Tensor[], backend: ConvBackend = tsBackend,
   alloc?: Alloc,
 ): Tensor {
@@ -191,15 +191,15 @@ export function runLayer(
 /**
  * Runs a fused chain (fuse.ts) on its head's inputs: the head conv or fc with the bn folded into its
  * weights and the activation in its epilogue, or an add and its relu in place. Checks every member's
- * parameters as runLayer would.
+ * parameters as forwardLayer would.
  */
-function runChain(
+function forwardChain(
   chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], ins: readonly Tensor[], backend: ConvBackend,
   alloc?: Alloc,
 ): Tensor {
   const spec = layers[chain.head];
   if (spec.kind === 'add') {
-    const out = runLayer(chain.head, spec, params[chain.head], ins, backend, alloc);
+    const out = forwardLayer(chain.head, spec, params[chain.head], ins, backend, alloc);
     activation_forward(out.data, chain.act!);
     return out;
   }

@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
 import type {
   DoneMessage, ErrorMessage, FromWorker, LayerMessage, LayerQuery, PrepareRequest, ProgressMessage, QueryRequest, QueryResult, RunErrorKind,
   RunRequest, StartedMessage,
-} from '../../../server/src/runMessages.js';
-import { isFromWorker } from '../../../server/src/runMessages.js';
+} from '../../../server/src/run/workerProtocol.js';
+import { isFromWorker } from '../../../server/src/run/workerProtocol.js';
 import { consoleLog, type Log } from './log.js';
 
 /** A finished run: what the worker said when it started, every layer's output in order, and the end. */
@@ -51,7 +51,7 @@ interface Active {
 }
 
 /** Owns the worker; one instance per extension. */
-export class RunClient {
+export class WorkerClient {
   private worker: Worker | undefined;
   private active: Active | undefined;
   private settled: Promise<unknown> = Promise.resolve();

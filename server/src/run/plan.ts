@@ -3,18 +3,18 @@
  * budget (saying the estimate). Shared by `cnnlab run`, the VS Code worker and the extension, which
  * checks before asking for an image; no engine here, so the extension's bundle carries no decoders.
  */
-import type { Analysis, NetworkResult } from './analysis/analyze.js';
-import { KINDS } from './language/kinds.js';
-import type { LayerSpec } from './language/types.js';
-import { fmtInt, fmtBytes, fmtSi } from './analysis/summary.js';
-import { modulePaths } from './language/paths.js';
+import type { Analysis, NetworkResult } from '../analysis/analyze.js';
+import { KINDS } from '../language/kinds.js';
+import type { LayerSpec } from '../language/types.js';
+import { fmtInt, fmtBytes, fmtSi } from '../analysis/summary.js';
+import { modulePaths } from '../language/paths.js';
 
 /** A network ready to run, with what it will cost. */
 export interface RunPlan {
   readonly network: NetworkResult;
   readonly inputShape: readonly [number, number, number];
   readonly layers: readonly LayerSpec[];
-  /** Each layer's input layers (−1: the network input), in execution order: the graph's edges for runNetwork. */
+  /** Each layer's input layers (−1: the network input), in execution order: the graph's edges for forward. */
   readonly inputs: readonly (readonly number[])[];
   readonly normalise?: 'imagenet';
   /** Each layer's module path (language/paths.ts; undefined for merges): the weights load by these names. */
@@ -22,7 +22,7 @@ export interface RunPlan {
   /** Each layer's 1-based line in the file, for messages. */
   readonly lines: readonly number[];
   readonly macs: number;
-  /** Which outputs the run keeps (runNetwork's `keep`): 'all' for the panel, 'last' for the CLI. */
+  /** Which outputs the run keeps (forward's `keep`): 'all' for the panel, 'last' for the CLI. */
   readonly keep: 'all' | 'last';
   /**
    * What the run holds at its fullest, in bytes: the input, the parameters and the outputs — all of them
@@ -52,7 +52,7 @@ const RAISE: Record<BudgetCaller, string> = {
 
 /**
  * Picks a network by name (or the only/first one) and checks it can run. Throws with a clear message.
- * `keep` is what the run will keep (runNetwork's option), which decides the memory it needs.
+ * `keep` is what the run will keep (forward's option), which decides the memory it needs.
  */
 export function planRun(a: Analysis, name?: string, budget: Budget = DEFAULT_BUDGET, keep: 'all' | 'last' = 'all', caller: BudgetCaller = 'cli'): RunPlan {
   const network = name === undefined ? a.networks[0] : a.networks.find((n) => n.name === name);
@@ -91,7 +91,7 @@ function concreteSpec(l: NetworkResult['layers'][number]): LayerSpec {
 }
 
 /**
- * The most output values a run holds at once, following runNetwork's schedule: layer i's output is
+ * The most output values a run holds at once, following forward's schedule: layer i's output is
  * allocated while its inputs are alive; after it, every output whose last reader was i goes (and, with
  * keep 'last', an output nobody reads, except the last). An output that shares its input's buffer
  * (`shares`) adds nothing, and the buffer goes when the last output over it does. With keep 'all'

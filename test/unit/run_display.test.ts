@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels, quantizeResized, tileSize,
   receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
-} from '../../server/src/interpret.js';
-import { DEFAULT_BUDGET } from '../../server/src/plan.js';
-import type { LayerMessage } from '../../server/src/runMessages.js';
+} from '../../server/src/run/display.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import type { LayerMessage } from '../../server/src/run/workerProtocol.js';
 import { indexOf } from '../../server/src/features/locate.js';
 import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
