@@ -10,6 +10,7 @@ import { fmtInt, fmtShape, fmtSi } from '../analysis/summary.js';
 import type { LayerDecl } from '../language/program.js';
 import { duplicatePaths, moduleTree, type ModuleNode } from '../language/paths.js';
 import type { LayerSpec } from '../language/types.js';
+import { layerParamShapes } from '../engine/shapes.js';
 import { PARAM_NAMES, type LayerParams } from '../engine/weights.js';
 
 /** The exported source and what it holds. */
@@ -534,27 +535,15 @@ export function stateDict(net: NetworkResult, params: readonly LayerParams[], pa
     const p = params[i];
     const path = paths[i];
     if (path === undefined || l.params === 0) return;
-    const shapes = weightShapes(l);
+    // The engine's parameter shapes are PyTorch's (KINDS' params rule).
+    const shapes = layerParamShapes(l.decl.spec, l.in ?? []);
     for (const [key, torchName] of PARAM_NAMES) {
       const data = p[key];
-      if (data) out.push({ name: `${path}.${torchName}`, shape: shapes[key] ?? [data.length], data });
+      if (data) out.push({ name: `${path}.${torchName}`, shape: [...(shapes[key] ?? [data.length])], data });
     }
     if (l.decl.spec.kind === 'bn') out.push({ name: `${path}.num_batches_tracked`, shape: [], data: new BigInt64Array(1) });
   });
   return out;
-}
-
-/** PyTorch's shapes of a layer's tensors. */
-function weightShapes(l: LayerResult): Partial<Record<'weight' | 'bias' | 'runningMean' | 'runningVar', number[]>> {
-  const s = concrete(l);
-  const cin = l.in?.[0] ?? 0;
-  switch (s.kind) {
-    case 'conv': return { weight: [s.outChannels, cin / s.groups, s.kernel[0], s.kernel[1]], bias: [s.outChannels] };
-    case 'deconv': return { weight: [cin, s.outChannels / s.groups, s.kernel[0], s.kernel[1]], bias: [s.outChannels] };
-    case 'fc': return { weight: [s.outFeatures, (l.in ?? []).reduce((x, y) => x * y, 1)], bias: [s.outFeatures] };
-    case 'bn': return { weight: [cin], bias: [cin], runningMean: [cin], runningVar: [cin] };
-    default: return {};
-  }
 }
 
 /** A safetensors file of float32 and int64 tensors (header entries in the given order). */
