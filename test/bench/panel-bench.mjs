@@ -2,14 +2,30 @@
 // on samples/images/shapes.png, from picking the image to every one of its 39 layers' maps drawn in the
 // panel (9,928 tiles), read from the panel's own timestamps (#layers[data-all-drawn-at]).
 // Then how the editor answers while a run draws: hover and inlay-hint latency idle and during a VGG16 run.
-// Run: node test/bench/panel-bench.mjs [repeats] [--latency]   (after `npm test` or `bash test/e2e/setup.sh`;
-// it packages the extension unless CNN_LAB_VSIX names a .vsix; --latency measures only the latencies)
+// Run: node test/bench/panel-bench.mjs [repeats] [--latency] [--net NAME]   (after `npm test` or `bash test/e2e/setup.sh`;
+// it packages the extension unless CNN_LAB_VSIX names a .vsix; --latency measures only the latencies, on VGG16;
+// --net resnet50 (or another samples/zoo network) runs that network instead of VGG16). "Run again" is timed
+// twice: with the layers the panel opens by itself (a large network: its first screens), then after
+// "Expand all" with every layer open. --profile FILE.cpuprofile then profiles one more such run in the
+// workbench's renderer and prints where its time went.
 import { existsSync } from 'node:fs';
 import { HARNESS_DIR } from '../e2e/lib/paths.mjs';
 
 const args = process.argv.slice(2);
 const latencyOnly = args.includes('--latency');
 const repeats = Math.max(1, Number(args.find((a) => /^\d+$/.test(a)) ?? 5));
+const netArg = args.indexOf('--net');
+const profileArg = args.indexOf('--profile');
+const profileTo = profileArg >= 0 ? args[profileArg + 1] : undefined;
+const netName = netArg >= 0 ? args[netArg + 1] : 'vgg16';
+/** The network's file in the workspace (a copy of samples/), a line to wait for and the token to click before running. */
+const NET = netName === 'vgg16'
+  ? { file: 'vgg16.cnn', line: /^conv3-64 pad1\s*→/, click: ['conv3-64 pad1', 'conv3-64 pad1'], label: 'VGG16' }
+  : { file: `zoo/${netName}.cnn`, line: /^input 3x\d+x\d+/, click: [`network ${netName}`, netName], label: netName };
+if (latencyOnly && netName !== 'vgg16') {
+  console.log('panel-bench: --latency measures the editor on VGG16 only');
+  process.exit(2);
+}
 if (!existsSync(HARNESS_DIR) || !existsSync('/usr/bin/chromium')) {
   console.log('panel-bench: skipped: the end-to-end harness is not installed (run npm test, or bash test/e2e/setup.sh)');
   process.exit(0);
@@ -19,8 +35,8 @@ const { startWorkbench } = await import('../e2e/lib/workbench.mjs');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const wb = await startWorkbench({ name: 'panel-bench' });
 try {
-  await wb.openFile('vgg16.cnn');
-  await wb.waitForLine(/^conv3-64 pad1\s*→/);
+  await wb.openFile(NET.file);
+  await wb.waitForLine(NET.line);
   const view = wb.webview();
   const layers = view.locator('#layers');
 
@@ -47,7 +63,11 @@ try {
     const tiles = await view.locator('canvas.layer-canvas').evaluateAll((cs) => cs.reduce((s, c) => s + Number(c.dataset.channels), 0));
     const info = (await view.locator('#run-info').innerText()).replace(/\s+/g, ' ');
     const drawMs = Number(await layers.getAttribute('data-draw-ms'));
-    return { total: at - t0, first: first - t0, tiles, info, drawMs };
+    // The worker's forward (each layer's 8-bit pixels included), as the header says it: "… in 1.23 s (…" or "in 456 ms".
+    const m = /\bin ([\d.,]+) (ms|s)\b/.exec(info);
+    const runMs = m ? Number(m[1].replace(/,/g, '')) * (m[2] === 's' ? 1000 : 1) : NaN;
+    const open = await view.locator('details.layer[open]').count();
+    return { total: at - t0, first: first - t0, tiles, info, drawMs, runMs, open };
   }
 
   /** Milliseconds from the mouse reaching `conv3-128` to its hover showing the receptive field (the hover delay is 150 ms). */
@@ -117,31 +137,129 @@ try {
 
   // The first run: pick the image as a person does (the command starts He-initialising while the picker is open).
   if (latencyOnly) throw Object.assign(new Error('done'), { done: true });
-  await wb.clickToken('conv3-64 pad1', 'conv3-64 pad1', 0.5);
+  await wb.clickToken(...NET.click, 0.5);
   await wb.command('CNN Lab: Run on Image');
   const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'shapes.png' }).filter({ hasText: /bundled sample/ }).first();
   await row.waitFor();
   const t0 = Date.now();
   await row.click();
   const first = await drawnSince(t0);
-  console.log(`VGG16 on shapes.png in code-server, every layer's maps drawn (${first.tiles} tiles):`);
-  console.log(`  first run (weights He-initialised while the picker was open): ${first.total} ms from picking the image; first layer drawn at ${first.first} ms`);
+  const layerCount = await view.locator('details.layer').count();
+  console.log(`${NET.label} on shapes.png in code-server (${layerCount} layers):`);
+  console.log(`  first run (weights He-initialised while the picker was open): ${first.total} ms from picking the image to the ${first.open} layers open (${first.tiles} tiles) drawn; first layer drawn at ${first.first} ms`);
   console.log(`    ${first.info}`);
 
-  // Re-runs with the panel's "Run again" button (weights reused).
-  const totals = [];
-  const firsts = [];
-  const draws = [];
-  for (let i = 0; i < repeats; i++) {
+  /** "Run again" `repeats` times (weights reused); prints the medians. */
+  async function again(what) {
+    const totals = [], firsts = [], draws = [], runs = [], phases = [];
+    let last;
+    for (let i = 0; i < repeats; i++) {
+      await watch();
+      const t = Date.now();
+      await view.locator('#rerun').click();
+      // The header's time is the new run's once the run is done; all maps drawn comes after or with it.
+      last = await drawnSince(t);
+      await view.locator('.run-info', { hasText: /\bin [\d.,]+ m?s\b/ }).waitFor({ timeout: 120_000 });
+      last = { ...last, ...(await drawnSinceInfo()) };
+      const tl = await timeline(t);
+      phases.push(tl);
+      totals.push(last.total);
+      firsts.push(last.first);
+      draws.push(last.drawMs);
+      runs.push(last.runMs);
+    }
+    console.log(`  "Run again" (${what}: ${last.open} of ${layerCount} layers, ${last.tiles} tiles), median of ${repeats}: ${median(totals)} ms to every open map drawn (${totals.join(', ')}); first layer drawn at ${median(firsts)} ms; the worker's forward with its pixels ${median(runs)} ms; the page's own drawing ${median(draws)} ms`);
+    console.log(`    ${last.info}`);
+    const med = (k) => median(phases.map((p) => p[k]));
+    console.log(`    where the time goes (medians, ms from the click): the panel shows the new run at ${med('shown')}; ${med('messages')} layers' pixels (${med('mb')} MB) reach the page from ${med('firstArrived')} to ${med('lastArrived')}; the first layer's maps are drawn at ${med('firstDrawn')}; the run's end reaches the page at ${med('finished')}; the last maps are drawn at ${med('lastDrawn')}`);
+  }
+
+  /** Starts recording, in the panel's page, when the new run is shown, each layer's pixels arrive and are drawn, and the run's end arrives. */
+  async function watch() {
+    const frame = await panelFrame();
+    await frame.evaluate(() => {
+      window.__bench?.observer.disconnect();
+      if (window.__bench) window.removeEventListener('message', window.__bench.listener);
+      const b = { shown: 0, drawn: [], observer: undefined, arrived: [], bytes: 0, finishedAt: 0, listener: undefined };
+      // Each layer's pixels as they reach the page, before the panel's own listener handles them.
+      b.listener = (e) => {
+        const m = e.data;
+        if (m?.type === 'layerPixels') { b.arrived.push(Date.now()); b.bytes += m.pixels?.byteLength ?? 0; }
+        if (m?.type === 'finished' && !b.finishedAt) b.finishedAt = Date.now();
+      };
+      window.addEventListener('message', b.listener, { capture: true });
+      const info = document.getElementById('run-info');
+      b.observer = new MutationObserver((records) => {
+        const now = Date.now();
+        for (const r of records) {
+          const t = r.target;
+          if (t === info || info.contains(t)) {
+            if (!b.shown && /running/.test(info.textContent || '')) b.shown = now;
+          } else if (t instanceof HTMLElement && t.classList.contains('maps') && t.dataset.state === 'drawn') {
+            b.drawn.push(now);
+          }
+        }
+      });
+      b.observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-state'] });
+      window.__bench = b;
+    });
+  }
+
+  /** What watch() recorded, in ms from `t0`. */
+  async function timeline(t0) {
+    const frame = await panelFrame();
+    const b = await frame.evaluate(() => { const x = window.__bench; return { shown: x.shown, drawn: x.drawn, arrived: x.arrived, bytes: x.bytes, finishedAt: x.finishedAt }; });
+    return {
+      shown: b.shown - t0, firstDrawn: Math.min(...b.drawn) - t0, lastDrawn: Math.max(...b.drawn) - t0,
+      firstArrived: Math.min(...b.arrived) - t0, lastArrived: Math.max(...b.arrived) - t0, messages: b.arrived.length, mb: +(b.bytes / 1e6).toFixed(1), finished: b.finishedAt - t0,
+    };
+  }
+
+  /**
+   * One more "Run again" with every layer open, under the Chrome DevTools profiler of the workbench's page
+   * (its renderer runs the workbench and, in the same process, the panel's frames): writes the profile
+   * and prints the functions with the most time of their own.
+   */
+  async function profileRerun(file) {
+    const cdp = await wb.page.context().newCDPSession(wb.page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+    await cdp.send('Profiler.start');
     const t = Date.now();
     await view.locator('#rerun').click();
     const r = await drawnSince(t);
-    totals.push(r.total);
-    firsts.push(r.first);
-    draws.push(r.drawMs);
-    if (i === repeats - 1) console.log(`    ${r.info}`);
+    const { profile } = await cdp.send('Profiler.stop');
+    (await import('node:fs')).writeFileSync(file, JSON.stringify(profile));
+    const self = new Map();
+    const dt = new Map();
+    profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+    for (const n of profile.nodes) {
+      const f = n.callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + (dt.get(n.id) ?? 0));
+    }
+    const total = [...self.values()].reduce((a, b) => a + b, 0);
+    console.log(`  profile of one more "Run again" (${r.total} ms to every map drawn) written to ${file}; the renderer's ${total.toFixed(0)} ms of samples, most time of their own:`);
+    for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${v.toFixed(0).padStart(6)} ms  ${k}`);
   }
-  console.log(`  "Run again", median of ${repeats}: ${median(totals)} ms to every map drawn (min ${Math.min(...totals)}, max ${Math.max(...totals)}); first layer drawn at ${median(firsts)} ms; the page's own drawing ${median(draws)} ms of it`);
+
+  /** The header's run time and the page's drawing time, read again after the run is done. */
+  async function drawnSinceInfo() {
+    const info = (await view.locator('#run-info').innerText()).replace(/\s+/g, ' ');
+    const m = /\bin ([\d.,]+) (ms|s)\b/.exec(info);
+    return { info, runMs: m ? Number(m[1].replace(/,/g, '')) * (m[2] === 's' ? 1000 : 1) : NaN, drawMs: Number(await layers.getAttribute('data-draw-ms')) };
+  }
+
+  await again('the layers the panel opens by itself');
+  await view.locator('#expand-all').click();
+  // Every layer open and drawn (data-all-drawn-at may keep its time when all arrive in one batch).
+  await (await panelFrame()).waitForFunction(() => {
+    const open = [...document.querySelectorAll('details.layer')];
+    return open.every((d) => d.open && d.querySelector('.maps')?.getAttribute('data-state') === 'drawn');
+  }, undefined, { polling: 100, timeout: 120_000 });
+  await again('every layer open after "Expand all"');
+  if (profileTo) await profileRerun(profileTo);
+  console.log(`  load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   console.log(`  goal: every map shown in under 2000 ms`);
 } catch (e) {
   if (!e?.done) throw e;

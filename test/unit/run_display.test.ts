@@ -97,6 +97,31 @@ test('findCamLayers: gap + fc (with flatten, dropout, softmax around) yes; a hid
   assert.equal(findCamLayers(vgg.layers.map((l) => l.decl.spec.kind)), undefined);
 });
 
+test('findCamLayers on the zoo: the maps the gap reads (a ReLU after an add, a ReLU6, a concat) and the last fc past flatten and dropout', () => {
+  const want: Record<string, { feature: string; reads: number; between: string[] }> = {
+    resnet18: { feature: 'relu', reads: 1, between: ['flatten'] },
+    resnet50: { feature: 'relu', reads: 1, between: ['flatten'] },
+    mobilenet_v2: { feature: 'relu6', reads: 1, between: ['flatten', 'dropout'] },
+    densenet121: { feature: 'relu', reads: 1, between: ['flatten'] },
+    googlenet: { feature: 'concat', reads: 4, between: ['flatten', 'dropout'] },
+  };
+  for (const [name, w] of Object.entries(want)) {
+    const n = net(analyzeSample(`samples/zoo/${name}.cnn`));
+    const kinds = n.layers.map((l) => l.decl.spec.kind);
+    const cam = findCamLayers(kinds, n.layers.map((l) => l.inputs));
+    assert.ok(cam, name);
+    const gap = kinds.lastIndexOf('gap');
+    assert.deepEqual([cam.gap, cam.fc, cam.feature], [gap, n.layers.length - 1, n.layers[gap].inputs[0]], name);
+    assert.equal(kinds[cam.feature], w.feature, name);
+    assert.equal(n.layers[cam.feature].inputs.length, w.reads, name);
+    if (w.feature === 'relu' && name.startsWith('resnet')) assert.equal(kinds[n.layers[cam.feature].inputs[0]], 'add', name);
+    assert.deepEqual(kinds.slice(gap + 1, -1), w.between, name);
+  }
+  // The U-Net ends in a 1x1 conv: no CAM.
+  const unet = net(analyzeSample('samples/zoo/unet.cnn'));
+  assert.equal(findCamLayers(unet.layers.map((l) => l.decl.spec.kind), unet.layers.map((l) => l.inputs)), undefined);
+});
+
 test('classActivationMap against a hand computation, and its mean is the fc of the gap', () => {
   // A is (C=2, H=2, W=2); the fc weight is (K=2, C=2).
   const A = new Float32Array([1, 2, 3, 4, /* channel 1 */ 0, 1, 0, 1]);
