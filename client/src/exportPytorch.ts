@@ -1,27 +1,27 @@
 /**
  * "CNN Lab: Export as PyTorch…": asks for the network (when the file has several), the weights (none,
  * He-initialised, or a .safetensors file) and where to save, writes the .py (and the .safetensors
- * beside it), then offers to open the .py. The export itself is server/src/exportPytorch.ts.
+ * beside it), then offers to open the .py. The run worker lists the networks and does the export
+ * (server/src/exportPytorch.ts, through server/src/run/interop.ts); this file only asks and writes.
  */
 import * as vscode from 'vscode';
-import { analyze } from '../../server/src/analysis/analyze.js';
-import { pytorchFiles } from '../../server/src/exportPytorch.js';
+import type { WorkerClient } from './run/workerClient.js';
 
 /** The command's id, as package.json contributes it. */
 export const EXPORT_PYTORCH_COMMAND = 'cnnLab.exportPytorch';
 
-/** Registers the command. */
-export function registerExportPytorch(context: vscode.ExtensionContext): void {
+/** Registers the command; `worker` does the work. */
+export function registerExportPytorch(context: vscode.ExtensionContext, worker: WorkerClient): void {
   context.subscriptions.push(vscode.commands.registerCommand(EXPORT_PYTORCH_COMMAND, async (uriArg?: unknown) => {
     try {
-      await exportActive(uriArg);
+      await exportActive(worker, uriArg);
     } catch (e) {
       void vscode.window.showErrorMessage(`CNN Lab: cannot export as PyTorch: ${(e as Error).message}`);
     }
   }));
 }
 
-async function exportActive(uriArg?: unknown): Promise<void> {
+async function exportActive(worker: WorkerClient, uriArg?: unknown): Promise<void> {
   const uri = uriArg instanceof vscode.Uri ? uriArg : vscode.window.activeTextEditor?.document.uri;
   if (!uri) {
     void vscode.window.showInformationMessage('CNN Lab: open a .cnn file to export.');
@@ -29,10 +29,13 @@ async function exportActive(uriArg?: unknown): Promise<void> {
   }
   const doc = await vscode.workspace.openTextDocument(uri);
   const base = uri.path.replace(/^.*\//, '');
-  const a = analyze(doc.getText(), base.replace(/\.cnn$/i, ''));
-  if (!a.networks.length) throw new Error('the file has no network');
-  const network = a.networks.length === 1 ? a.networks[0].name
-    : await vscode.window.showQuickPick(a.networks.map((n) => n.name), { title: 'Export which network?' });
+  const text = doc.getText();
+  const defaultName = base.replace(/\.cnn$/i, '');
+  // Only the list of networks is wanted here; the export itself says what is wrong with the one picked.
+  const { networks } = await worker.prepare({ text, defaultName, budget: { maxMacs: Infinity, maxMemoryBytes: Infinity } });
+  if (!networks.length) throw new Error('the file has no network');
+  const network = networks.length === 1 ? networks[0]
+    : await vscode.window.showQuickPick([...networks], { title: 'Export which network?' });
   if (!network) return;
   const choice = await vscode.window.showQuickPick([
     { label: 'Module only', value: 'none' as const },
@@ -50,8 +53,10 @@ async function exportActive(uriArg?: unknown): Promise<void> {
     defaultUri: vscode.Uri.joinPath(uri, '..', `${network}.py`), filters: { Python: ['py'] }, title: 'Export as PyTorch',
   });
   if (!target) return;
-  const files = pytorchFiles(a, base, { network, weights, seed: choice.value === 'seed' ? 0 : undefined });
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(files.source));
+  const files = await worker.exportModel({
+    text, defaultName, network, format: 'pytorch', source: base, ...(weights ? { weights } : {}), ...(choice.value === 'seed' ? { seed: 0 } : {}),
+  });
+  await vscode.workspace.fs.writeFile(target, files.main);
   let also = '';
   if (files.weights) {
     const st = target.with({ path: target.path.replace(/(\.py)?$/, '.safetensors') });

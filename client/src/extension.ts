@@ -12,6 +12,7 @@ import { COMPARE_NETWORKS_COMMAND, ComparePanel } from './comparePanel.js';
 import { registerInteropCommands } from './interop.js';
 import { registerExportPytorch } from './exportPytorch.js';
 import { registerRunCommands } from './run/index.js';
+import { WorkerClient } from './run/workerClient.js';
 import { NetworkStatus } from './statusBar.js';
 import { fetchNetwork, SummaryPanel } from './summaryPanel.js';
 
@@ -66,9 +67,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   // Runs log into the language client's "CNN Lab" output channel, beside the server's messages.
-  registerRunCommands(context, channelLog(c.outputChannel));
-  registerInteropCommands(context);
-  registerExportPytorch(context);
+  const log = channelLog(c.outputChannel);
+  // The run worker (dist/worker.js) analyses for runs, exports and imports, off the extension host's thread.
+  const worker = new WorkerClient(context.asAbsolutePath('dist/worker.js'), undefined, log);
+  context.subscriptions.push({ dispose: () => worker.dispose() });
+  registerRunCommands(context, worker, log);
+  registerInteropCommands(context, worker);
+  registerExportPytorch(context, worker);
   await c.start();
   context.subscriptions.push(new NetworkStatus(c), c);
 }

@@ -7,7 +7,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { analyze } from '../../server/src/analysis/analyze.js';
 import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
 import { buildRun, layerPixels } from '../../client/src/run/model.js';
 import { WorkerClient, type RunOutcome } from '../../client/src/run/workerClient.js';
@@ -39,9 +38,8 @@ for (const threads of threadsList.length ? threadsList : [1, 2]) {
   const second = await timedRun(client, threads);
   console.log(`  again:      ${fmt(second.totalMs)} end to end  (load ${fmt(second.outcome.started.loadMs)} with the weights reused; layers ${fmt(second.outcome.done.runMs)}, ${(2 * 15.47e9 / (second.outcome.done.runMs * 1e6)).toFixed(1)} GFLOP/s)`);
 
-  const a = analyze(text);
   const origin = { uri: 'file:///vgg16.cnn', network: 'vgg16', image: 'file:///shapes.png', seed: 0 };
-  const run = buildRun({ runId: 1, origin, sourceName: 'vgg16.cnn', imageName: 'shapes.png' }, a, a.networks[0], second.outcome);
+  const run = buildRun({ runId: 1, origin, sourceName: 'vgg16.cnn', imageName: 'shapes.png' }, second.outcome);
   let bytes = 0;
   let tiles = 0;
   const messages = run.view.layers.map((l) => {

@@ -1,6 +1,8 @@
 // End to end in a real VS Code (code-server + Chromium): "CNN Lab: Export as PyTorch…" from the palette,
 // with He-initialised weights, through VS Code's save dialog, to the notification's "Open". When
-// /usr/bin/python3 has torch, the exported module is built and the weights loaded with strict=True.
+// /usr/bin/python3 has torch, the exported module is built and the weights loaded with strict=True. Then
+// "Export as ONNX…" of the network at the cursor and "Open ONNX Model as .cnn" of the file it wrote, both
+// done by the run worker: the notifications give the size and the figures, and the text opens.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -114,4 +116,52 @@ it('exports a network to PyTorch with He-initialised weights, and opens the .py'
     assert.deepEqual(out.out, [1, 1, 5, 5], JSON.stringify(out));
   }
   recordTiming('export: scenario (s)', (Date.now() - t0) / 1000);
+});
+
+it('exports the network at the cursor as ONNX (built in the run worker) and opens the .onnx back as .cnn text', async () => {
+  const t0 = Date.now();
+  const page = wb.page;
+  await wb.openFile('lecture/01-weight-sharing.cnn');
+  await wb.waitForLine(/^input 1x600x600/);
+  // The cursor in the second network: the worker picks it by the language server's rule.
+  await wb.clickToken('input 1x600x600', '600x600');
+  await wb.command('CNN Lab: Export as ONNX…');
+
+  const expected = join(wb.workspace, 'lecture', 'same-kernel-bigger-image.onnx');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await page.locator('.quick-input-widget', { hasText: 'export same-kernel-bigger-image as ONNX' }).first().waitFor();
+  try {
+    await page.waitForFunction(() => /same-kernel-bigger-image\.onnx$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
+  } catch (e) {
+    throw new Error(`the save dialog did not propose same-kernel-bigger-image.onnx; its box holds ${await input.inputValue()}`, { cause: e });
+  }
+  assert.equal(await input.inputValue(), expected, 'the save dialog proposes <network>.onnx beside the .cnn');
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+
+  const exported = page.locator(TOAST, { hasText: 'CNN Lab: exported same-kernel-bigger-image to same-kernel-bigger-image.onnx (' }).first();
+  try {
+    await exported.waitFor();
+  } catch (e) {
+    throw new Error(`no export notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
+  }
+  await waitForFile(expected);
+  const said = await exported.innerText();
+  assert.match(said, /\(([\d,]+) bytes, ONNX \(IR 7, opset 14\) with the weights as initializers; He-initialised weights, seed 0\)\./);
+  assert.equal(Number(/\(([\d,]+) bytes/.exec(said)[1].replace(/,/g, '')), statSync(expected).size, 'the notification gives the file\'s size');
+
+  // Back in: the worker reads the model; the text opens in an untitled editor and the weights are offered.
+  await wb.command('CNN Lab: Open ONNX Model as .cnn');
+  await wb.pickInFileDialog(expected);
+  const imported = page.locator(TOAST, { hasText: 'CNN Lab: same-kernel-bigger-image.onnx as same-kernel-bigger-image: 1 layers, 5 parameters, 1,435,204 MACs.' }).first();
+  try {
+    await imported.waitFor();
+  } catch (e) {
+    throw new Error(`no import notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
+  }
+  await imported.locator('.monaco-button', { hasText: /^Save Weights…$/ }).waitFor();
+  await wb.waitForLine(/^network same-kernel-bigger-image$/);
+  await wb.waitForLine(/^input 1x600x600$/);
+  await wb.waitForLine(/^conv2-1\b/);
+  recordTiming('export: ONNX scenario (s)', (Date.now() - t0) / 1000);
 });

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRun } from '../../client/src/run/model.js';
 import type { LayerView } from '../../client/src/run/messages.js';
+import { layerViews, networkKernels, networkTable } from '../../server/src/run/describe.js';
 import { receptiveFieldBox, type FieldGeometry } from '../../server/src/run/display.js';
 import { analyzeSample, net, readRepo } from '../helpers/core.js';
 
@@ -17,16 +18,16 @@ const zoo = JSON.parse(readRepo('test/fixtures/torch/zoo.json')) as { models: Re
 
 const MERGES = ['add', 'concat'];
 
-/** The panel's view of a sample's layers, as startRun builds it when the worker starts the run. */
+/** The panel's view of a sample's layers: what the worker's 'started' carries (describe.ts), through startRun. */
 function panelLayers(name: string) {
   const a = analyzeSample(`samples/zoo/${name}.cnn`);
   const n = net(a);
   const ctx = { runId: 1, origin: { uri: `file:///${name}.cnn`, network: n.name, image: 'file:///i.png', seed: 0 }, sourceName: `${name}.cnn`, imageName: 'i.png' };
   const started = {
-    type: 'started' as const, id: 1, network: n.name, layerCount: n.layers.length, inputShape: [...n.input!], macs: 1, memoryBytes: 1,
+    type: 'started' as const, id: 1, network: n.name, layers: layerViews(a, n), table: networkTable(a, n), kernels: networkKernels(n), inputShape: [...n.input!], macs: 1, memoryBytes: 1,
     backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 224, height: 224, rgba: new Uint8ClampedArray(224 * 224 * 4) },
   };
-  return { n, views: startRun(ctx, a, n, started).view.layers };
+  return { n, views: startRun(ctx, started).view.layers };
 }
 
 /** The box of unit (y, x) for a field measured by the probe: rows [y·jump − padding, … + rf). */

@@ -11,9 +11,10 @@ import {
   receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
 } from '../../server/src/run/display.js';
 import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
-import type { LayerMessage } from '../../server/src/run/workerProtocol.js';
+import type { LayerMessage, StartedMessage } from '../../server/src/run/workerProtocol.js';
 import { indexOf } from '../../server/src/features/locate.js';
-import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, pickNetwork, startRun } from '../../client/src/run/model.js';
+import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, startRun } from '../../client/src/run/model.js';
+import { layerViews, networkKernels, networkTable, pickNetwork } from '../../server/src/run/describe.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView, parseRunOrigin, parseViewState } from '../../client/src/run/messages.js';
 import { makeNonce } from '../../client/src/webviewHtml.js';
@@ -250,28 +251,34 @@ const fcLayer = (): LayerMessage => layerMessage(1, [3], [2, 2], [0, 128, 255], 
 
 const TINY = 'network t\ninput 1x4x4\nconv3-2 pad1\nfc-3\n';
 
-function started(layerCount: number) {
+/** The worker's 'started' message for network `t` of TINY, described from its analysis as the worker does (describe.ts). */
+function started(): StartedMessage {
+  const a = analyze(TINY);
+  const n = a.networks[0];
   return {
-    type: 'started' as const, id: 1, network: 't', layerCount, inputShape: [1, 4, 4], macs: 1, memoryBytes: 1,
-    backend: 'typescript' as const, paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
+    type: 'started', id: 1, network: 't', layers: layerViews(a, n), table: networkTable(a, n), kernels: networkKernels(n),
+    inputShape: [1, 4, 4], macs: 1, memoryBytes: 1,
+    backend: 'typescript', paramsCached: false, loadMs: 1, input: { width: 4, height: 4, rgba: new Uint8ClampedArray(64) },
   };
 }
 
-test('buildRun joins the analysis with the outcome; the panel gets the pixels the run sent, or must ask for another size', () => {
-  const a = analyze(TINY);
-  const n = a.networks[0];
+test('buildRun joins the worker\'s description with the outcome; the panel gets the pixels the run sent, or must ask for another size', () => {
   const outcome = {
-    started: started(2),
+    started: started(),
     layers: [convLayer(), fcLayer()],
     done: { type: 'done' as const, id: 1, runMs: 2, top: [{ index: 2, value: 3 }] },
   };
   const origin = { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 };
-  const run = buildRun({ runId: 4, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, outcome);
+  const run = buildRun({ runId: 4, origin, sourceName: 't.cnn', imageName: 'i.png' }, outcome);
   assert.equal(run.view.layers.length, 2);
   assert.equal(run.workerRun, 1);
   assert.deepEqual(run.view.layers[0].field, { rf: [3, 3], jump: [1, 1], padding: [1, 1], approximate: false });
   assert.equal(run.view.layers[0].line, 2);
-  assert.equal(run.view.summary.layers.length, 2);
+  assert.deepEqual(run.view.layers.map((l) => [l.keyword, l.kind, l.params, l.macs, l.auto]), [['conv', 'conv', 20, 288, false], ['fc', 'fc', 99, 96, false]]);
+  assert.equal(run.view.kernels, 'random');
+  // The summary table comes as the webview draws it: cells per layer (the torchinfo columns) and the totals.
+  assert.deepEqual(run.view.table.rows, [['0', 'conv3-2 pad1', '2×4×4', '20', '288', '3'], ['1', 'fc-3', '3', '99', '96', '6']]);
+  assert.deepEqual(run.view.table.totals[0], ['Total params', '119  (fc layers 99 = 83.2%)']);
   const px = layerPixels(run, 0, 72)!;
   assert.equal(px.runId, 4);
   assert.deepEqual([px.tileHeight, px.tileWidth, px.pixels.length], [4, 4, 32]);
@@ -286,15 +293,13 @@ test('buildRun joins the analysis with the outcome; the panel gets the pixels th
   const vec = layerPixels(run, 1, 1)!;
   assert.deepEqual([vec.tileHeight, vec.tileWidth, vec.pixels.length], [2, 2, 3]);
   assert.deepEqual([...vec.pixels], [0, 128, 255]);
-  assert.throws(() => buildRun({ runId: 5, origin, sourceName: 't.cnn', imageName: 'i.png' }, a, n, { ...outcome, layers: outcome.layers.slice(0, 1) }), /returned 1 layers/);
+  assert.throws(() => buildRun({ runId: 5, origin, sourceName: 't.cnn', imageName: 'i.png' }, { ...outcome, layers: outcome.layers.slice(0, 1) }), /returned 1 layers/);
 });
 
-test('a run is shown as it goes: started from the analysis, layers checked as they arrive, finished by done', () => {
-  const a = analyze(TINY);
-  const n = a.networks[0];
+test('a run is shown as it goes: started from the worker\'s description, layers checked as they arrive, finished by done', () => {
   const ctx = { runId: 9, origin: { uri: 'file:///t.cnn', network: 't', image: 'file:///i.png', seed: 0 }, sourceName: 't.cnn', imageName: 'i.png' };
-  const run = startRun(ctx, a, n, started(2));
-  // Shapes come from the analysis before any layer has run; no time and no top values yet.
+  const run = startRun(ctx, started());
+  // Shapes come from the worker's analysis before any layer has run; no time and no top values yet.
   assert.deepEqual(run.view.layers.map((l) => l.shape), [[2, 4, 4], [3]]);
   assert.equal(run.view.runMs, undefined);
   assert.deepEqual(run.view.top, []);
@@ -313,9 +318,8 @@ test('a run is shown as it goes: started from the analysis, layers checked as th
   assert.deepEqual(view.top, [{ index: 0, value: 1 }]);
   assert.equal(run.view, view);
   assert.equal(view.backendNote, undefined);
-  assert.throws(() => startRun(ctx, a, n, started(3)), /runs 3 layers, the network has 2/);
   // A slow fallback reaches the panel's view, whose header shows it.
-  const slow = startRun(ctx, a, n, { ...started(2), backendNote: 'the WebAssembly SIMD kernels did not load (x)' });
+  const slow = startRun(ctx, { ...started(), backendNote: 'the WebAssembly SIMD kernels did not load (x)' });
   assert.equal(slow.view.backendNote, 'the WebAssembly SIMD kernels did not load (x)');
 });
 

@@ -15,6 +15,13 @@ import { writeNpy } from '../../server/src/engine/index.js';
 import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/run/workerProtocol.js';
 import { WorkerClient, RunError } from '../../client/src/run/workerClient.js';
+import { layerViews, networkTable } from '../../server/src/run/describe.js';
+import { planRun } from '../../server/src/run/plan.js';
+import { EXPORT_FORMATS } from '../../server/src/interop/formats.js';
+import { importOnnx } from '../../server/src/interop/onnxImport.js';
+import { initParams } from '../../server/src/engine/weights.js';
+import { parseSafetensors } from '../../server/src/engine/safetensors.js';
+import { pytorchFiles } from '../../server/src/exportPytorch.js';
 import type { Log } from '../../client/src/run/log.js';
 import { goodJpeg, lyingJpeg, pngBomb } from '../helpers/hostile.js';
 import { repoPath, readRepo } from '../helpers/core.js';
@@ -144,6 +151,14 @@ test('a deeper network: one progress message per layer in order, each layer sent
     const end = await w.end(7);
     assert.equal(end.type, 'done', JSON.stringify(end));
     const msgs = w.of(7);
+    // The panel's description of the layers comes from the worker's own analysis, before any layer runs.
+    const started = msgs[0];
+    assert.ok(started.type === 'started');
+    assert.deepEqual(started.layers, layerViews(a, a.networks[0]));
+    assert.deepEqual(started.layers.map((l) => l.shape), layers.map((l) => l.out));
+    assert.deepEqual(started.table, networkTable(a, a.networks[0]));
+    assert.equal(started.table.rows.length, layers.length);
+    assert.equal(started.kernels, 'random');
     const progress = msgs.filter((m) => m.type === 'progress');
     assert.deepEqual(progress.map((m) => m.index), layers.map((_, i) => i));
     assert.ok(progress.every((m) => m.count === layers.length));
@@ -425,7 +440,7 @@ test('prepare initialises the weights ahead of the run, which then reuses them; 
   const text = readRepo('samples/lecture/10-receptive-field.cnn');
   const w = new RawWorker();
   try {
-    w.send({ type: 'prepare', text, seed: 3, budget: DEFAULT_BUDGET });
+    w.send({ type: 'prepare', id: 900, text, budget: DEFAULT_BUDGET, initialise: { seed: 3 } });
     w.send(request(20, { text, network: undefined, seed: 3, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
     const started = await w.next((m) => m.id === 20 && m.type === 'started');
     assert.equal(started.type === 'started' && started.paramsCached, true);
@@ -435,8 +450,12 @@ test('prepare initialises the weights ahead of the run, which then reuses them; 
     const s2 = await w.next((m) => m.id === 21 && m.type === 'started');
     assert.equal(s2.type === 'started' && s2.paramsCached, false);
     await w.end(21);
-    // An over-budget prepare does nothing (no reply, no allocation).
-    w.send({ type: 'prepare', text: readRepo('samples/vgg16.cnn'), seed: 0, budget: { maxMacs: 1e6, maxMemoryBytes: 1e6 } });
+    const prepared = await w.next((m) => m.type === 'prepared' && m.id === 900);
+    assert.deepEqual(prepared.type === 'prepared' && [prepared.network?.name, prepared.refusal], ['receptive-field', undefined]);
+    // An over-budget prepare is refused and initialises nothing (the next run makes its own weights).
+    w.send({ type: 'prepare', id: 901, text: readRepo('samples/vgg16.cnn'), budget: { maxMacs: 1e6, maxMemoryBytes: 1e6 }, initialise: { seed: 4 } });
+    const refused = await w.next((m) => m.type === 'prepared' && m.id === 901);
+    assert.match(refused.type === 'prepared' ? refused.refusal ?? '' : '', /over the budget of 1\.00 MMACs/);
     // A new run stops the one going (the newest request wins); one cancelled while queued never starts.
     w.send(request(22, { backend: 'typescript', text: SLOW, network: 'slow', image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } }));
     await w.next((m) => m.id === 22 && m.type === 'progress');
@@ -557,5 +576,81 @@ test('hostile images reach the worker as typed input errors: a PNG bomb, and a J
     assert.equal((await w.end(42)).type, 'done', 'the worker lives on');
   } finally {
     await w.close();
+  }
+});
+
+test('prepare answers for the extension: the network at the cursor (the language server\'s rule), every network, and the refusal planRun gives', async () => {
+  const client = new WorkerClient(WORKER);
+  try {
+    const text = EDGES;
+    const a = analyze(text);
+    const budget = DEFAULT_BUDGET;
+    // Past a network's last line (a blank or comment line before the next one) is still that network.
+    const gap = text.indexOf('network laplacian') - 1;
+    const byOffset = await client.prepare({ text, budget, offset: gap });
+    assert.deepEqual(byOffset.networks, a.networks.map((n) => n.name));
+    assert.deepEqual(byOffset.network, { name: 'sobel-y', kernels: 'fixed', layers: ['conv3-1 pad1 sobely'] });
+    assert.equal(byOffset.refusal, undefined);
+    assert.equal((await client.prepare({ text, budget, offset: text.indexOf('conv3-1 pad1 laplacian') })).network?.name, 'laplacian');
+    assert.equal((await client.prepare({ text, budget })).network?.name, 'sobel-x');
+    // A name wins over the cursor; a name the file no longer has picks nothing.
+    assert.equal((await client.prepare({ text, budget, offset: 0, network: 'box-blur' })).network?.name, 'box-blur');
+    assert.equal((await client.prepare({ text, budget, network: 'gone' })).network, undefined);
+    // The default name names a file without a `network` line; a file without layers has no network.
+    const implicit = await client.prepare({ text: 'input 3x8x8\nconv3-4 pad1\nfc-2\n', budget, defaultName: 'tiny' });
+    assert.deepEqual(implicit.network, { name: 'tiny', kernels: 'random', layers: ['conv3-4 pad1', 'fc-2'] });
+    assert.deepEqual(await client.prepare({ text: '# nothing yet\n', budget }), { type: 'prepared', id: implicit.id + 1, networks: [] });
+    // Refusals are the words planRun says to the editor: errors first, then the budget.
+    const broken = 'network broken\ninput 3x8x8\nconv3-4 pad1\nmaxpool\nmaxpool\nmaxpool\nmaxpool\n';
+    const r1 = await client.prepare({ text: broken, budget });
+    assert.equal(r1.network?.name, 'broken');
+    assert.match(r1.refusal ?? '', /^network 'broken' has 1 error; fix it before running \(line \d+: /);
+    assert.throws(() => planRun(analyze(broken), 'broken', budget, 'all', 'editor'), (e: Error) => e.message === r1.refusal);
+    const small = { maxMacs: 1e9, maxMemoryBytes: 2e9 };
+    const r2 = await client.prepare({ text: readRepo('samples/vgg16.cnn'), budget: small });
+    assert.match(r2.refusal ?? '', /^this run would take 15\.47 GMACs \(15,470,264,320\) and .* over the budget of 1\.00 GMACs .*cnnLab\.run\.maxGigaMacs/);
+    assert.throws(() => planRun(analyze(readRepo('samples/vgg16.cnn')), 'vgg16', small, 'all', 'editor'), (e: Error) => e.message === r2.refusal);
+  } finally {
+    client.dispose();
+  }
+});
+
+test('export and import run in the worker: the same ONNX and PyTorch files as the exporters give, and an ONNX model back as text and weights', async () => {
+  const client = new WorkerClient(WORKER);
+  try {
+    const text = readRepo('samples/lecture/05-gap-vs-fc.cnn');
+    const a = analyze(text);
+    const name = a.networks[0].name;
+    const onnx = await client.exportModel({ text, network: name, format: 'onnx', source: '05-gap-vs-fc.cnn', seed: 2 });
+    const plan = planRun(a, name, { maxMacs: Infinity, maxMemoryBytes: Infinity }, 'last');
+    const direct = EXPORT_FORMATS.onnx!.write(a, plan, initParams(plan.inputShape, plan.layers, 2, plan.inputs), {
+      doc: `${name} from 05-gap-vs-fc.cnn, He-initialised weights (seed 2)`,
+    });
+    assert.ok(onnx.main instanceof Uint8Array && onnx.main.length > 1000, `${onnx.main.length} bytes`);
+    assert.ok(Buffer.from(onnx.main).equals(Buffer.from(direct)), 'the worker\'s ONNX file is the exporter\'s, byte for byte');
+    assert.equal(onnx.description, EXPORT_FORMATS.onnx!.description);
+    // Back through the worker: the text, the figures and the weights the importer gives.
+    const imported = await client.importModel({ bytes: onnx.main, name: 'back', label: 'back.onnx' });
+    const expected = importOnnx(direct, { name: 'back', label: 'back.onnx' });
+    assert.deepEqual(imported.problems, []);
+    assert.equal(imported.text, expected.text);
+    assert.deepEqual([imported.network, imported.layers, imported.params, imported.macs], [expected.network, expected.layers, expected.params, expected.macs]);
+    assert.equal(imported.params, a.networks[0].totals.params);
+    const tensors = parseSafetensors(imported.weights!);
+    assert.deepEqual(tensors.map((t) => t.name), expected.tensors.map((t) => t.name));
+    assert.deepEqual([...tensors[0].data!], [...expected.tensors[0].data]);
+    // PyTorch: the module's source and its state_dict, as pytorchFiles writes them.
+    const py = await client.exportModel({ text, network: name, format: 'pytorch', source: '05-gap-vs-fc.cnn', seed: 0 });
+    const files = pytorchFiles(a, '05-gap-vs-fc.cnn', { network: name, seed: 0 });
+    assert.equal(new TextDecoder().decode(py.main), files.source);
+    assert.ok(Buffer.from(py.weights!).equals(Buffer.from(files.weights!)));
+    const bare = await client.exportModel({ text, network: name, format: 'pytorch', source: '05-gap-vs-fc.cnn' });
+    assert.equal(bare.weights, undefined);
+    // What cannot be exported or imported is said, for the user, and the worker lives on.
+    await assert.rejects(client.exportModel({ text, network: 'gone', format: 'onnx', source: 'x.cnn', seed: 0 }), /no network named 'gone'/);
+    await assert.rejects(client.importModel({ bytes: new Uint8Array([1, 2, 3]), name: 'junk', label: 'junk.onnx' }), /junk\.onnx/);
+    assert.equal((await client.prepare({ text, budget: DEFAULT_BUDGET })).network?.name, name);
+  } finally {
+    client.dispose();
   }
 });

@@ -6,11 +6,9 @@
  */
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
-import { analyze } from '../../../server/src/analysis/analyze.js';
 import { refusal, type FileKind } from '../../../server/src/files.js';
-import { planRun } from '../../../server/src/run/plan.js';
 import type { RunOrigin } from './messages.js';
-import { budgetFromSettings, buildRun, defaultNetworkName, networkKernels, pickNetwork, startRun } from './model.js';
+import { budgetFromSettings, buildRun, defaultNetworkName, startRun } from './model.js';
 import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
 import { RunError, type WorkerClient, type RunOptions, type RunOutcome, type RunParams } from './workerClient.js';
@@ -110,26 +108,26 @@ export class RunCommands {
     const config = vscode.workspace.getConfiguration('cnnLab.run', document.uri);
     const text = document.getText();
     const defaultName = defaultNetworkName(document.uri.path);
-    const analysis = analyze(text, defaultName);
-    const network = pickNetwork(analysis, t.offset, t.network);
+    const budget = budgetFromSettings(config.get('maxGigaMacs'), config.get('maxMemoryMB'));
+    const seed = numberSetting(config.get('seed'), 0);
+    const settingWeights = t.weights === undefined ? this.weightsSetting(config, document.uri) : undefined;
+    // The worker picks the network and checks it before any dialog: a network with errors or over the
+    // budget is refused here. While the user picks the image, it He-initialises the weights it will need.
+    const prepared = await this.client.prepare({
+      text, defaultName, budget, ...(t.network !== undefined ? { network: t.network } : {}), ...(t.offset !== undefined ? { offset: t.offset } : {}),
+      ...(t.weights || settingWeights ? {} : { initialise: { seed } }),
+    });
+    const network = prepared.network;
     if (!network) {
       if (t.network !== undefined) throw new Error(`${baseName(document.uri)} has no network named '${t.network}' any more`);
       await this.offerStarter(document);
       return;
     }
-    // Checked here, before any dialog: a network with errors or over the budget never reaches the worker.
-    const budget = budgetFromSettings(config.get('maxGigaMacs'), config.get('maxMemoryMB'));
-    try {
-      planRun(analysis, network.name, budget, 'all', 'editor');
-    } catch (e) {
-      await this.refuse((e as Error).message, rerunOf);
+    if (prepared.refusal !== undefined) {
+      await this.refuse(prepared.refusal, rerunOf);
       return;
     }
-    const seed = numberSetting(config.get('seed'), 0);
-    const settingWeights = t.weights === undefined ? this.weightsSetting(config, document.uri) : undefined;
-    const kernels = networkKernels(network);
-    // While the user picks the image, the worker starts and He-initialises the weights it will need.
-    this.client.warm(t.weights || settingWeights ? undefined : { text, network: network.name, defaultName, seed, budget });
+    const { kernels } = network;
     const opened = this.panel.prepare(t.image ? `Running ${network.name}…` : `Pick an image to run ${network.name} on.`);
     const image = t.image ?? await this.pickImage();
     const weights = !image ? undefined : t.weights === 'ask' ? await this.pickWeights() : t.weights ?? settingWeights;
@@ -147,7 +145,7 @@ export class RunCommands {
     const origin: RunOrigin = {
       uri: document.uri.toString(), network: network.name, image: image.toString(), ...(weights ? { weights: weights.toString() } : {}), seed,
     };
-    const texts = network.layers.map((l) => l.decl.text);
+    const texts = network.layers;
     const runId = ++this.runCount;
     const ctx = {
       runId, origin, sourceName: baseName(document.uri), imageName: baseName(image), ...(weights ? { weightsName: baseName(weights) } : {}),
@@ -157,7 +155,7 @@ export class RunCommands {
     const hooks: RunHooks = {
       onStarted: (m) => {
         try {
-          this.panel.show(startRun(ctx, analysis, network, m));
+          this.panel.show(startRun(ctx, m));
           shown = true;
         } catch (e) {
           // Shown whole at the end instead.
@@ -193,7 +191,7 @@ export class RunCommands {
       return;
     }
     if (shown) this.panel.finish(runId, outcome.done);
-    else this.panel.show(buildRun(ctx, analysis, network, outcome));
+    else this.panel.show(buildRun(ctx, outcome));
     return runResult(outcome, texts);
   }
 

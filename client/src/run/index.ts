@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { RunCommands } from './commands.js';
 import type { Log } from './log.js';
 import { FEATURE_MAPS_VIEW_TYPE, FeatureMapsPanel } from './panel.js';
-import { WorkerClient } from './workerClient.js';
+import type { WorkerClient } from './workerClient.js';
 
 import { RUN_ON_IMAGE_COMMAND } from '../../../server/src/protocol.js';
 
@@ -16,10 +16,10 @@ export const RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND = 'cnnLab.runOnImageWithWeights';
 
 /**
  * Registers the run commands, the panel and its serializer; every disposable goes to the context.
- * `log` is where runs report what goes wrong besides their message to the user (the "CNN Lab" channel).
+ * `client` is the run worker (shared with the export and import commands; its owner disposes it) and
+ * `log` where runs report what goes wrong besides their message to the user (the "CNN Lab" channel).
  */
-export function registerRunCommands(context: vscode.ExtensionContext, log: Log): void {
-  const client = new WorkerClient(vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath, undefined, log);
+export function registerRunCommands(context: vscode.ExtensionContext, client: WorkerClient, log: Log): void {
   // The panel and the commands refer to each other: the panel's "Run again" goes through the commands.
   let commands: RunCommands | undefined;
   // Closing the panel lets the idle worker go with the parameters it caches.
@@ -28,7 +28,6 @@ export function registerRunCommands(context: vscode.ExtensionContext, log: Log):
   const c = commands;
   context.subscriptions.push(
     panel,
-    { dispose: () => client.dispose() },
     // A third argument, an image, skips the picker (the integration suite in test/vscode/ uses it).
     vscode.commands.registerCommand(RUN_ON_IMAGE_COMMAND, (uri?: unknown, network?: unknown, image?: unknown) => c.runOnImage(false, uri, network, image)),
     vscode.commands.registerCommand(RUN_ON_IMAGE_WITH_WEIGHTS_COMMAND, (uri?: unknown, network?: unknown) => c.runOnImage(true, uri, network)),

@@ -7,39 +7,12 @@
  * asks for each expanded layer's 8-bit pixels at the size its tiles have on screen ('requestLayer' →
  * 'layerPixels'), and for the exact value of a unit the user clicks ('probe' → 'probeValue').
  */
-import type { SummaryNetwork } from '../../../server/src/analysis/summary.js';
-import type { DisplayLayout, FieldGeometry } from '../../../server/src/run/display.js';
-import type { TopEntry } from '../../../server/src/run/workerProtocol.js';
+import type { SummaryTable } from '../../../server/src/analysis/summary.js';
+import type { DisplayLayout } from '../../../server/src/run/display.js';
+import type { LayerView, RunKernels, TopEntry } from '../../../server/src/run/workerProtocol.js';
 
-/** A layer's receptive-field geometry, marked when an upsampling made it an approximation. */
-export interface LayerField extends FieldGeometry {
-  readonly approximate: boolean;
-}
-
-/** One layer as the panel lists it. */
-export interface LayerView {
-  readonly index: number;
-  /** The layer's normalised text (`conv3-64 pad1`, `relu (auto)`). */
-  readonly text: string;
-  /** The keyword: conv, dwconv, maxpool, fc, relu, … */
-  readonly keyword: string;
-  /** The layer kind the engine ran (the LayerSpec kind). */
-  readonly kind: string;
-  /** 0-based line of the statement in the `.cnn` file. */
-  readonly line: number;
-  /** The layers it reads, by index (−1 is the network input); a merge (add, concat, mul) reads several. */
-  readonly inputs: readonly number[];
-  readonly shape: readonly number[];
-  readonly params: number;
-  readonly formula: string;
-  readonly macs: number;
-  /** Inserted by an `auto` line. */
-  readonly auto: boolean;
-  /** Absent when the analysis has none (it always has one for a network that ran). */
-  readonly field?: LayerField;
-  /** How the output is tiled (channels of a map, or one tile for a vector). */
-  readonly layout: DisplayLayout;
-}
+/** The run worker describes each layer (workerProtocol.ts); the panel and the webview read these. */
+export type { LayerField, LayerView, RunKernels } from '../../../server/src/run/workerProtocol.js';
 
 /** Class-activation maps as the panel shows them (see CamResult in server/src/run/workerProtocol.ts). */
 export interface CamView {
@@ -72,10 +45,7 @@ export interface RunView {
   readonly sourceName: string;
   readonly imageName: string;
   readonly weightsName?: string;
-  /**
-   * What the layers' weights are without a weights file: 'fixed' when every layer with parameters
-   * carries a teaching kernel (sobelx…), 'mixed' when some do, 'random' when none do, 'none' without parameters.
-   */
+  /** What the layers' weights are without a weights file (see RunKernels). */
   readonly kernels: RunKernels;
   readonly backend: 'simd' | 'typescript';
   /** Why the run uses slower kernels than it could (StartedMessage.backendNote); the header shows it. */
@@ -89,14 +59,12 @@ export interface RunView {
   /** The input as the network sees it (after resizing), as RGBA. */
   readonly input: { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray };
   readonly layers: readonly LayerView[];
-  readonly summary: SummaryNetwork;
+  /** The summary table's rows and totals, as the worker's analysis gave them (the webview only draws them). */
+  readonly table: SummaryTable;
   /** The last layer's largest values (empty until the run has finished). */
   readonly top: readonly TopEntry[];
   readonly cam?: CamView;
 }
-
-/** Where a run's weights come from when no weights file is given (RunView.kernels). */
-export type RunKernels = 'fixed' | 'mixed' | 'random' | 'none';
 
 /** The header's words for a run's weights: the file, the fixed teaching kernels, or He-initialised ones. */
 export function weightsText(r: Pick<RunView, 'weightsName' | 'kernels' | 'origin'>): string {

@@ -1,35 +1,17 @@
 /**
- * The pure part of "Run on Image" on the extension side: which network the cursor is in, the budget
- * from the settings, and turning a finished run plus the analysis into what the panel shows. No
- * `vscode` import, so it is unit-tested in plain Node.
+ * The pure part of "Run on Image" on the extension side: the budget from the settings, and turning the
+ * worker's description of a run (its 'started' message: layers, summary table, kernels) and the layers
+ * as they arrive into what the panel shows. The extension does not analyse the text: the worker does
+ * (server/src/run/describe.ts). No `vscode` import, so it is unit-tested in plain Node.
  */
-import { networkAtOffset, type Analysis, type NetworkResult } from '../../../server/src/analysis/analyze.js';
-import { networkSummary } from '../../../server/src/analysis/summary.js';
 import { displayLayout, tileSize } from '../../../server/src/run/display.js';
-import { DEFAULT_BUDGET, type Budget } from '../../../server/src/run/plan.js';
 import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/run/workerProtocol.js';
-import type { LayerView, RunKernels, RunOrigin, RunView, ToView } from './messages.js';
+import type { RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './workerClient.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
+import { budgetFromSettings } from '../../../server/src/run/budget.js';
 
-export { defaultNetworkName };
-
-
-/** The network named `name`, else the network at `offset` (networkAtOffset), else the first. */
-export function pickNetwork(a: Analysis, offset?: number, name?: string): NetworkResult | undefined {
-  if (name !== undefined) return a.networks.find((n) => n.name === name);
-  // The language server's rule for "the network at the cursor" (the status bar and summary say the same).
-  return offset !== undefined ? networkAtOffset(a, offset) : a.networks[0];
-}
-
-/** The run budget from `cnnLab.run.maxGigaMacs` and `cnnLab.run.maxMemoryMB` (defaults where unset or invalid). */
-export function budgetFromSettings(maxGigaMacs: unknown, maxMemoryMB: unknown): Budget {
-  const pos = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-  return {
-    maxMacs: pos(maxGigaMacs) ? maxGigaMacs * 1e9 : DEFAULT_BUDGET.maxMacs,
-    maxMemoryBytes: pos(maxMemoryMB) ? maxMemoryMB * 1e6 : DEFAULT_BUDGET.maxMemoryBytes,
-  };
-}
+export { budgetFromSettings, defaultNetworkName };
 
 /**
  * A run the panel shows: its description and each layer's pixels as they arrive (at the size the run
@@ -53,47 +35,23 @@ export interface RunContext {
 }
 
 /**
- * A run as soon as the worker has started it: the analysis of the text that runs (layers, shapes,
- * receptive fields, summary) and the worker's first message (the input picture). Layers are added
- * with addLayer as they finish, and finishRun completes it.
+ * A run as soon as the worker has started it: the worker's description of the network that runs
+ * (layers, shapes, receptive fields, summary table) and the input picture, from its first message.
+ * Layers are added with addLayer as they finish, and finishRun completes it.
  */
-export function startRun(ctx: RunContext, a: Analysis, network: NetworkResult, started: StartedMessage): StoredRun {
-  const layers: LayerView[] = network.layers.map((l, i) => {
-    if (!l.out) throw new Error(`layer ${i} (${l.decl.text}) has no output shape`);
-    return {
-      index: i, text: l.decl.text, keyword: l.decl.keyword, kind: l.decl.spec.kind,
-      line: a.lines.position(l.decl.stmt.span.start).line, inputs: l.inputs, shape: l.out, params: l.params, formula: l.formula, macs: l.macs,
-      auto: !!l.decl.auto,
-      ...(l.rf && l.jump && l.padding ? { field: { rf: l.rf, jump: l.jump, padding: l.padding, approximate: !!l.approximateField } } : {}),
-      layout: displayLayout(l.out),
-    };
-  });
-  if (started.layerCount !== layers.length) {
-    throw new Error(`the worker runs ${started.layerCount} layers, the network has ${layers.length}`);
-  }
+export function startRun(ctx: RunContext, started: StartedMessage): StoredRun {
+  const { layers } = started;
   const view: RunView = {
     runId: ctx.runId, origin: ctx.origin, network: started.network, sourceName: ctx.sourceName, imageName: ctx.imageName,
     ...(ctx.weightsName ? { weightsName: ctx.weightsName } : {}),
-    kernels: networkKernels(network),
+    kernels: started.kernels,
     backend: started.backend, ...(started.backendNote ? { backendNote: started.backendNote } : {}), loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
-    inputShape: started.inputShape, input: started.input, layers, summary: networkSummary(a, network), top: [],
+    inputShape: started.inputShape, input: started.input, layers, table: started.table, top: [],
   };
   return { view, workerRun: started.id, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };
 }
 
-/** Whether a network's parameters are fixed teaching kernels, random (He-initialised), both or absent. */
-export function networkKernels(network: NetworkResult): RunKernels {
-  let fixed = 0, random = 0;
-  for (const l of network.layers) {
-    if (!l.params) continue;
-    const s = l.decl.spec;
-    if (s.kind === 'conv' && s.teaching) fixed++;
-    else random++;
-  }
-  return fixed && random ? 'mixed' : fixed ? 'fixed' : random ? 'random' : 'none';
-}
-
-/** Stores a layer's output, checking that it has the shape the analysis gave the panel. */
+/** Stores a layer's output, checking that it has the shape the worker's analysis gave the panel. */
 export function addLayer(run: StoredRun, m: LayerMessage): void {
   const layer = run.view.layers[m.index];
   if (!layer) throw new Error(`the run sent layer ${m.index}; the network has ${run.view.layers.length}`);
@@ -115,8 +73,8 @@ export function finishRun(run: StoredRun, done: DoneMessage): RunView {
 }
 
 /** A finished run in one step (tests and the benchmark): startRun, every layer, finishRun. */
-export function buildRun(ctx: RunContext, a: Analysis, network: NetworkResult, outcome: RunOutcome): StoredRun {
-  const run = startRun(ctx, a, network, outcome.started);
+export function buildRun(ctx: RunContext, outcome: RunOutcome): StoredRun {
+  const run = startRun(ctx, outcome.started);
   for (const m of outcome.layers) if (m) addLayer(run, m);
   finishRun(run, outcome.done);
   return run;

@@ -2,13 +2,15 @@
  * The extension host's side of the run worker (dist/worker.js): starts it on first use, sends one run
  * at a time, collects the layers it streams back and settles one promise per run. Cancelling asks the
  * worker to stop at the next layer; a worker that does not answer in time (it may be busy in a long
- * step such as one large layer) is terminated and started afresh next time.
+ * step such as one large layer) is terminated and started afresh next time. The worker is also where
+ * the extension's questions about a `.cnn` text go (which network, may it run) and where exports and
+ * imports are done: the extension host does not analyse.
  * No `vscode` import, so tests drive it in plain Node.
  */
 import { Worker } from 'node:worker_threads';
 import type {
-  DoneMessage, ErrorMessage, FromWorker, LayerMessage, LayerQuery, PrepareRequest, ProgressMessage, QueryRequest, QueryResult, RunErrorKind,
-  RunRequest, StartedMessage,
+  DoneMessage, ErrorMessage, ExportedFiles, ExportRequest, FromWorker, ImportedModel, ImportRequest, LayerMessage, LayerQuery, PreparedMessage,
+  PrepareRequest, ProgressMessage, QueryRequest, QueryResult, ReplyMessage, RunErrorKind, RunRequest, StartedMessage, ToWorker,
 } from '../../../server/src/run/workerProtocol.js';
 import { isFromWorker } from '../../../server/src/run/workerProtocol.js';
 import { consoleLog, type Log } from './log.js';
@@ -56,9 +58,12 @@ export class WorkerClient {
   private active: Active | undefined;
   private settled: Promise<unknown> = Promise.resolve();
   private nextId = 1;
+  /** Ids of queries, preparations, exports and imports (a sequence apart from run ids). */
   private nextQuery = 1;
   /** Queries sent and not answered yet. */
   private readonly queries = new Map<number, { resolve: (r: QueryResult) => void; reject: (e: Error) => void }>();
+  /** Preparations, exports and imports sent and not answered yet. */
+  private readonly requests = new Map<number, { resolve: (m: ReplyMessage) => void; reject: (e: Error) => void }>();
 
   /**
    * @param workerPath dist/worker.js
@@ -116,19 +121,22 @@ export class WorkerClient {
 
   /**
    * Stops an idle worker, freeing what it holds (the cached parameters of the last run, 553 MB for
-   * VGG16, and the outputs of its last runs); the next run starts a new one. Does nothing while a run is in progress.
+   * VGG16, and the outputs of its last runs); the next run starts a new one. Does nothing while a run,
+   * an export or an import is in progress.
    */
   release(): void {
-    if (this.active || !this.worker) return;
+    if (this.active || this.requests.size || !this.worker) return;
     void this.worker.terminate();
     this.worker = undefined;
     this.failQueries('the run worker was stopped');
   }
 
-  /** Rejects every query waiting for an answer. */
+  /** Rejects every query, preparation, export and import waiting for an answer. */
   private failQueries(why: string): void {
     for (const q of this.queries.values()) q.reject(new Error(why));
     this.queries.clear();
+    for (const r of this.requests.values()) r.reject(new Error(why));
+    this.requests.clear();
   }
 
   /** Stops the worker; a run in progress fails as cancelled. */
@@ -140,17 +148,50 @@ export class WorkerClient {
   }
 
   /**
-   * Starts the worker and has it plan the network and initialise its weights while the user is still
-   * picking an image, hiding both start-up costs from the run that follows. Without `prepare` it only starts.
+   * Asks which network of a text would run and whether it may (the refusal says why not), starting the
+   * worker. With `initialise`, the worker then He-initialises the network's weights while the user is
+   * still picking an image, hiding that cost from the run that follows (not while a run is going: its
+   * parameters may be the ones the next run reuses).
    */
-  warm(prepare?: Omit<PrepareRequest, 'type'>): void {
-    try {
-      const w = this.ensureWorker();
-      if (prepare && !this.active) w.postMessage({ type: 'prepare', ...prepare } satisfies PrepareRequest);
-    } catch (e) {
-      // run() reports the failure to the user when it needs the worker.
-      this.log.warn(`cannot start the run worker ahead of the run: ${e instanceof Error ? e.message : String(e)}`);
-    }
+  async prepare(params: Omit<PrepareRequest, 'type' | 'id'>): Promise<PreparedMessage> {
+    const { initialise, ...rest } = params;
+    const m = await this.request<PreparedMessage>('prepared', (id) => ({ type: 'prepare', id, ...rest, ...(initialise && !this.active ? { initialise } : {}) }));
+    if (m.error) throw new Error(m.error);
+    return m;
+  }
+
+  /** Exports a network in the worker; rejects with the worker's message for the user. */
+  async exportModel(params: Omit<ExportRequest, 'type' | 'id'>): Promise<ExportedFiles> {
+    const m = await this.request<Extract<ReplyMessage, { type: 'exported' }>>('exported', (id) => ({ type: 'export', id, ...params }));
+    if (!m.files) throw new Error(m.error ?? 'the run worker exported nothing');
+    return m.files;
+  }
+
+  /** Reads an ONNX model as `.cnn` text in the worker; rejects with the worker's message for the user. */
+  async importModel(params: Omit<ImportRequest, 'type' | 'id'>): Promise<ImportedModel> {
+    const m = await this.request<Extract<ReplyMessage, { type: 'imported' }>>('imported', (id) => ({ type: 'import', id, ...params }));
+    if (!m.model) throw new Error(m.error ?? 'the run worker imported nothing');
+    return m.model;
+  }
+
+  /** Sends the request `make(id)` builds and resolves with the worker's reply of type `reply` with that id. */
+  private request<R extends ReplyMessage>(reply: R['type'], make: (id: number) => ToWorker): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const id = this.nextQuery++;
+      let w: Worker;
+      try {
+        w = this.ensureWorker();
+      } catch (e) {
+        reject(new Error(`cannot start the run worker: ${(e as Error).message}`));
+        return;
+      }
+      this.requests.set(id, {
+        resolve: (m) => (m.type === reply ? resolve(m as R) : reject(new Error(`the run worker answered ${m.type} to a request for ${reply}`))),
+        reject,
+      });
+      // Bytes are copied (not transferred): the caller may keep them.
+      w.postMessage(make(id));
+    });
   }
 
   /** True while a run is in progress. */
@@ -208,6 +249,12 @@ export class WorkerClient {
       const q = this.queries.get(m.id);
       this.queries.delete(m.id);
       if (q) (m.result ? q.resolve(m.result) : q.reject(new Error(m.error ?? 'no answer')));
+      return;
+    }
+    if (m.type === 'prepared' || m.type === 'exported' || m.type === 'imported') {
+      const r = this.requests.get(m.id);
+      this.requests.delete(m.id);
+      r?.resolve(m);
       return;
     }
     const a = this.active;

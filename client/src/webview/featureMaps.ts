@@ -13,7 +13,7 @@
  * #layers[data-all-drawn][data-all-drawn-at][data-draw-queued], #unit-marker, #rf-info[data-value].
  */
 import './featureMaps.css';
-import { fmtInt, fmtSi, tableRows, totalLines } from '../../../server/src/analysis/summary.js';
+import { fmtInt, fmtSi } from '../../../server/src/language/format.js';
 import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/run/display.js';
 import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut, type ColormapName } from './colormap.js';
@@ -640,15 +640,15 @@ function renderSummary(r: RunView): void {
   for (const h of ['#', 'Layer', 'Output shape', 'Params', 'MACs', 'RF']) hr.append(el('th', {}, h));
   head.append(hr);
   const body = el('tbody');
-  tableRows(r.summary).forEach((cells, i) => {
-    const tr = el('tr', { 'data-layer': String(i), class: r.summary.layers[i]?.auto ? 'auto' : '', tabindex: '0', title: 'Enter: show this layer\'s maps' });
+  r.table.rows.forEach((cells, i) => {
+    const tr = el('tr', { 'data-layer': String(i), class: r.layers[i]?.auto ? 'auto' : '', tabindex: '0', title: 'Enter: show this layer\'s maps' });
     cells.forEach((c, j) => tr.append(el('td', { class: j === 1 ? '' : 'num' }, c)));
     body.append(tr);
   });
   table.replaceChildren(head, body);
   const dl = $('summary-totals');
   dl.replaceChildren();
-  for (const [k, v] of totalLines(r.summary)) dl.append(el('dt', {}, k), el('dd', {}, v));
+  for (const [k, v] of r.table.totals) dl.append(el('dt', {}, k), el('dd', {}, v));
 }
 
 function renderLayers(r: RunView, keepExpanded: boolean): void {

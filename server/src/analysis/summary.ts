@@ -64,22 +64,9 @@ export function summaryTotals(n: NetworkResult): SummaryNetwork['totals'] {
   };
 }
 
-import { fmtInt } from '../language/format.js';
+import { fmtBytes, fmtInt, fmtSi } from '../language/format.js';
 
-export { fmtInt };
-
-/** 15.47 G, 1.79 M, 740 */
-export function fmtSi(n: number): string {
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-  for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toFixed(2)} ${u}`;
-  return String(n);
-}
-
-/** Bytes as MB (10^6) with MiB beside, as torchinfo and the lecture quote them. */
-export function fmtBytes(n: number): string {
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${(n / 1e6).toFixed(1)} MB (${(n / 2 ** 20).toFixed(1)} MiB)`;
-}
+export { fmtBytes, fmtInt, fmtSi };
 
 /** C×H×W or N. */
 export const fmtShape = (s: Shape | null | undefined): string => (s ? s.map(fmtInt).join('×') : '?');
@@ -105,6 +92,20 @@ export function totalLines(n: SummaryNetwork): [string, string][] {
   ];
   if (!t.complete) out.push(['Note', 'some shapes are unknown (see the diagnostics): totals cover only the layers before them']);
   return out;
+}
+
+/**
+ * The table as the feature-map panel shows it, computed where the analysis is (the run worker) so the
+ * webview only draws strings: one row of cells per layer (the columns of tableRows) and the totals.
+ */
+export interface SummaryTable {
+  readonly rows: readonly (readonly string[])[];
+  readonly totals: readonly (readonly [string, string])[];
+}
+
+/** The panel's table of a network (see SummaryTable). */
+export function summaryTable(n: SummaryNetwork): SummaryTable {
+  return { rows: tableRows(n), totals: totalLines(n) };
 }
 
 /** A plain-text table in the spirit of torchinfo. */

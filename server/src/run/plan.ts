@@ -1,12 +1,13 @@
 /**
  * Which network a run runs and whether it may: pick the network, refuse one with errors or over
- * budget (saying the estimate). Shared by `cnnlab run`, the VS Code worker and the extension, which
- * checks before asking for an image; no engine here, so the extension's bundle carries no decoders.
+ * budget (saying the estimate). Shared by `cnnlab run` and the VS Code run worker, which the extension
+ * asks before it asks for an image (the Budget itself is in budget.ts).
  */
 import type { Analysis, NetworkResult } from '../analysis/analyze.js';
 import { KINDS } from '../language/kinds.js';
 import type { LayerSpec } from '../language/types.js';
-import { fmtInt, fmtBytes, fmtSi } from '../analysis/summary.js';
+import { fmtInt, fmtBytes, fmtSi } from '../language/format.js';
+import { DEFAULT_BUDGET, type Budget } from './budget.js';
 import { modulePaths } from '../language/paths.js';
 
 /** A network ready to run, with what it will cost. */
@@ -32,14 +33,7 @@ export interface RunPlan {
   readonly memoryBytes: number;
 }
 
-/** Limits a run must stay within, so a typo like conv3-99999 cannot freeze the machine. */
-export interface Budget {
-  readonly maxMacs: number;
-  readonly maxMemoryBytes: number;
-}
-
-/** The default budget: a few VGG16 forwards, and 2 GB of memory. */
-export const DEFAULT_BUDGET: Budget = { maxMacs: 100e9, maxMemoryBytes: 2e9 };
+export { DEFAULT_BUDGET, type Budget };
 
 /** Who asks for the run, which decides how the budget refusal says to raise the budget. */
 export type BudgetCaller = 'cli' | 'editor';

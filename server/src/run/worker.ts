@@ -4,10 +4,12 @@
  * the language server stay responsive. It reports each layer as it finishes and streams its 8-bit
  * pixels for display, keeps the float outputs (of the run in progress and the last finished one) to
  * answer queries about them, stops at the next layer boundary when cancelled, and answers every
- * failure with a typed 'error' message instead of dying. The messages are in workerProtocol.ts.
+ * failure with a typed 'error' message instead of dying. It is the extension's one analyser of the
+ * text: it says which network would run and whether it may ('prepare'), describes the layers for the
+ * panel when a run starts, and exports and imports models. The messages are in workerProtocol.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { analyze } from '../analysis/analyze.js';
+import { analyze, type Analysis } from '../analysis/analyze.js';
 import { abortError, IMAGENET_MEAN, IMAGENET_STD, forward, tsBackend, type ConvBackend, type LayerParams, type Tensor } from '../engine/index.js';
 import { createSimdBackend, simdLoadProblem } from '../engine/simd/simd-backend.js';
 
@@ -18,10 +20,13 @@ import {
   type InputScaling,
 } from './display.js';
 import type {
-  CamResult, ErrorMessage, FromWorker, LayerPixels, LayerQuery, QueryRequest, QueryResult, RgbaImage, RunErrorKind, RunRequest, ToWorker,
+  CamResult, ErrorMessage, ExportRequest, FromWorker, ImportRequest, LayerPixels, LayerQuery, PrepareRequest, QueryRequest, QueryResult, RgbaImage,
+  RunErrorKind, RunRequest, ToWorker,
 } from './workerProtocol.js';
 import { planRun, type RunPlan } from './plan.js';
 import { loadInput, loadParams } from './load.js';
+import { layerViews, networkKernels, networkTable, pickNetwork, preparedNetwork } from './describe.js';
+import { exportFiles, importModel } from './interop.js';
 
 /** An Error that already knows which kind of failure it reports; `detail` is for the log (see ErrorMessage). */
 class RunFailure extends Error {
@@ -205,8 +210,8 @@ function heParams(p: RunPlan, seed: number): { params: LayerParams[]; cached: bo
   return { params, cached: false };
 }
 
-/** Plans the run, refusing it (with the estimate) when it is over budget. */
-function plan(req: Pick<RunRequest, 'text' | 'network' | 'defaultName' | 'budget'>): RunPlan {
+/** Plans the run, refusing it (with the estimate) when it is over budget; with the analysis it was planned from. */
+function plan(req: Pick<RunRequest, 'text' | 'network' | 'defaultName' | 'budget'>): { a: Analysis; p: RunPlan } {
   const a = analyze(req.text, req.defaultName);
   const unlimited = { maxMacs: Infinity, maxMemoryBytes: Infinity };
   const p = stage('plan', () => planRun(a, req.network, unlimited));
@@ -216,7 +221,7 @@ function plan(req: Pick<RunRequest, 'text' | 'network' | 'defaultName' | 'budget
   } catch (e) {
     throw new RunFailure('budget', (e as Error).message, estimate);
   }
-  return p;
+  return { a, p };
 }
 
 /** The input picture for display: the tensor with any normalisation undone. */
@@ -228,7 +233,10 @@ function inputPicture(input: Tensor, fileName: string, p: RunPlan): RgbaImage {
 
 async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const { id } = req;
-  const p = plan(req);
+  const { a, p } = plan(req);
+  // The panel lists the layers from this analysis (the extension has none of its own).
+  const views = layerViews(a, p.network);
+  const table = networkTable(a, p.network);
   const loadStart = performance.now();
   // Decoding the image counts in the run's memory budget: it may use what the network leaves of it.
   const input = stage('input', () => loadInput(req.image.bytes, req.image.fileName, p, { maxBytes: req.budget.maxMemoryBytes - p.memoryBytes }));
@@ -246,7 +254,7 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const loadMs = performance.now() - loadStart;
   const layers = p.network.layers;
   post({
-    type: 'started', id, network: p.network.name, layerCount: layers.length, inputShape: [...p.inputShape],
+    type: 'started', id, network: p.network.name, layers: views, table, kernels: networkKernels(p.network), inputShape: [...p.inputShape],
     macs: p.macs, memoryBytes: p.memoryBytes, backend: name, ...(note ? { backendNote: note } : {}), paramsCached, loadMs, input: picture,
   }, [picture.rgba.buffer]);
 
@@ -326,6 +334,77 @@ async function handleRun(req: RunRequest): Promise<void> {
   }
 }
 
+/**
+ * Answers 'prepare' at once (between a run's layers when one is going): the network picked by the
+ * extension's rule and why it may not run, if it may not. With `initialise`, a network that may run
+ * then gets its He-initialised parameters, queued like a run so a run sent meanwhile waits for them
+ * instead of making its own.
+ */
+function handlePrepare(m: PrepareRequest): void {
+  let plan: RunPlan | undefined;
+  try {
+    const a = analyze(m.text, m.defaultName);
+    const network = pickNetwork(a, m.offset, m.network);
+    let refusal: string | undefined;
+    if (network) {
+      try {
+        plan = planRun(a, network.name, m.budget, 'all', 'editor');
+      } catch (e) {
+        refusal = e instanceof Error ? e.message : String(e);
+      }
+    }
+    post({
+      type: 'prepared', id: m.id, networks: a.networks.map((n) => n.name),
+      ...(network ? { network: preparedNetwork(network) } : {}), ...(refusal !== undefined ? { refusal } : {}),
+    });
+  } catch (e) {
+    post({ type: 'prepared', id: m.id, networks: [], error: `internal error: ${e instanceof Error ? e.message : String(e)}` });
+    return;
+  }
+  const { initialise } = m;
+  if (!plan || !initialise) return;
+  const p = plan;
+  queue = queue.then(() => {
+    try {
+      heParams(p, initialise.seed);
+    } catch {
+      // The run, if it comes, meets the same problem and reports it.
+    }
+  });
+}
+
+/** Answers 'export' with the files (their buffers given away), or the reason there are none. */
+function handleExport(m: ExportRequest): void {
+  try {
+    const files = exportFiles(m);
+    post({ type: 'exported', id: m.id, files }, transferable([files.main, files.weights]));
+  } catch (e) {
+    post({ type: 'exported', id: m.id, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** Answers 'import' with the model (its weights' buffer given away), or the reason there is none. */
+function handleImport(m: ImportRequest): void {
+  try {
+    const model = importModel(m);
+    post({ type: 'imported', id: m.id, model }, transferable([model.weights]));
+  } catch (e) {
+    post({ type: 'imported', id: m.id, error: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/**
+ * The buffers of some byte arrays that can be given away: those each array fills whole. A view into a
+ * larger buffer (a small Node Buffer lives in a shared pool) is copied by postMessage instead.
+ */
+function transferable(arrays: readonly (Uint8Array | undefined)[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const b of arrays) {
+    if (b && b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) out.add(b.buffer);
+  }
+  return [...out];
+}
+
 function onMessage(m: ToWorker): void {
   if (m?.type === 'query') {
     handleQuery(m);
@@ -336,14 +415,11 @@ function onMessage(m: ToWorker): void {
     current?.controller.abort();
     queue = queue.then(() => handleRun(m));
   } else if (m?.type === 'prepare') {
-    // Queued like a run, so a run sent meanwhile waits for the parameters instead of making its own.
-    queue = queue.then(() => {
-      try {
-        heParams(plan(m), m.seed);
-      } catch {
-        // The run, if it comes, meets the same problem and reports it.
-      }
-    });
+    handlePrepare(m);
+  } else if (m?.type === 'export') {
+    handleExport(m);
+  } else if (m?.type === 'import') {
+    handleImport(m);
   } else {
     const id = typeof (m as { id?: unknown })?.id === 'number' ? (m as { id: number }).id : -1;
     post({ type: 'error', id, kind: 'internal', message: `the run worker does not understand ${JSON.stringify((m as { type?: unknown })?.type)}` });

@@ -9,8 +9,16 @@
  * streams each layer's 8-bit pixels for display, and answers queries ('query' → 'answer') for other
  * sizes, exact values and channel sums. Typed arrays travel by transfer (the worker gives its buffers
  * away), never as JSON.
+ *
+ * The worker is also the extension's one analyser of `.cnn` text: it says which network a run would
+ * run and whether it may before the extension asks for an image ('prepare' → 'prepared'), describes
+ * each layer for the panel when a run starts, and exports and imports models ('export' → 'exported',
+ * 'import' → 'imported'), so the extension host bundles neither the analysis nor the engine.
  */
-import type { Budget } from './plan.js';
+import type { SummaryTable } from '../analysis/summary.js';
+import type { ImportProblem } from '../interop/onnxImport.js';
+import type { Budget } from './budget.js';
+import type { DisplayLayout, FieldGeometry } from './display.js';
 
 /** A file's bytes and its name (the name picks the format: `.npy`, else PNG/JPEG by magic bytes). */
 export interface FileBytes {
@@ -48,18 +56,115 @@ export interface RunRequest {
 }
 
 /**
- * Extension → worker: get ready for a likely run while the user is still picking an image: plan the
- * network and He-initialise its parameters into the worker's cache, so the run that follows starts at
- * once (VGG16's 138 million weights take over half a second). Unanswered; a problem is reported by
- * the run itself.
+ * Extension → worker: which network would run and may it, answered at once by 'prepared' with the
+ * same `id` (the extension asks before it asks for an image). With `initialise`, the worker then plans
+ * the network and He-initialises its parameters into its cache while the user is still picking an
+ * image, so the run that follows starts at once (VGG16's 138 million weights take over half a second).
  */
 export interface PrepareRequest {
   readonly type: 'prepare';
+  /** Chosen by the sender from its own sequence (apart from run ids), echoed by 'prepared'. */
+  readonly id: number;
   readonly text: string;
+  /** The network by name (a code lens, a re-run); without it, the network at `offset`, else the first. */
   readonly network?: string;
+  /** The cursor's offset in `text`: the language server's rule for "the network at the cursor" picks. */
+  readonly offset?: number;
   readonly defaultName?: string;
-  readonly seed: number;
+  /** The run's budget; the refusal says when the network is over it. */
   readonly budget: Budget;
+  /** He-initialise the parameters for a run with this seed (absent when the run will load a weights file). */
+  readonly initialise?: { readonly seed: number };
+}
+
+/** A network as a run, an export or the progress notification needs it before the run starts. */
+export interface PreparedNetwork {
+  readonly name: string;
+  /** Where its weights come from without a weights file (see RunKernels). */
+  readonly kernels: RunKernels;
+  /** Each layer's normalised text, in execution order (`conv3-64 pad1`). */
+  readonly layers: readonly string[];
+}
+
+/** Worker → extension: the answer to 'prepare'. */
+export interface PreparedMessage {
+  readonly type: 'prepared';
+  readonly id: number;
+  /** Every network of the text, by name, in file order. */
+  readonly networks: readonly string[];
+  /** The network picked; absent when there is none (no network at all, or none of the name asked for). */
+  readonly network?: PreparedNetwork;
+  /** Why it may not run, meant for the user as it is (errors in the network, or over the budget). */
+  readonly refusal?: string;
+  /** What went wrong in the worker itself (no answer then). */
+  readonly error?: string;
+}
+
+/** The formats the worker exports to: ONNX with the weights as initializers, or a PyTorch module (.py). */
+export type ExportFormatName = 'onnx' | 'pytorch';
+
+/** Extension → worker: export a network of a `.cnn` text, answered by 'exported' with the same `id`. */
+export interface ExportRequest {
+  readonly type: 'export';
+  readonly id: number;
+  readonly text: string;
+  readonly defaultName?: string;
+  readonly network: string;
+  readonly format: ExportFormatName;
+  /** The `.cnn` file's base name, which the exported model says it came from. */
+  readonly source: string;
+  /** A `.safetensors` file to take the weights from. */
+  readonly weights?: FileBytes;
+  /** Without `weights`: He-initialise from this seed (ONNX always has weights; PyTorch writes none without either). */
+  readonly seed?: number;
+}
+
+/** What an export writes: the model file, and for PyTorch with weights the state_dict's safetensors beside it. */
+export interface ExportedFiles {
+  /** The .onnx file, or the .py source as UTF-8. */
+  readonly main: Uint8Array;
+  /** What the file is, for the user (the format's description, e.g. the ONNX IR version and opset). */
+  readonly description: string;
+  readonly weights?: Uint8Array;
+}
+
+/** Worker → extension: the files of an export (transferred), or why there are none (meant for the user). */
+export interface ExportedMessage {
+  readonly type: 'exported';
+  readonly id: number;
+  readonly files?: ExportedFiles;
+  readonly error?: string;
+}
+
+/** Extension → worker: read an ONNX model as `.cnn` text, answered by 'imported' with the same `id`. */
+export interface ImportRequest {
+  readonly type: 'import';
+  readonly id: number;
+  readonly bytes: Uint8Array;
+  /** The network's name in the text, and the file's name for messages. */
+  readonly name: string;
+  readonly label: string;
+}
+
+/** An imported model: its text, its figures and its weights as a safetensors file. */
+export interface ImportedModel {
+  readonly text: string;
+  readonly network: string;
+  readonly layers: number;
+  readonly params: number;
+  readonly macs: number;
+  /** What the text cannot express; when there is any, the text is not to be opened. */
+  readonly problems: readonly ImportProblem[];
+  /** The weights as a `.safetensors` file, when the model has any (and no problems). */
+  readonly weights?: Uint8Array;
+}
+
+/** Worker → extension: the imported model, or why there is none (meant for the user). */
+export interface ImportedMessage {
+  readonly type: 'imported';
+  readonly id: number;
+  readonly model?: ImportedModel;
+  readonly error?: string;
 }
 
 /** Extension → worker: stop run `id` at the next layer boundary (answered by 'cancelled'). */
@@ -90,7 +195,7 @@ export interface QueryRequest {
 }
 
 /** Everything the worker accepts. */
-export type ToWorker = RunRequest | PrepareRequest | CancelRequest | QueryRequest;
+export type ToWorker = RunRequest | PrepareRequest | CancelRequest | QueryRequest | ExportRequest | ImportRequest;
 
 /** An 8-bit RGBA picture, row-major (H, W, 4): the input as the network sees it. */
 export interface RgbaImage {
@@ -99,13 +204,54 @@ export interface RgbaImage {
   readonly rgba: Uint8ClampedArray;
 }
 
+/** A layer's receptive-field geometry, marked when an upsampling made it an approximation. */
+export interface LayerField extends FieldGeometry {
+  readonly approximate: boolean;
+}
+
+/** One layer as the panel lists it, from the worker's analysis of the text that runs. */
+export interface LayerView {
+  readonly index: number;
+  /** The layer's normalised text (`conv3-64 pad1`, `relu (auto)`). */
+  readonly text: string;
+  /** The keyword: conv, dwconv, maxpool, fc, relu, … */
+  readonly keyword: string;
+  /** The layer kind the engine ran (the LayerSpec kind). */
+  readonly kind: string;
+  /** 0-based line of the statement in the `.cnn` file. */
+  readonly line: number;
+  /** The layers it reads, by index (−1 is the network input); a merge (add, concat, mul) reads several. */
+  readonly inputs: readonly number[];
+  readonly shape: readonly number[];
+  readonly params: number;
+  readonly formula: string;
+  readonly macs: number;
+  /** Inserted by an `auto` line. */
+  readonly auto: boolean;
+  /** Absent when the analysis has none (it always has one for a network that ran). */
+  readonly field?: LayerField;
+  /** How the output is tiled (channels of a map, or one tile for a vector). */
+  readonly layout: DisplayLayout;
+}
+
+/**
+ * What a network's layers' weights are without a weights file: 'fixed' when every layer with
+ * parameters carries a teaching kernel (sobelx…), 'mixed' when some do, 'random' when none do, 'none'
+ * without parameters.
+ */
+export type RunKernels = 'fixed' | 'mixed' | 'random' | 'none';
+
 /** Worker → extension: the run is planned, its inputs are loaded and the first layer starts. */
 export interface StartedMessage {
   readonly type: 'started';
   readonly id: number;
   /** The network that runs (resolved when the request named none). */
   readonly network: string;
-  readonly layerCount: number;
+  /** Each layer as the panel lists it, before any has run. */
+  readonly layers: readonly LayerView[];
+  /** The summary table of the network, as the panel shows it. */
+  readonly table: SummaryTable;
+  readonly kernels: RunKernels;
   readonly inputShape: readonly number[];
   /** The analysis' estimate the budget was checked against. */
   readonly macs: number;
@@ -234,12 +380,17 @@ export interface ErrorMessage {
 }
 
 /** Everything the worker sends. */
-export type FromWorker = StartedMessage | ProgressMessage | LayerMessage | DoneMessage | CancelledMessage | ErrorMessage | AnswerMessage;
+export type FromWorker =
+  | StartedMessage | ProgressMessage | LayerMessage | DoneMessage | CancelledMessage | ErrorMessage | AnswerMessage
+  | PreparedMessage | ExportedMessage | ImportedMessage;
+
+/** The worker's replies to requests other than runs and queries, each with the `id` of its request. */
+export type ReplyMessage = PreparedMessage | ExportedMessage | ImportedMessage;
 
 /** True when a value received from a port is a worker message (a cheap guard against stray posts). */
 export function isFromWorker(m: unknown): m is FromWorker {
   if (!m || typeof m !== 'object') return false;
   const { type, id } = m as { type?: unknown; id?: unknown };
   return typeof id === 'number' && (type === 'started' || type === 'progress' || type === 'layer' || type === 'done' ||
-    type === 'cancelled' || type === 'error' || type === 'answer');
+    type === 'cancelled' || type === 'error' || type === 'answer' || type === 'prepared' || type === 'exported' || type === 'imported');
 }
