@@ -266,12 +266,15 @@
       (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
       (br $k_loop))))
 
-  ;; dst[r][j] = min(max(c[r][j] + bias[r], lo), hi) for r < rows, j < cols: copies the real part of a
-  ;; padded GEMM result (row stride ldc bytes) into an output with row stride ldd bytes, with the fused
-  ;; activation's clamp (lo = -inf, hi = +inf for none).
+  ;; dst[r][j] = min(max(c[r][j] + bias[r] (+ res[r][j]), lo), hi) for r < rows, j < cols: copies the
+  ;; real part of a padded GEMM result (row stride ldc bytes) into an output with row stride ldd bytes,
+  ;; with a fused residual add when res is not 0 (res has dst's layout; the sum rounds as
+  ;; (c + bias) + res, as an unfused add would) and the fused activation's clamp (lo = -inf, hi = +inf
+  ;; for none).
   (func $copy_out (export "copy_out") (param $c i32) (param $ldc i32) (param $dst i32) (param $ldd i32)
-        (param $rows i32) (param $cols i32) (param $bias i32) (param $lo f32) (param $hi f32)
+        (param $rows i32) (param $cols i32) (param $bias i32) (param $lo f32) (param $hi f32) (param $res i32)
     (local $r i32) (local $j i32) (local $b f32) (local $bv v128) (local $cols4 i32) (local $vlo v128) (local $vhi v128)
+    (local $at i32)
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
@@ -280,6 +283,29 @@
       (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $r) (i32.const 2)))))
       (local.set $bv (f32x4.splat (local.get $b)))
       (local.set $j (i32.const 0))
+      (if (local.get $res)
+        (then
+          (block $rv_done (loop $rv_loop
+            (br_if $rv_done (i32.ge_u (local.get $j) (local.get $cols4)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (v128.store (i32.add (local.get $dst) (local.get $at))
+              (f32x4.min (f32x4.max
+                (f32x4.add (f32x4.add (v128.load (i32.add (local.get $c) (local.get $at))) (local.get $bv))
+                           (v128.load (i32.add (local.get $res) (local.get $at))))
+                (local.get $vlo)) (local.get $vhi)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $rv_loop)))
+          (block $rs_done (loop $rs_loop
+            (br_if $rs_done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (f32.store (i32.add (local.get $dst) (local.get $at))
+              (f32.min (f32.max
+                (f32.add (f32.add (f32.load (i32.add (local.get $c) (local.get $at))) (local.get $b))
+                         (f32.load (i32.add (local.get $res) (local.get $at))))
+                (local.get $lo)) (local.get $hi)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rs_loop)))
+          (local.set $res (i32.add (local.get $res) (local.get $ldd)))))
       (block $v_done (loop $v_loop
         (br_if $v_done (i32.ge_u (local.get $j) (local.get $cols4)))
         (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
@@ -1335,6 +1361,28 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $s_loop))))
 
+  ;; x[i] = min(max(x[i] + r[i], lo), hi) for i < n: a fused residual add and activation over a whole
+  ;; result, for the paths whose epilogue does not take the residual itself.
+  (func (export "add_clamp") (param $x i32) (param $r i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $end i32) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $x) (local.get $end)))
+      (v128.store (local.get $x)
+        (f32x4.min (f32x4.max (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $r))) (local.get $vlo)) (local.get $vhi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $r (i32.add (local.get $r) (i32.const 16)))
+      (br $v_loop)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $x) (f32.min (f32.max (f32.add (f32.load (local.get $x)) (f32.load (local.get $r))) (local.get $lo)) (local.get $hi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $s_loop))))
+
   ;; ---------------------------------------------------------------------------------------------
   ;; Jobs: a whole slice of a layer's work behind one call, so a worker thread needs nothing but the
   ;; export's name and a pointer to its arguments, a record of i32 fields in memory.
@@ -1404,10 +1452,11 @@
   ;; im2col GEMMs for groups gStart .. gEnd-1 and output pixels pStart .. pEnd-1 (pStart a multiple
   ;; of NC): per group pack its weights into this job's A (or, when prepacked, use group g's panels at
   ;; ap + g*mp*K*4, packed once for every call), then per block of NC pixels pack col (KC rows at a
-  ;; time) into this job's B, multiply into this job's C and copy C out with bias.
+  ;; time) into this job's B, multiply into this job's C and copy C out with bias (and residual).
   ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
-  ;; prepacked lo(f32) hi(f32), where groupBytes is the byte size of one group's input channels and
-  ;; lo, hi the clamp of a fused activation.
+  ;; prepacked lo(f32) hi(f32) residual, where groupBytes is the byte size of one group's input
+  ;; channels, lo, hi the clamp of a fused activation and residual a tensor of the output's layout to
+  ;; add (0: none).
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
@@ -1454,7 +1503,12 @@
                    (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
           (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
           (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2)))
-          (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
+          (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p))
+          ;; The residual at the same place as the output, or 0 for none.
+          (if (result i32) (i32.load offset=92 (local.get $p))
+            (then (i32.add (i32.load offset=92 (local.get $p))
+                   (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2))))
+            (else (i32.const 0))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $NC)))
         (br $p_loop)))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))

@@ -23,6 +23,7 @@ interface Kernels {
   gemv(w: number, x: number, y: number, rows: number, k: number): void;
   pack_a(w: number, rows: number, k: number, ap: number, mp: number): void;
   clamp(x: number, n: number, lo: number, hi: number): void;
+  add_clamp(x: number, r: number, n: number, lo: number, hi: number): void;
   job_wino_filter(args: number): void;
   job_wino_blocks(args: number): void;
   job_im2col(args: number): void;
@@ -271,6 +272,21 @@ class SimdBackend implements ConvBackend {
     this.buffers.add(this.f32.buffer);
   }
 
+  /**
+   * Where a fused residual sits in the kernels' memory: its own offset when it lies there, else
+   * room for it in `L` (call `residualIn` after reserving to copy it in); 0 without one.
+   */
+  private residualPlace(residual: Float32Array | undefined, L: Layout): number {
+    if (!residual) return 0;
+    const at = this.offsetOf(residual);
+    return at >= 0 ? at : L.take(residual.length);
+  }
+
+  /** Copies a residual placed by residualPlace into the memory unless it already lies there. */
+  private residualIn(residual: Float32Array | undefined, at: number): void {
+    if (residual && this.offsetOf(residual) !== at) this.f32.set(residual, at / 4);
+  }
+
   /** The byte offset of `a` when it lies in the kernels' memory (from bufferPool), else -1. */
   private offsetOf(a: Float32Array): number {
     return this.buffers.has(a.buffer) ? a.byteOffset : -1;
@@ -316,7 +332,8 @@ class SimdBackend implements ConvBackend {
   }
 
   conv2d(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
+         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
+         residual?: Float32Array): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -336,15 +353,16 @@ class SimdBackend implements ConvBackend {
     check(weight.length === cout * (cin / g) * kh * kw,
           () => `weight has ${weight.length} floats, want (${cout}, ${cin / g}, ${kh}, ${kw}) for ${shapes()}`);
     check(bias === null || bias.length === cout, () => `bias has ${bias?.length} floats for ${shapes()}`);
+    check(residual === undefined || residual.length === out.length, () => `residual has ${residual?.length} floats for ${shapes()}`);
 
     if (kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && g === 1 &&
         simdTuning.winograd && cin >= simdTuning.winogradMinCin) {
-      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw, act);
+      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw, act, residual);
     } else if (kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && dh === 1 && dw === 1 && g === cin && g === cout &&
                ph === pw && simdTuning.depthwise) {
-      this.convDepthwise3x3(out, inp, weight, bias, cin, h, w, ho, wo, sh, ph, act);
+      this.convDepthwise3x3(out, inp, weight, bias, cin, h, w, ho, wo, sh, ph, act, residual);
     } else {
-      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act);
+      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act, residual);
     }
   }
 
@@ -353,7 +371,8 @@ class SimdBackend implements ConvBackend {
    * each thread copying its channels into a zero-bordered plane of its own.
    */
   private convDepthwise3x3(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                           c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation): void {
+                           c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation,
+                           residual?: Float32Array): void {
     const threads = Math.min(c, this.threadsFor(c * 9 * ho * wo));
     const L = new Layout(this.persistTop);
     const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
@@ -363,12 +382,15 @@ class SimdBackend implements ConvBackend {
     const res = outAt >= 0 ? outAt : L.take(c * ho * wo);
     const wp = w + 2 * pad;
     const perThread = Array.from({ length: threads }, () => ({ scratch: L.take((h + 2 * pad + 1) * wp + 32), args: L.take(ARGS_BYTES / 4) }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
     if (inAt < 0) f32.set(inp, src / 4);
     f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + c);
-    const [lo, hi] = SimdBackend.bounds(act);
+    // With a residual the clamp comes after the add, in add_clamp.
+    const [lo, hi] = SimdBackend.bounds(residual ? undefined : act);
     const args = split(c, threads).map(([c0, c1], i) => {
       const t = perThread[i];
       i32.set([src, h, w, wgt, bs, res, ho, wo, stride, pad, c0, c1, t.scratch], t.args / 4);
@@ -377,6 +399,7 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_dw3x3', args);
+    if (residual) this.k.add_clamp(res, rAt, c * ho * wo, ...SimdBackend.bounds(act));
     if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + c * ho * wo));
   }
 
@@ -387,7 +410,7 @@ class SimdBackend implements ConvBackend {
    */
   private convWinograd(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
                        cin: number, h: number, w: number, cout: number, ho: number, wo: number,
-                       ph: number, pw: number, act?: Activation): void {
+                       ph: number, pw: number, act?: Activation, residual?: Float32Array): void {
     const tiles2 = Math.ceil(wo / 2) * Math.ceil(ho / 2);
     const tiles4 = Math.ceil(wo / 4) * Math.ceil(ho / 4);
     // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more.
@@ -440,7 +463,9 @@ class SimdBackend implements ConvBackend {
     const perThread = Array.from({ length: threads }, () => ({
       v: L.take(nXi * vXi / 4), m: L.take(nXi * mXi / 4), scratch: L.take(512 + T / 2), args: L.take(ARGS_BYTES / 4),
     }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
 
     f32.fill(0, padded / 4, padded / 4 + cin * hp * wp + 2);
@@ -472,7 +497,8 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_wino_blocks', blockArgs);
-    if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
+    if (residual) this.k.add_clamp(res, rAt, cout * ho * wo, ...SimdBackend.bounds(act));
+    else if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
     if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
   }
 
@@ -482,7 +508,8 @@ class SimdBackend implements ConvBackend {
    * unpadded conv reads the input as col directly. Threads split the groups, or the pixel blocks.
    */
   private convIm2col(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
+                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
+                     residual?: Float32Array): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -518,7 +545,9 @@ class SimdBackend implements ConvBackend {
     const perThread = Array.from({ length: threads }, () => ({
       ap: packed < 0 ? L.take(mp * K) : packed, bp: L.take(KC * NC), c: L.take(mp * NC), args: L.take(ARGS_BYTES / 4),
     }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
 
     if (inAt < 0) f32.set(inp, src / 4);
@@ -534,6 +563,7 @@ class SimdBackend implements ConvBackend {
       i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
                g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
       [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
+      i32[t.args / 4 + 23] = rAt;
       return t.args;
     });
     this.runJob('job_im2col', args);
