@@ -616,12 +616,14 @@
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br $ci_loop))))
 
-  ;; Y = Aᵀ M A + bias for tiles t0 .. t0+T-1 and every output channel, written into out (cout, ho, wo).
+  ;; Y = min(max(Aᵀ M A + bias, lo), hi) for tiles t0 .. t0+T-1 and every output channel, written into
+  ;; out (cout, ho, wo) (lo, hi: the clamp of a fused activation, or -inf, +inf).
   ;; M is the GEMM result: M + ξ*mXi + co*T*4 + (t-t0)*4, mXi >= coutp*T*4 (not a multiple of 4 KB,
   ;; as for vXi). scratch: 64 bytes.
   (func $wino_output (export "wino_output") (param $m i32) (param $mXi i32) (param $cout i32) (param $T i32)
         (param $t0 i32) (param $tilesX i32) (param $tilesTotal i32) (param $out i32) (param $ho i32) (param $wo i32)
-        (param $bias i32) (param $scratch i32)
+        (param $bias i32) (param $scratch i32) (param $lo f32) (param $hi f32)
+    (local $vlo v128) (local $vhi v128)
     (local $co i32) (local $q i32) (local $t i32) (local $tt i32) (local $l i32) (local $ty i32) (local $tx i32)
     (local $src i32) (local $plane i32) (local $dst i32) (local $fast i32) (local $y i32) (local $x i32)
     (local $b v128)
@@ -633,6 +635,8 @@
     (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
     (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128)
     (local.set $plane (i32.shl (i32.mul (local.get $ho) (local.get $wo)) (i32.const 2)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (block $co_done (loop $co_loop
       (br_if $co_done (i32.ge_u (local.get $co) (local.get $cout)))
       (local.set $b (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $co) (i32.const 2)))))
@@ -683,11 +687,11 @@
         (local.set $s11 (f32x4.sub (f32x4.sub (local.get $m11) (local.get $m21)) (local.get $m31)))
         (local.set $s12 (f32x4.sub (f32x4.sub (local.get $m12) (local.get $m22)) (local.get $m32)))
         (local.set $s13 (f32x4.sub (f32x4.sub (local.get $m13) (local.get $m23)) (local.get $m33)))
-        ;; Y = S A + bias: columns s0+s1+s2 and s1-s2-s3.
-        (local.set $y00 (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)))
-        (local.set $y01 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)))
-        (local.set $y10 (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)))
-        (local.set $y11 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)))
+        ;; Y = S A + bias, clamped (a fused activation): columns s0+s1+s2 and s1-s2-s3.
+        (local.set $y00 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y01 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y10 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y11 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
         (local.set $ty (i32.div_u (local.get $t) (local.get $tilesX)))
         (local.set $tx (i32.rem_u (local.get $t) (local.get $tilesX)))
         ;; Fast path: 4 real tiles in one row whose 2x8 outputs are all inside the image.
@@ -1010,16 +1014,20 @@
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br $ci_loop))))
 
-  ;; Y = Aᵀ M A + bias (4x4) for tiles t0 .. t0+T-1 and every output channel, into out (cout, ho, wo);
+  ;; Y = min(max(Aᵀ M A + bias, lo), hi) (4x4) for tiles t0 .. t0+T-1 and every output channel, into
+  ;; out (cout, ho, wo) (lo, hi: the clamp of a fused activation, or -inf, +inf);
   ;; M as in wino_output (ξ < 36). scratch: 640 bytes: Aᵀ M as [r][c] (24 vectors), then Y (16).
   (func $wino4_output (export "wino4_output") (param $m i32) (param $mXi i32) (param $cout i32) (param $T i32)
         (param $t0 i32) (param $tilesX i32) (param $tilesTotal i32) (param $out i32) (param $ho i32) (param $wo i32)
-        (param $bias i32) (param $scratch i32)
+        (param $bias i32) (param $scratch i32) (param $lo f32) (param $hi f32)
+    (local $vlo v128) (local $vhi v128)
     (local $co i32) (local $q i32) (local $t i32) (local $tt i32) (local $l i32) (local $r i32) (local $c i32)
     (local $ty i32) (local $tx i32) (local $src i32) (local $plane i32) (local $dst i32) (local $y i32) (local $x i32)
     (local $d i32) (local $b v128)
     (local $m0 v128) (local $m5 v128) (local $s12 v128) (local $d12 v128) (local $s34 v128) (local $d34 v128)
     (local.set $plane (i32.shl (i32.mul (local.get $ho) (local.get $wo)) (i32.const 2)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (block $co_done (loop $co_loop
       (br_if $co_done (i32.ge_u (local.get $co) (local.get $cout)))
       (local.set $b (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $co) (i32.const 2)))))
@@ -1060,14 +1068,20 @@
           (local.set $s34 (f32x4.add (v128.load offset=192 (local.get $d)) (v128.load offset=256 (local.get $d))))
           (local.set $d34 (f32x4.sub (v128.load offset=192 (local.get $d)) (v128.load offset=256 (local.get $d))))
           (local.set $m5 (v128.load offset=320 (local.get $d)))
-          (v128.store offset=384 (local.get $d) (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)) (local.get $b)))
-          (v128.store offset=448 (local.get $d)
-            (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))) (local.get $b)))
-          (v128.store offset=512 (local.get $d)
-            (f32x4.add (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))) (local.get $b)))
-          (v128.store offset=576 (local.get $d)
+          ;; + bias, clamped (a fused activation).
+          (v128.store offset=384 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=448 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=512 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=576 (local.get $d) (f32x4.min (f32x4.max
             (f32x4.add (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))
-                       (local.get $b)))
+                       (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
           (local.set $d (i32.add (local.get $d) (i32.const 16)))
           (br_if $col_loop (i32.lt_u (local.get $d) (i32.add (local.get $scratch) (i32.const 64)))))
         (local.set $ty (i32.div_u (local.get $t) (local.get $tilesX)))
@@ -1405,7 +1419,7 @@
   ;; this job's V, alpha² GEMMs against the shared U into this job's M, output transform into res;
   ;; alpha 4 is F(2x2, 3x3), alpha 6 is F(4x4, 3x3).
   ;; Fields: padded cin plane rowb tilesX tiles T v vXi u uXi m mXi coutp cout res ho wo bias scratch
-  ;; tStart tEnd alpha.
+  ;; tStart tEnd alpha lo(f32) hi(f32), lo and hi the clamp of a fused activation.
   (func (export "job_wino_blocks") (param $p i32)
     (local $cin i32) (local $T i32) (local $v i32) (local $vXi i32) (local $u i32) (local $uXi i32)
     (local $m i32) (local $mXi i32) (local $coutp i32) (local $t0 i32) (local $xi i32) (local $f4 i32) (local $nXi i32)
@@ -1441,11 +1455,11 @@
         (then (call $wino4_output (local.get $m) (local.get $mXi) (i32.load offset=56 (local.get $p)) (local.get $T) (local.get $t0)
           (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=60 (local.get $p))
           (i32.load offset=64 (local.get $p)) (i32.load offset=68 (local.get $p)) (i32.load offset=72 (local.get $p))
-          (i32.load offset=76 (local.get $p))))
+          (i32.load offset=76 (local.get $p)) (f32.load offset=92 (local.get $p)) (f32.load offset=96 (local.get $p))))
         (else (call $wino_output (local.get $m) (local.get $mXi) (i32.load offset=56 (local.get $p)) (local.get $T) (local.get $t0)
           (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=60 (local.get $p))
           (i32.load offset=64 (local.get $p)) (i32.load offset=68 (local.get $p)) (i32.load offset=72 (local.get $p))
-          (i32.load offset=76 (local.get $p)))))
+          (i32.load offset=76 (local.get $p)) (f32.load offset=92 (local.get $p)) (f32.load offset=96 (local.get $p)))))
       (local.set $t0 (i32.add (local.get $t0) (local.get $T)))
       (br $blocks))))
 

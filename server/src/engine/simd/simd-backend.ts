@@ -413,8 +413,10 @@ class SimdBackend implements ConvBackend {
                        ph: number, pw: number, act?: Activation, residual?: Float32Array): void {
     const tiles2 = Math.ceil(wo / 2) * Math.ceil(ho / 2);
     const tiles4 = Math.ceil(wo / 4) * Math.ceil(ho / 4);
-    // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more.
-    const m = simdTuning.winogradTile === 'auto' ? (36 * tiles4 <= 0.9 * 16 * tiles2 ? 4 : 2) : simdTuning.winogradTile;
+    // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more. The
+    // GEMMs run on tiles in groups of 8 (NR), so a small map counts its tiles rounded up: at 7x7,
+    // F(4x4)'s 4 tiles cost as 8, and F(2x2)'s 16 win (with half the transformed filters to stream).
+    const m = simdTuning.winogradTile === 'auto' ? (36 * roundUp(tiles4, NR) <= 0.9 * 16 * roundUp(tiles2, NR) ? 4 : 2) : simdTuning.winogradTile;
     const alpha = m + 2;
     const nXi = alpha * alpha;
     const tilesX = Math.ceil(wo / m);
@@ -494,11 +496,12 @@ class SimdBackend implements ConvBackend {
       }
       i32.set([padded, cin, hp * wp * 4, wp * 4, tilesX, tiles, T, t.v, vXi, u + (c0 / MR) * cin * MR * 4, uXi, t.m, mXi,
                roundUp(c1 - c0, MR), c1 - c0, res + c0 * plane, ho, wo, bs + c0 * 4, t.scratch, t0, t1, alpha], t.args / 4);
+      // The output transform clamps (a fused activation); with a residual, add_clamp does after the add.
+      [f32[t.args / 4 + 23], f32[t.args / 4 + 24]] = SimdBackend.bounds(residual ? undefined : act);
       return t.args;
     });
     this.runJob('job_wino_blocks', blockArgs);
     if (residual) this.k.add_clamp(res, rAt, cout * ho * wo, ...SimdBackend.bounds(act));
-    else if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
     if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
   }
 
