@@ -1463,6 +1463,45 @@
       (local.set $t0 (i32.add (local.get $t0) (local.get $T)))
       (br $blocks))))
 
+;; Copies channels cStart .. cEnd-1 of an image src (C, h, w) into dst as planes of hp x wp with
+  ;; the image at row ph, column pw and zeros around it (hp >= h + ph, wp >= w + pw): the Winograd
+  ;; input, so each thread pads its own share of the channels. Fields: src dst h w hp wp ph pw cStart cEnd.
+  (func (export "job_pad") (param $p i32)
+    (local $c i32) (local $y i32) (local $h i32) (local $w i32) (local $hp i32) (local $wp i32) (local $ph i32) (local $pw i32)
+    (local $from i32) (local $to i32) (local $rowb i32) (local $wb i32) (local $pwb i32)
+    (local.set $h (i32.load offset=8 (local.get $p)))
+    (local.set $w (i32.load offset=12 (local.get $p)))
+    (local.set $hp (i32.load offset=16 (local.get $p)))
+    (local.set $wp (i32.load offset=20 (local.get $p)))
+    (local.set $ph (i32.load offset=24 (local.get $p)))
+    (local.set $pw (i32.load offset=28 (local.get $p)))
+    (local.set $rowb (i32.shl (local.get $wp) (i32.const 2)))
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $pwb (i32.shl (local.get $pw) (i32.const 2)))
+    (local.set $c (i32.load offset=32 (local.get $p)))
+    (block $c_done (loop $c_loop
+      (br_if $c_done (i32.ge_u (local.get $c) (i32.load offset=36 (local.get $p))))
+      (local.set $from (i32.add (i32.load offset=0 (local.get $p)) (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $wb)))))
+      (local.set $to (i32.add (i32.load offset=4 (local.get $p)) (i32.mul (local.get $c) (i32.mul (local.get $hp) (local.get $rowb)))))
+      ;; The rows above the image and the left border of its first row, in one fill.
+      (memory.fill (local.get $to) (i32.const 0) (i32.add (i32.mul (local.get $ph) (local.get $rowb)) (local.get $pwb)))
+      (local.set $to (i32.add (local.get $to) (i32.add (i32.mul (local.get $ph) (local.get $rowb)) (local.get $pwb))))
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $y_loop
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $h)))
+        (memory.copy (local.get $to) (local.get $from) (local.get $wb))
+        ;; The right border of this row and the left border of the next, contiguous.
+        (memory.fill (i32.add (local.get $to) (local.get $wb)) (i32.const 0) (i32.sub (local.get $rowb) (local.get $wb)))
+        (local.set $to (i32.add (local.get $to) (local.get $rowb)))
+        (local.set $from (i32.add (local.get $from) (local.get $wb)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $y_loop)))
+      ;; The rows below the image (less the left border of row ph + h, already zero).
+      (memory.fill (local.get $to) (i32.const 0)
+        (i32.sub (i32.mul (i32.sub (local.get $hp) (i32.add (local.get $ph) (local.get $h))) (local.get $rowb)) (local.get $pwb)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $c_loop))))
+
   ;; im2col GEMMs for groups gStart .. gEnd-1 and output pixels pStart .. pEnd-1 (pStart a multiple
   ;; of NC): per group pack its weights into this job's A (or, when prepacked, use group g's panels at
   ;; ap + g*mp*K*4, packed once for every call), then per block of NC pixels pack col (KC rows at a
