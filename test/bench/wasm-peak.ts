@@ -100,13 +100,14 @@ async function microKernel(fma: boolean): Promise<number> {
   const { loadKernelBytes } = await import('../../server/src/engine/simd/load-wasm.js');
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
   const { instance } = await WebAssembly.instantiate(await loadKernelBytes(fma), { env: { memory } });
-  const gemm = instance.exports.gemm as (ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number) => void;
+  const gemm = instance.exports.gemm as (ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number,
+                                         bias: number, res: number, lo: number, hi: number) => void;
   const M = 64, N = 64, K = 128;
   const ap = 1024, bp = ap + M * K * 4, c = bp + K * N * 4;
   const f32 = new Float32Array(memory.buffer);
   for (let i = 0; i < (M + N) * K; i++) f32[ap / 4 + i] = ((i % 17) - 8) / 64;
   const reps = 200;
-  const ms = best(() => { for (let r = 0; r < reps; r++) gemm(ap, K * 16, bp, K, c, N * 4, M, N, r & 1); });
+  const ms = best(() => { for (let r = 0; r < reps; r++) gemm(ap, K * 16, bp, K, c, N * 4, M, N, r & 1, 0, 0, 0, 0); });
   return (reps * M * N * K * 2) / (ms * 1e6);
 }
 

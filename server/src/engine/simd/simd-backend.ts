@@ -19,7 +19,8 @@ import { loadKernelBytes } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
 interface Kernels {
-  gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number): void;
+  gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number,
+       bias: number, res: number, lo: number, hi: number): void;
   gemv(w: number, x: number, y: number, rows: number, k: number): void;
   pack_a(w: number, rows: number, k: number, ap: number, mp: number): void;
   clamp(x: number, n: number, lo: number, hi: number): void;
@@ -75,6 +76,8 @@ export const simdTuning = {
   /** Output pixels per im2col block (a multiple of 8) and rows of the reduction per block. */
   gemmNC: 128,
   gemmKC: 256,
+  /** Let the im2col GEMM accumulate whole blocks in the output, with the bias in its epilogue, instead of a scratch C and copy_out. */
+  gemmDirect: true,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
   /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
@@ -573,6 +576,7 @@ class SimdBackend implements ConvBackend {
                g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
       [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
       i32[t.args / 4 + 23] = rAt;
+      i32[t.args / 4 + 24] = simdTuning.gemmDirect ? 1 : 0;
       return t.args;
     });
     this.runJob('job_im2col', args);
