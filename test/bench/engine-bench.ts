@@ -353,10 +353,21 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
           const b = bias ? tf.tensor1d(bias.slice()) : undefined;
           // dimRoundingMode 'floor': PyTorch's output size; without it tfjs keeps a fractional size for a stride-2 conv.
           const common = { strides: spec.stride as [number, number], pad: pad as unknown as 'valid', dilations: spec.dilation as [number, number], bias: b, activation: act, dimRoundingMode: 'floor' as const };
+          if (g === 1 && chain?.residual !== undefined) {
+            // A residual add fused into the chain (fuse.ts): the conv, then the add, then the activation.
+            const filter = tf.tensor4d(hwio(weight, o, c, kh * kw), [kh, kw, c, o]);
+            return {
+              at, from: [...edges[i], chain.residual], run: ([x, r]) => {
+                const y = tf.add(tf.fused.conv2d({ x: x as T4, filter, ...common, activation: undefined }), r);
+                return act === 'relu' ? tf.relu(y) : act === 'relu6' ? tf.relu6(y) : y;
+              },
+            };
+          }
           if (g === 1) {
             const filter = tf.tensor4d(hwio(weight, o, c, kh * kw), [kh, kw, c, o]);
             return { at, from: edges[i], run: ([x]) => tf.fused.conv2d({ x: x as T4, filter, ...common }) };
           }
+          if (chain?.residual !== undefined) throw new Error('a residual add fused into a grouped conv is not built');
           if (g === c && o === c) {
             const filter = tf.tensor4d(hwio(weight, c, 1, kh * kw), [kh, kw, c, 1]);
             return { at, from: edges[i], run: ([x]) => tf.fused.depthwiseConv2d({ x: x as T4, filter, ...common }) };

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { analyze } from '../../server/src/analysis/analyze.js';
-import { bufferPool, forward } from '../../server/src/engine/forward.js';
+import { fusionPlan } from '../../server/src/engine/fuse.js';
+import { bufferPool, graphInputs, forward } from '../../server/src/engine/forward.js';
 import { createSimdBackend } from '../../server/src/engine/simd/simd-backend.js';
 import { firstInputShapes } from '../../server/src/engine/shapes.js';
 import { tensor } from '../../server/src/engine/tensor.js';
@@ -31,6 +32,10 @@ const label = (i: number): string => {
   const g = s.groups > 1 ? (s.groups === inShapes[i][0] ? ' dw' : ` g${s.groups}`) : '';
   return `conv${s.kernel[0]}x${s.kernel[1]}${s.stride[0] > 1 ? ' s2' : ''}${g}`;
 };
+const chains = fuse ? fusionPlan(plan.layers, graphInputs(plan.layers.length, plan.inputs)) : [];
+/** Each fused chain's last layer (where onLayer reports it) → its head. */
+const headOf = new Map<number, number>();
+chains.forEach((c, i) => { if (c && c !== 'absorbed') headOf.set(c.last, i); });
 const pool = process.env.JSPOOL ? bufferPool() : (backend.bufferPool?.() ?? bufferPool());
 const per = new Map<string, number[]>();
 const totals: number[] = [];
@@ -42,14 +47,10 @@ for (let r = 0; r <= rounds; r++) {
     backend, inputs: plan.inputs, keep: 'last', fuse, ...pool,
     onLayer: (i) => {
       const now = performance.now();
-      // With fusion the chain is reported at its last layer; charge it to the conv that heads it.
-      let h = i;
-      while (fuse && h > 0 && ['bn', 'relu', 'relu6'].includes(plan.layers[h].kind) && plan.inputs[h].length === 1 && plan.layers[plan.inputs[h][0]]?.kind !== undefined &&
-             ['conv', 'bn', 'fc'].includes(plan.layers[plan.inputs[h][0]].kind) && now - last > 0 && h !== plan.inputs[h][0]) {
-        h = plan.inputs[h][0];
-        if (plan.layers[h].kind === 'conv' || plan.layers[h].kind === 'fc') break;
-      }
-      const k = label(h);
+      // With fusion the chain is reported at its last layer; charge it to the layer that heads it (a
+      // conv with a residual add is labelled "+ add").
+      const h = headOf.get(i) ?? i;
+      const k = label(h) + (chains[h] && chains[h] !== 'absorbed' && chains[h].add !== undefined ? ' + add' : '');
       sums.set(k, (sums.get(k) ?? 0) + now - last);
       last = now;
     },

@@ -1,8 +1,9 @@
 /**
  * Fusion for keep-'last' runs (fuse.ts): which layers join a chain, and that a fused run gives the
  * unfused run's last output within float rounding — bn folded into the conv's weights, relu/relu6
- * in the epilogue, an add's relu in place — on the TypeScript kernels and the SIMD backend (with its
- * buffers in the kernels' memory too), for the zoo's ResNet-18 and MobileNetV2 with random bn statistics.
+ * and a residual add in the conv's epilogue, an add's relu in place — on the TypeScript kernels and
+ * the SIMD backend (with its buffers in the kernels' memory too), for the zoo's ResNet-18 and
+ * MobileNetV2 with random bn statistics.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,26 @@ describe('fusionPlan', () => {
     assert.deepEqual(plan, [{ head: 0, bn: 1, act: undefined, last: 1 }, 'absorbed', undefined, { head: 3, bn: undefined, act: 'relu', last: 4 }, 'absorbed']);
     // The relu reads the conv too: nothing joins.
     assert.deepEqual(fusionPlan(layers.slice(0, 3), [[-1], [0], [0]]), [undefined, undefined, undefined]);
+  });
+
+  it('joins a residual add (and its relu) to the conv + bn that it alone reads, when its other input is already computed', () => {
+    const bn: LayerSpec = { kind: 'bn', eps: 1e-5 };
+    // An identity block: conv → bn → relu → conv → bn, added to the input, then relu.
+    const identity: LayerSpec[] = [conv(3), bn, { kind: 'relu' }, conv(3), bn, { kind: 'add' }, { kind: 'relu' }];
+    assert.deepEqual(fusionPlan(identity, [[-1], [0], [1], [2], [3], [4, -1], [5]]), [
+      { head: 0, bn: 1, act: 'relu', last: 2 }, 'absorbed', 'absorbed',
+      { head: 3, bn: 4, add: 5, residual: -1, act: 'relu', last: 6 }, 'absorbed', 'absorbed', 'absorbed',
+    ]);
+    // A downsampling block whose shortcut conv runs after the body (as torchvision's): the add joins
+    // the shortcut's chain, whose other input (the body's bn) is ready by then.
+    const down: LayerSpec[] = [conv(4), bn, conv(4), bn, { kind: 'add' }, { kind: 'relu6' }];
+    assert.deepEqual(fusionPlan(down, [[-1], [0], [-1], [2], [1, 3], [4]]), [
+      { head: 0, bn: 1, act: undefined, last: 1 }, 'absorbed',
+      { head: 2, bn: 3, add: 4, residual: 1, act: 'relu6', last: 5 }, 'absorbed', 'absorbed', 'absorbed',
+    ]);
+    // An add of three inputs, or of one input twice, stays on its own.
+    assert.deepEqual(fusionPlan([conv(3), { kind: 'add' }], [[-1], [0, -1, -1]])[1], undefined);
+    assert.deepEqual(fusionPlan([conv(3), { kind: 'add' }], [[-1], [0, 0]]), [undefined, undefined]);
   });
 
   it('folds a bn as (w·γ/√(σ²+ε), (b−μ)·γ/√(σ²+ε)+β), cached per weight array', () => {

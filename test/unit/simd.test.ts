@@ -274,6 +274,45 @@ test('bufferPool: inputs and outputs inside the kernels\' memory are read and wr
   }
 });
 
+test('a fused residual add (then relu) on every path, the residual inside or outside the kernels\' memory', async () => {
+  await ready;
+  const next = rng(55);
+  const cases: ConvCase[] = [
+    { name: 'pointwise', cin: 24, h: 11, w: 13, cout: 20, k: [1, 1] },
+    { name: 'pointwise s2', cin: 16, h: 14, w: 14, cout: 12, k: [1, 1], s: [2, 2] },
+    { name: 'im2col s2', cin: 6, h: 17, w: 17, cout: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
+    { name: 'winograd', cin: 16, h: 20, w: 20, cout: 8, k: [3, 3], p: [1, 1] },
+    { name: 'depthwise', cin: 24, h: 13, w: 13, cout: 24, k: [3, 3], p: [1, 1], groups: 24 },
+  ];
+  for (const [label, b] of [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached]] as const) {
+    assert.ok(b?.bufferPool);
+    const pool = b.bufferPool();
+    for (const c of cases) {
+      const spec = specOf(c);
+      const inShape: [number, number, number] = [c.cin, c.h, c.w];
+      const outShape: [number, number, number] = [c.cout, outSize(c.h, c.k[0], spec.stride[0], spec.padding[0], 1), outSize(c.w, c.k[1], spec.stride[1], spec.padding[1], 1)];
+      const n = outShape[0] * outShape[1] * outShape[2];
+      const inp = randomArray(c.cin * c.h * c.w, next);
+      const weight = randomArray(c.cout * (c.cin / spec.groups) * c.k[0] * c.k[1], next, 0.3);
+      const bias = randomArray(c.cout, next);
+      const ref = referenceConv(inp, weight, bias, inShape, spec);
+      for (const where of ['outside', 'inside']) {
+        const residual = where === 'inside' ? pool.alloc(n) : new Float32Array(n);
+        residual.set(randomArray(n, next));
+        for (const act of [undefined, 'relu'] as const) {
+          const out = new Float32Array(n).fill(Number.NaN);
+          b.conv2d(out, inp, weight, bias, inShape, spec, outShape, act, residual);
+          const want = activated(ref.out.map((v, i) => v + residual[i]), act);
+          // One more rounding than the conv alone: the sum with the residual.
+          const atol = sumTolerance(ref.rss, (c.cin / spec.groups) * c.k[0] * c.k[1] + 1, C_ANY).map((t, i) => t + F32_UNIT * (Math.abs(ref.out[i]) + Math.abs(residual[i])));
+          checkTensor(`residual ${c.name}, ${label}, ${where}, ${act ?? 'no act'}`, out, want, { rtol: F32_UNIT, atol }, false);
+        }
+        if (where === 'inside') pool.free(residual);
+      }
+    }
+  }
+});
+
 test('prepared weights: a second call reuses them, a weight array refilled in place is prepared again', async () => {
   await ready;
   const next = rng(88);

@@ -14,12 +14,14 @@ export type Activation = 'relu' | 'relu6';
 export interface ConvBackend {
   /**
    * out is (Cout, OH, OW) = outShape, inp is (Cin, H, W) = inShape, weight is (Cout, Cin/groups, kH, kW),
-   * bias is (Cout) or null; stride, padding (zeros), dilation and groups come from `spec`; `act`, when
-   * given, is applied after the bias.
+   * bias is (Cout) or null; stride, padding (zeros), dilation and groups come from `spec`. `residual`,
+   * when given, is (Cout, OH, OW) and is added after the bias (a residual block's add, fused: the sum
+   * rounds as (conv + bias) + residual, as the unfused add would); `act`, when given, is applied last.
    */
   conv2d(
     out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
+    residual?: Float32Array,
   ): void;
   /**
    * out is (outFeatures), inp is (inFeatures), weight is (outFeatures, inFeatures) as nn.Linear, bias is

@@ -152,7 +152,8 @@ export async function forward(
     if (chain !== 'absorbed') {
       const ins = edges[i].map((j) => (j < 0 ? input : live[j]!));
       const at = chain ? chain.last : i;
-      const out = chain ? forwardChain(chain, layers, params, ins, backend, opts.alloc) : forwardLayer(i, layers[i], params[i], ins, backend, opts.alloc);
+      const residual = chain?.residual === undefined ? undefined : chain.residual < 0 ? input : live[chain.residual]!;
+      const out = chain ? forwardChain(chain, layers, params, ins, backend, opts.alloc, residual) : forwardLayer(i, layers[i], params[i], ins, backend, opts.alloc);
       live[at] = out;
       holders.set(out.data, (holders.get(out.data) ?? 0) + 1);
       if (keepAll) outputs.push(out);
@@ -190,12 +191,12 @@ export function forwardLayer(
 
 /**
  * Runs a fused chain (fuse.ts) on its head's inputs: the head conv or fc with the bn folded into its
- * weights and the activation in its epilogue, or an add and its relu in place. Checks every member's
- * parameters as forwardLayer would.
+ * weights and the residual add and activation in its epilogue, or an add and its relu in place. Checks
+ * every member's parameters and shapes as forwardLayer would.
  */
 function forwardChain(
   chain: FusedChain, layers: readonly LayerSpec[], params: readonly LayerParams[], ins: readonly Tensor[], backend: ConvBackend,
-  alloc?: Alloc,
+  alloc?: Alloc, residual?: Tensor,
 ): Tensor {
   const spec = layers[chain.head];
   if (spec.kind === 'add') {
@@ -214,8 +215,14 @@ function forwardChain(
     checkLayerParams(chain.bn, bnSpec, layerParamShapes(bnSpec, outShape), params[chain.bn]);
     ({ weight, bias } = foldBatchNorm(weight, bias, params[chain.bn], bnSpec.kind === 'bn' ? bnSpec.eps ?? 1e-5 : 1e-5));
   }
+  if (chain.add !== undefined) {
+    assert(residual !== undefined, () => `${layerName(chain.add!, layers[chain.add!])}: fused without its other input`);
+    // The add's shape rule checks that the two inputs agree, with the add's own message.
+    const sum = layerOutputShape(layers[chain.add], [outShape, residual.shape], chain.add);
+    assert(sum.join() === outShape.join(), () => `${layerName(chain.add!, layers[chain.add!])}: (${sum.join(', ')}) from a conv of (${outShape.join(', ')})`);
+  }
   const out = tensor(outShape, alloc?.(numel(outShape), true));
   const op = OPS[spec.kind] as Op<LayerKind>;
-  op!({ spec: spec as SpecOf<LayerKind>, ins: [x], out: out.data, outShape, p: { weight, bias: bias ?? undefined }, backend, where: layerName(chain.head, spec), act: chain.act });
+  op!({ spec: spec as SpecOf<LayerKind>, ins: [x], out: out.data, outShape, p: { weight, bias: bias ?? undefined }, backend, where: layerName(chain.head, spec), act: chain.act, residual: residual?.data });
   return out;
 }

@@ -178,8 +178,9 @@ export function linear_forward(
 
 /** The default backend: the TypeScript conv and linear kernels above. */
 export const tsBackend: ConvBackend = {
-  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape, act) {
+  conv2d(out, inp, weight, bias, inShape, spec: ConvSpec, outShape, act, residual) {
     conv2d_forward(out, inp, weight, bias, inShape, spec, outShape);
+    if (residual) add_forward(out, [out, residual]);
     if (act) activation_forward(out, act);
   },
   fc(out, inp, weight, bias, inFeatures, outFeatures, act) {

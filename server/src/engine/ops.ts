@@ -28,6 +28,8 @@ export interface OpArgs<K extends LayerKind> {
   readonly where: string;
   /** For conv and fc in a fused chain (fuse.ts): the activation their epilogue applies. */
   readonly act?: Activation;
+  /** For a conv in a fused chain with a residual add: the add's other input, added before `act`. */
+  readonly residual?: Float32Array;
 }
 
 /** Computes a layer's output into `out`, or `null` for a kind whose output is its input's buffer. */
@@ -43,11 +45,11 @@ function pool<K extends 'maxpool' | 'avgpool'>(f: typeof maxpool2d_forward): Op<
 
 /** The kernel of every layer kind. */
 export const OPS: { readonly [K in LayerKind]: Op<K> } = {
-  conv({ spec, ins, out, outShape, p, backend, where, act }) {
+  conv({ spec, ins, out, outShape, p, backend, where, act, residual }) {
     // A dwconv's spec may still say groups 1 and 0 channels; its input decides both.
     const x = ins[0];
     const { groups, outC } = convChannels(spec, x.shape[0]);
-    backend.conv2d(out, x.data, p.weight!, p.bias ?? null, mapShape(x.shape, where), { ...spec, groups, outChannels: outC }, mapShape(outShape, where), act);
+    backend.conv2d(out, x.data, p.weight!, p.bias ?? null, mapShape(x.shape, where), { ...spec, groups, outChannels: outC }, mapShape(outShape, where), act, residual);
   },
   deconv: ({ spec, ins, out, outShape, p, where }) =>
     deconv2d_forward(out, ins[0].data, p.weight!, p.bias ?? null, mapShape(ins[0].shape, where), spec, mapShape(outShape, where)),

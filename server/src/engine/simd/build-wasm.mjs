@@ -1,4 +1,4 @@
-// Assembles kernels.wat (hand-written WebAssembly text with 128-bit SIMD and a shared memory) into
+// Assembles kernels.wat (hand-written WebAssembly text with 128-bit SIMD, bulk memory and a shared memory) into
 // binary WebAssembly with the `wabt` npm package. As a script it writes dist/cnnlab-simd.wasm, the file the bundled
 // engine loads from beside dist/*.js:  node server/src/engine/simd/build-wasm.mjs [outFile]
 // As a module it exports assembleKernels() for esbuild.js and for tests run from source.
@@ -40,7 +40,7 @@ export async function assembleKernels(watPath = WAT_PATH, { fma = false } = {}) 
   const wabt = await initWabt();
   const source = await readFile(watPath, 'utf8');
   const text = fma ? fmaVariant(source) : source;
-  const features = { simd: true, threads: true, relaxed_simd: fma };
+  const features = { simd: true, threads: true, bulk_memory: true, relaxed_simd: fma };
   const module = wabt.parseWat(watPath, text, features);
   try {
     module.resolveNames();

@@ -22,11 +22,15 @@
 
   ;; C[0:4, 0:8] = (acc ? C : 0) + A_panel · B_panel over k steps.
   ;; a: packed A panel (16 bytes per k), b: packed B panel (32 bytes per k), c: C block, ldc: C row bytes.
+  ;; With bias not 0, the block is written as the layer's output instead: min(max((C + bias[r]) + res,
+  ;; lo), hi), bias pointing at the block's 4 row biases and res (0: none) at a residual block laid out
+  ;; as C; the sums round as copy_out's.
   (func $kernel_4x8 (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $k i32) (param $acc i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $av v128)
-    (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
     (local.set $c1 (i32.add (local.get $c) (local.get $ldc)))
     (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
     (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
@@ -57,6 +61,41 @@
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
       (local.set $b (i32.add (local.get $b) (i32.const 32)))
       (br_if $k_loop (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
+    (if (local.get $bias) (then
+      (local.set $av (v128.load32_splat (local.get $bias)))
+      (local.set $c00 (f32x4.add (local.get $c00) (local.get $av)))
+      (local.set $c01 (f32x4.add (local.get $c01) (local.get $av)))
+      (local.set $av (v128.load32_splat offset=4 (local.get $bias)))
+      (local.set $c10 (f32x4.add (local.get $c10) (local.get $av)))
+      (local.set $c11 (f32x4.add (local.get $c11) (local.get $av)))
+      (local.set $av (v128.load32_splat offset=8 (local.get $bias)))
+      (local.set $c20 (f32x4.add (local.get $c20) (local.get $av)))
+      (local.set $c21 (f32x4.add (local.get $c21) (local.get $av)))
+      (local.set $av (v128.load32_splat offset=12 (local.get $bias)))
+      (local.set $c30 (f32x4.add (local.get $c30) (local.get $av)))
+      (local.set $c31 (f32x4.add (local.get $c31) (local.get $av)))
+      (if (local.get $res) (then
+        (local.set $r1 (i32.add (local.get $res) (local.get $ldc)))
+        (local.set $r2 (i32.add (local.get $r1) (local.get $ldc)))
+        (local.set $r3 (i32.add (local.get $r2) (local.get $ldc)))
+        (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $res))))
+        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $res))))
+        (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $r1))))
+        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $r1))))
+        (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $r2))))
+        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $r2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $r3))))
+        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $r3))))))
+      (local.set $b0 (f32x4.splat (local.get $lo)))
+      (local.set $b1 (f32x4.splat (local.get $hi)))
+      (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
+      (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
+      (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
+      (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
+      (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
+      (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
+      (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
+      (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))))
     (v128.store (local.get $c) (local.get $c00))
     (v128.store offset=16 (local.get $c) (local.get $c01))
     (v128.store (local.get $c1) (local.get $c10))
@@ -69,25 +108,32 @@
   ;; C (mp x np) = (acc ? C : 0) + A · B with packed A (panel stride apStride bytes, starting at
   ;; column k0 already applied by the caller) and packed B (k x np). mp is a multiple of 4, np of 8,
   ;; k >= 1. The A panel stays in L1 while the loop over B panels streams the B block from L2.
+  ;; With bias not 0, C is the layer's output and gets kernel_4x8's epilogue: bias (mp values), the
+  ;; residual res (0: none; laid out as C) and the clamp [lo, hi].
   (func $gemm (export "gemm") (param $ap i32) (param $apStride i32) (param $bp i32) (param $k i32)
         (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
-    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $bStride i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $bStride i32) (local $rBlock i32)
     (local.set $bStride (i32.shl (local.get $k) (i32.const 5)))
     (block $i_done (loop $i_loop
       (br_if $i_done (i32.ge_u (local.get $i) (local.get $mp)))
       (local.set $bPanel (local.get $bp))
       (local.set $cBlock (local.get $c))
+      (local.set $rBlock (local.get $res))
       (local.set $j (i32.const 0))
       (block $j_done (loop $j_loop
         (br_if $j_done (i32.ge_u (local.get $j) (local.get $np)))
         (call $kernel_4x8 (local.get $ap) (local.get $bPanel) (local.get $cBlock)
-              (local.get $ldc) (local.get $k) (local.get $acc))
+              (local.get $ldc) (local.get $k) (local.get $acc) (local.get $bias) (local.get $rBlock) (local.get $lo) (local.get $hi))
         (local.set $bPanel (i32.add (local.get $bPanel) (local.get $bStride)))
         (local.set $cBlock (i32.add (local.get $cBlock) (i32.const 32)))
+        (if (local.get $res) (then (local.set $rBlock (i32.add (local.get $rBlock) (i32.const 32)))))
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $j_loop)))
       (local.set $ap (i32.add (local.get $ap) (local.get $apStride)))
       (local.set $c (i32.add (local.get $c) (i32.shl (local.get $ldc) (i32.const 2))))
+      (if (local.get $bias) (then (local.set $bias (i32.add (local.get $bias) (i32.const 16)))))
+      (if (local.get $res) (then (local.set $res (i32.add (local.get $res) (i32.shl (local.get $ldc) (i32.const 2))))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $i_loop))))
 
@@ -266,12 +312,15 @@
       (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
       (br $k_loop))))
 
-  ;; dst[r][j] = min(max(c[r][j] + bias[r], lo), hi) for r < rows, j < cols: copies the real part of a
-  ;; padded GEMM result (row stride ldc bytes) into an output with row stride ldd bytes, with the fused
-  ;; activation's clamp (lo = -inf, hi = +inf for none).
+  ;; dst[r][j] = min(max(c[r][j] + bias[r] (+ res[r][j]), lo), hi) for r < rows, j < cols: copies the
+  ;; real part of a padded GEMM result (row stride ldc bytes) into an output with row stride ldd bytes,
+  ;; with a fused residual add when res is not 0 (res has dst's layout; the sum rounds as
+  ;; (c + bias) + res, as an unfused add would) and the fused activation's clamp (lo = -inf, hi = +inf
+  ;; for none).
   (func $copy_out (export "copy_out") (param $c i32) (param $ldc i32) (param $dst i32) (param $ldd i32)
-        (param $rows i32) (param $cols i32) (param $bias i32) (param $lo f32) (param $hi f32)
+        (param $rows i32) (param $cols i32) (param $bias i32) (param $lo f32) (param $hi f32) (param $res i32)
     (local $r i32) (local $j i32) (local $b f32) (local $bv v128) (local $cols4 i32) (local $vlo v128) (local $vhi v128)
+    (local $at i32)
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))
     (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
@@ -280,6 +329,29 @@
       (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $r) (i32.const 2)))))
       (local.set $bv (f32x4.splat (local.get $b)))
       (local.set $j (i32.const 0))
+      (if (local.get $res)
+        (then
+          (block $rv_done (loop $rv_loop
+            (br_if $rv_done (i32.ge_u (local.get $j) (local.get $cols4)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (v128.store (i32.add (local.get $dst) (local.get $at))
+              (f32x4.min (f32x4.max
+                (f32x4.add (f32x4.add (v128.load (i32.add (local.get $c) (local.get $at))) (local.get $bv))
+                           (v128.load (i32.add (local.get $res) (local.get $at))))
+                (local.get $vlo)) (local.get $vhi)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $rv_loop)))
+          (block $rs_done (loop $rs_loop
+            (br_if $rs_done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (f32.store (i32.add (local.get $dst) (local.get $at))
+              (f32.min (f32.max
+                (f32.add (f32.add (f32.load (i32.add (local.get $c) (local.get $at))) (local.get $b))
+                         (f32.load (i32.add (local.get $res) (local.get $at))))
+                (local.get $lo)) (local.get $hi)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $rs_loop)))
+          (local.set $res (i32.add (local.get $res) (local.get $ldd)))))
       (block $v_done (loop $v_loop
         (br_if $v_done (i32.ge_u (local.get $j) (local.get $cols4)))
         (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
@@ -590,12 +662,14 @@
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br $ci_loop))))
 
-  ;; Y = Aᵀ M A + bias for tiles t0 .. t0+T-1 and every output channel, written into out (cout, ho, wo).
+  ;; Y = min(max(Aᵀ M A + bias, lo), hi) for tiles t0 .. t0+T-1 and every output channel, written into
+  ;; out (cout, ho, wo) (lo, hi: the clamp of a fused activation, or -inf, +inf).
   ;; M is the GEMM result: M + ξ*mXi + co*T*4 + (t-t0)*4, mXi >= coutp*T*4 (not a multiple of 4 KB,
   ;; as for vXi). scratch: 64 bytes.
   (func $wino_output (export "wino_output") (param $m i32) (param $mXi i32) (param $cout i32) (param $T i32)
         (param $t0 i32) (param $tilesX i32) (param $tilesTotal i32) (param $out i32) (param $ho i32) (param $wo i32)
-        (param $bias i32) (param $scratch i32)
+        (param $bias i32) (param $scratch i32) (param $lo f32) (param $hi f32)
+    (local $vlo v128) (local $vhi v128)
     (local $co i32) (local $q i32) (local $t i32) (local $tt i32) (local $l i32) (local $ty i32) (local $tx i32)
     (local $src i32) (local $plane i32) (local $dst i32) (local $fast i32) (local $y i32) (local $x i32)
     (local $b v128)
@@ -607,6 +681,8 @@
     (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
     (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128)
     (local.set $plane (i32.shl (i32.mul (local.get $ho) (local.get $wo)) (i32.const 2)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (block $co_done (loop $co_loop
       (br_if $co_done (i32.ge_u (local.get $co) (local.get $cout)))
       (local.set $b (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $co) (i32.const 2)))))
@@ -657,11 +733,11 @@
         (local.set $s11 (f32x4.sub (f32x4.sub (local.get $m11) (local.get $m21)) (local.get $m31)))
         (local.set $s12 (f32x4.sub (f32x4.sub (local.get $m12) (local.get $m22)) (local.get $m32)))
         (local.set $s13 (f32x4.sub (f32x4.sub (local.get $m13) (local.get $m23)) (local.get $m33)))
-        ;; Y = S A + bias: columns s0+s1+s2 and s1-s2-s3.
-        (local.set $y00 (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)))
-        (local.set $y01 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)))
-        (local.set $y10 (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)))
-        (local.set $y11 (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)))
+        ;; Y = S A + bias, clamped (a fused activation): columns s0+s1+s2 and s1-s2-s3.
+        (local.set $y00 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y01 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y10 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y11 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
         (local.set $ty (i32.div_u (local.get $t) (local.get $tilesX)))
         (local.set $tx (i32.rem_u (local.get $t) (local.get $tilesX)))
         ;; Fast path: 4 real tiles in one row whose 2x8 outputs are all inside the image.
@@ -984,16 +1060,20 @@
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br $ci_loop))))
 
-  ;; Y = Aᵀ M A + bias (4x4) for tiles t0 .. t0+T-1 and every output channel, into out (cout, ho, wo);
+  ;; Y = min(max(Aᵀ M A + bias, lo), hi) (4x4) for tiles t0 .. t0+T-1 and every output channel, into
+  ;; out (cout, ho, wo) (lo, hi: the clamp of a fused activation, or -inf, +inf);
   ;; M as in wino_output (ξ < 36). scratch: 640 bytes: Aᵀ M as [r][c] (24 vectors), then Y (16).
   (func $wino4_output (export "wino4_output") (param $m i32) (param $mXi i32) (param $cout i32) (param $T i32)
         (param $t0 i32) (param $tilesX i32) (param $tilesTotal i32) (param $out i32) (param $ho i32) (param $wo i32)
-        (param $bias i32) (param $scratch i32)
+        (param $bias i32) (param $scratch i32) (param $lo f32) (param $hi f32)
+    (local $vlo v128) (local $vhi v128)
     (local $co i32) (local $q i32) (local $t i32) (local $tt i32) (local $l i32) (local $r i32) (local $c i32)
     (local $ty i32) (local $tx i32) (local $src i32) (local $plane i32) (local $dst i32) (local $y i32) (local $x i32)
     (local $d i32) (local $b v128)
     (local $m0 v128) (local $m5 v128) (local $s12 v128) (local $d12 v128) (local $s34 v128) (local $d34 v128)
     (local.set $plane (i32.shl (i32.mul (local.get $ho) (local.get $wo)) (i32.const 2)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (block $co_done (loop $co_loop
       (br_if $co_done (i32.ge_u (local.get $co) (local.get $cout)))
       (local.set $b (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $co) (i32.const 2)))))
@@ -1034,14 +1114,20 @@
           (local.set $s34 (f32x4.add (v128.load offset=192 (local.get $d)) (v128.load offset=256 (local.get $d))))
           (local.set $d34 (f32x4.sub (v128.load offset=192 (local.get $d)) (v128.load offset=256 (local.get $d))))
           (local.set $m5 (v128.load offset=320 (local.get $d)))
-          (v128.store offset=384 (local.get $d) (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)) (local.get $b)))
-          (v128.store offset=448 (local.get $d)
-            (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))) (local.get $b)))
-          (v128.store offset=512 (local.get $d)
-            (f32x4.add (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))) (local.get $b)))
-          (v128.store offset=576 (local.get $d)
+          ;; + bias, clamped (a fused activation).
+          (v128.store offset=384 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=448 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=512 (local.get $d) (f32x4.min (f32x4.max
+            (f32x4.add (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))) (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
+          (v128.store offset=576 (local.get $d) (f32x4.min (f32x4.max
             (f32x4.add (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))
-                       (local.get $b)))
+                       (local.get $b))
+            (local.get $vlo)) (local.get $vhi)))
           (local.set $d (i32.add (local.get $d) (i32.const 16)))
           (br_if $col_loop (i32.lt_u (local.get $d) (i32.add (local.get $scratch) (i32.const 64)))))
         (local.set $ty (i32.div_u (local.get $t) (local.get $tilesX)))
@@ -1335,6 +1421,28 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (br $s_loop))))
 
+  ;; x[i] = min(max(x[i] + r[i], lo), hi) for i < n: a fused residual add and activation over a whole
+  ;; result, for the paths whose epilogue does not take the residual itself.
+  (func (export "add_clamp") (param $x i32) (param $r i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $end i32) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $v_done (loop $v_loop
+      (br_if $v_done (i32.ge_u (local.get $x) (local.get $end)))
+      (v128.store (local.get $x)
+        (f32x4.min (f32x4.max (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $r))) (local.get $vlo)) (local.get $vhi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $r (i32.add (local.get $r) (i32.const 16)))
+      (br $v_loop)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $s_done (loop $s_loop
+      (br_if $s_done (i32.ge_u (local.get $x) (local.get $end)))
+      (f32.store (local.get $x) (f32.min (f32.max (f32.add (f32.load (local.get $x)) (f32.load (local.get $r))) (local.get $lo)) (local.get $hi)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $s_loop))))
+
   ;; ---------------------------------------------------------------------------------------------
   ;; Jobs: a whole slice of a layer's work behind one call, so a worker thread needs nothing but the
   ;; export's name and a pointer to its arguments, a record of i32 fields in memory.
@@ -1357,7 +1465,7 @@
   ;; this job's V, alpha² GEMMs against the shared U into this job's M, output transform into res;
   ;; alpha 4 is F(2x2, 3x3), alpha 6 is F(4x4, 3x3).
   ;; Fields: padded cin plane rowb tilesX tiles T v vXi u uXi m mXi coutp cout res ho wo bias scratch
-  ;; tStart tEnd alpha.
+  ;; tStart tEnd alpha lo(f32) hi(f32), lo and hi the clamp of a fused activation.
   (func (export "job_wino_blocks") (param $p i32)
     (local $cin i32) (local $T i32) (local $v i32) (local $vXi i32) (local $u i32) (local $uXi i32)
     (local $m i32) (local $mXi i32) (local $coutp i32) (local $t0 i32) (local $xi i32) (local $f4 i32) (local $nXi i32)
@@ -1387,30 +1495,72 @@
         (call $gemm (i32.add (local.get $u) (i32.mul (local.get $xi) (local.get $uXi))) (i32.shl (local.get $cin) (i32.const 4))
           (i32.add (local.get $v) (i32.mul (local.get $xi) (local.get $vXi))) (local.get $cin)
           (i32.add (local.get $m) (i32.mul (local.get $xi) (local.get $mXi))) (i32.shl (local.get $T) (i32.const 2))
-          (local.get $coutp) (local.get $T) (i32.const 0))
+          (local.get $coutp) (local.get $T) (i32.const 0) (i32.const 0) (i32.const 0) (f32.const 0) (f32.const 0))
         (br_if $gemms (i32.lt_u (local.tee $xi (i32.add (local.get $xi) (i32.const 1))) (local.get $nXi))))
       (if (local.get $f4)
         (then (call $wino4_output (local.get $m) (local.get $mXi) (i32.load offset=56 (local.get $p)) (local.get $T) (local.get $t0)
           (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=60 (local.get $p))
           (i32.load offset=64 (local.get $p)) (i32.load offset=68 (local.get $p)) (i32.load offset=72 (local.get $p))
-          (i32.load offset=76 (local.get $p))))
+          (i32.load offset=76 (local.get $p)) (f32.load offset=92 (local.get $p)) (f32.load offset=96 (local.get $p))))
         (else (call $wino_output (local.get $m) (local.get $mXi) (i32.load offset=56 (local.get $p)) (local.get $T) (local.get $t0)
           (i32.load offset=16 (local.get $p)) (i32.load offset=20 (local.get $p)) (i32.load offset=60 (local.get $p))
           (i32.load offset=64 (local.get $p)) (i32.load offset=68 (local.get $p)) (i32.load offset=72 (local.get $p))
-          (i32.load offset=76 (local.get $p)))))
+          (i32.load offset=76 (local.get $p)) (f32.load offset=92 (local.get $p)) (f32.load offset=96 (local.get $p)))))
       (local.set $t0 (i32.add (local.get $t0) (local.get $T)))
       (br $blocks))))
+
+;; Copies channels cStart .. cEnd-1 of an image src (C, h, w) into dst as planes of hp x wp with
+  ;; the image at row ph, column pw and zeros around it (hp >= h + ph, wp >= w + pw): the Winograd
+  ;; input, so each thread pads its own share of the channels. Fields: src dst h w hp wp ph pw cStart cEnd.
+  (func (export "job_pad") (param $p i32)
+    (local $c i32) (local $y i32) (local $h i32) (local $w i32) (local $hp i32) (local $wp i32) (local $ph i32) (local $pw i32)
+    (local $from i32) (local $to i32) (local $rowb i32) (local $wb i32) (local $pwb i32)
+    (local.set $h (i32.load offset=8 (local.get $p)))
+    (local.set $w (i32.load offset=12 (local.get $p)))
+    (local.set $hp (i32.load offset=16 (local.get $p)))
+    (local.set $wp (i32.load offset=20 (local.get $p)))
+    (local.set $ph (i32.load offset=24 (local.get $p)))
+    (local.set $pw (i32.load offset=28 (local.get $p)))
+    (local.set $rowb (i32.shl (local.get $wp) (i32.const 2)))
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $pwb (i32.shl (local.get $pw) (i32.const 2)))
+    (local.set $c (i32.load offset=32 (local.get $p)))
+    (block $c_done (loop $c_loop
+      (br_if $c_done (i32.ge_u (local.get $c) (i32.load offset=36 (local.get $p))))
+      (local.set $from (i32.add (i32.load offset=0 (local.get $p)) (i32.mul (local.get $c) (i32.mul (local.get $h) (local.get $wb)))))
+      (local.set $to (i32.add (i32.load offset=4 (local.get $p)) (i32.mul (local.get $c) (i32.mul (local.get $hp) (local.get $rowb)))))
+      ;; The rows above the image and the left border of its first row, in one fill.
+      (memory.fill (local.get $to) (i32.const 0) (i32.add (i32.mul (local.get $ph) (local.get $rowb)) (local.get $pwb)))
+      (local.set $to (i32.add (local.get $to) (i32.add (i32.mul (local.get $ph) (local.get $rowb)) (local.get $pwb))))
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $y_loop
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $h)))
+        (memory.copy (local.get $to) (local.get $from) (local.get $wb))
+        ;; The right border of this row and the left border of the next, contiguous.
+        (memory.fill (i32.add (local.get $to) (local.get $wb)) (i32.const 0) (i32.sub (local.get $rowb) (local.get $wb)))
+        (local.set $to (i32.add (local.get $to) (local.get $rowb)))
+        (local.set $from (i32.add (local.get $from) (local.get $wb)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $y_loop)))
+      ;; The rows below the image (less the left border of row ph + h, already zero).
+      (memory.fill (local.get $to) (i32.const 0)
+        (i32.sub (i32.mul (i32.sub (local.get $hp) (i32.add (local.get $ph) (local.get $h))) (local.get $rowb)) (local.get $pwb)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $c_loop))))
 
   ;; im2col GEMMs for groups gStart .. gEnd-1 and output pixels pStart .. pEnd-1 (pStart a multiple
   ;; of NC): per group pack its weights into this job's A (or, when prepacked, use group g's panels at
   ;; ap + g*mp*K*4, packed once for every call), then per block of NC pixels pack col (KC rows at a
-  ;; time) into this job's B, multiply into this job's C and copy C out with bias.
+  ;; time) into this job's B, multiply into this job's C and copy C out with bias (and residual), or
+  ;; when the block is whole, multiply into the output directly with the bias in the last GEMM's epilogue.
   ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
-  ;; prepacked lo(f32) hi(f32), where groupBytes is the byte size of one group's input channels and
-  ;; lo, hi the clamp of a fused activation.
+  ;; prepacked lo(f32) hi(f32) residual direct, where groupBytes is the byte size of one group's input
+  ;; channels, lo, hi the clamp of a fused activation, residual a tensor of the output's layout to
+  ;; add (0: none) and direct 1 to let whole blocks go straight into the output.
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
+    (local $at i32) (local $direct i32) (local $dst i32) (local $ldc i32) (local $epi i32) (local $biasG i32) (local $res i32)
     (local.set $K (i32.load offset=12 (local.get $p)))
     (local.set $KC (i32.load offset=16 (local.get $p)))
     (local.set $coutG (i32.load offset=20 (local.get $p)))
@@ -1435,6 +1585,17 @@
         ;; nc = min(NC, P - p0 rounded up to 8)
         (local.set $nc (call $min_u (local.get $NC)
           (i32.and (i32.add (i32.sub (local.get $P) (local.get $p0)) (i32.const 7)) (i32.const -8))))
+        ;; The block's place in the output (and in the residual): (g*coutG, p0).
+        (local.set $at (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
+        (local.set $biasG (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2))))
+        (local.set $res (select (i32.add (i32.load offset=92 (local.get $p)) (local.get $at)) (i32.const 0) (i32.load offset=92 (local.get $p))))
+        ;; Direct: the GEMM accumulates in the output itself and its last k block applies the epilogue,
+        ;; when every row and column it writes is real (no padded rows, a whole block of columns);
+        ;; else into this job's C, copied out below.
+        (local.set $direct (i32.and (i32.and (i32.eq (local.get $mp) (local.get $coutG)) (i32.load offset=96 (local.get $p)))
+                                    (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P))))
+        (local.set $dst (select (i32.add (i32.load offset=56 (local.get $p)) (local.get $at)) (local.get $c) (local.get $direct)))
+        (local.set $ldc (select (i32.shl (local.get $P) (i32.const 2)) (i32.shl (local.get $nc) (i32.const 2)) (local.get $direct)))
         (local.set $k0 (i32.const 0))
         (block $k_done (loop $k_loop
           (br_if $k_done (i32.ge_u (local.get $k0) (local.get $K)))
@@ -1444,17 +1605,19 @@
                     (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
             (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
                     (local.get $k0) (local.get $kc) (local.get $bp))))
+          (local.set $epi (i32.and (local.get $direct) (i32.ge_u (i32.add (local.get $k0) (local.get $kc)) (local.get $K))))
           (call $gemm (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
-            (local.get $bp) (local.get $kc) (local.get $c) (i32.shl (local.get $nc) (i32.const 2)) (local.get $mp) (local.get $nc)
-            (i32.ne (local.get $k0) (i32.const 0)))
+            (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
+            (i32.ne (local.get $k0) (i32.const 0))
+            (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
+            (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
           (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
           (br $k_loop)))
-        (call $copy_out (local.get $c) (i32.shl (local.get $nc) (i32.const 2))
-          (i32.add (i32.load offset=56 (local.get $p))
-                   (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
-          (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
-          (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2)))
-          (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
+        (if (i32.eqz (local.get $direct))
+          (then (call $copy_out (local.get $c) (i32.shl (local.get $nc) (i32.const 2))
+            (i32.add (i32.load offset=56 (local.get $p)) (local.get $at))
+            (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
+            (local.get $biasG) (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)) (local.get $res))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $NC)))
         (br $p_loop)))
       (local.set $g (i32.add (local.get $g) (i32.const 1)))

@@ -19,19 +19,22 @@ import { loadKernelBytes } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
 interface Kernels {
-  gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number): void;
+  gemm(ap: number, apStride: number, bp: number, k: number, c: number, ldc: number, mp: number, np: number, acc: number,
+       bias: number, res: number, lo: number, hi: number): void;
   gemv(w: number, x: number, y: number, rows: number, k: number): void;
   pack_a(w: number, rows: number, k: number, ap: number, mp: number): void;
   clamp(x: number, n: number, lo: number, hi: number): void;
+  add_clamp(x: number, r: number, n: number, lo: number, hi: number): void;
   job_wino_filter(args: number): void;
   job_wino_blocks(args: number): void;
   job_im2col(args: number): void;
   job_dw3x3(args: number): void;
   job_gemv(args: number): void;
+  job_pad(args: number): void;
 }
 
 /** The exports a worker can be asked to run, by index in the control block. */
-const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col', 'job_dw3x3', 'job_gemv'] as const;
+const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col', 'job_dw3x3', 'job_gemv', 'job_pad'] as const;
 type Job = (typeof JOBS)[number];
 
 /** Rows of the micro-kernel's C block (output channels). */
@@ -73,6 +76,8 @@ export const simdTuning = {
   /** Output pixels per im2col block (a multiple of 8) and rows of the reduction per block. */
   gemmNC: 128,
   gemmKC: 256,
+  /** Let the im2col GEMM accumulate whole blocks in the output, with the bias in its epilogue, instead of a scratch C and copy_out. */
+  gemmDirect: true,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
   /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
@@ -271,6 +276,21 @@ class SimdBackend implements ConvBackend {
     this.buffers.add(this.f32.buffer);
   }
 
+  /**
+   * Where a fused residual sits in the kernels' memory: its own offset when it lies there, else
+   * room for it in `L` (call `residualIn` after reserving to copy it in); 0 without one.
+   */
+  private residualPlace(residual: Float32Array | undefined, L: Layout): number {
+    if (!residual) return 0;
+    const at = this.offsetOf(residual);
+    return at >= 0 ? at : L.take(residual.length);
+  }
+
+  /** Copies a residual placed by residualPlace into the memory unless it already lies there. */
+  private residualIn(residual: Float32Array | undefined, at: number): void {
+    if (residual && this.offsetOf(residual) !== at) this.f32.set(residual, at / 4);
+  }
+
   /** The byte offset of `a` when it lies in the kernels' memory (from bufferPool), else -1. */
   private offsetOf(a: Float32Array): number {
     return this.buffers.has(a.buffer) ? a.byteOffset : -1;
@@ -316,7 +336,8 @@ class SimdBackend implements ConvBackend {
   }
 
   conv2d(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
+         inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
+         residual?: Float32Array): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -336,15 +357,16 @@ class SimdBackend implements ConvBackend {
     check(weight.length === cout * (cin / g) * kh * kw,
           () => `weight has ${weight.length} floats, want (${cout}, ${cin / g}, ${kh}, ${kw}) for ${shapes()}`);
     check(bias === null || bias.length === cout, () => `bias has ${bias?.length} floats for ${shapes()}`);
+    check(residual === undefined || residual.length === out.length, () => `residual has ${residual?.length} floats for ${shapes()}`);
 
     if (kh === 3 && kw === 3 && sh === 1 && sw === 1 && dh === 1 && dw === 1 && g === 1 &&
         simdTuning.winograd && cin >= simdTuning.winogradMinCin) {
-      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw, act);
+      this.convWinograd(out, inp, weight, bias, cin, h, w, cout, ho, wo, ph, pw, act, residual);
     } else if (kh === 3 && kw === 3 && sh === sw && (sh === 1 || sh === 2) && dh === 1 && dw === 1 && g === cin && g === cout &&
                ph === pw && simdTuning.depthwise) {
-      this.convDepthwise3x3(out, inp, weight, bias, cin, h, w, ho, wo, sh, ph, act);
+      this.convDepthwise3x3(out, inp, weight, bias, cin, h, w, ho, wo, sh, ph, act, residual);
     } else {
-      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act);
+      this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act, residual);
     }
   }
 
@@ -353,7 +375,8 @@ class SimdBackend implements ConvBackend {
    * each thread copying its channels into a zero-bordered plane of its own.
    */
   private convDepthwise3x3(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                           c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation): void {
+                           c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation,
+                           residual?: Float32Array): void {
     const threads = Math.min(c, this.threadsFor(c * 9 * ho * wo));
     const L = new Layout(this.persistTop);
     const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
@@ -363,12 +386,15 @@ class SimdBackend implements ConvBackend {
     const res = outAt >= 0 ? outAt : L.take(c * ho * wo);
     const wp = w + 2 * pad;
     const perThread = Array.from({ length: threads }, () => ({ scratch: L.take((h + 2 * pad + 1) * wp + 32), args: L.take(ARGS_BYTES / 4) }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
     if (inAt < 0) f32.set(inp, src / 4);
     f32.set(weight, wgt / 4);
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + c);
-    const [lo, hi] = SimdBackend.bounds(act);
+    // With a residual the clamp comes after the add, in add_clamp.
+    const [lo, hi] = SimdBackend.bounds(residual ? undefined : act);
     const args = split(c, threads).map(([c0, c1], i) => {
       const t = perThread[i];
       i32.set([src, h, w, wgt, bs, res, ho, wo, stride, pad, c0, c1, t.scratch], t.args / 4);
@@ -377,6 +403,7 @@ class SimdBackend implements ConvBackend {
       return t.args;
     });
     this.runJob('job_dw3x3', args);
+    if (residual) this.k.add_clamp(res, rAt, c * ho * wo, ...SimdBackend.bounds(act));
     if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + c * ho * wo));
   }
 
@@ -387,18 +414,21 @@ class SimdBackend implements ConvBackend {
    */
   private convWinograd(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
                        cin: number, h: number, w: number, cout: number, ho: number, wo: number,
-                       ph: number, pw: number, act?: Activation): void {
+                       ph: number, pw: number, act?: Activation, residual?: Float32Array): void {
     const tiles2 = Math.ceil(wo / 2) * Math.ceil(ho / 2);
     const tiles4 = Math.ceil(wo / 4) * Math.ceil(ho / 4);
-    // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more.
-    const m = simdTuning.winogradTile === 'auto' ? (36 * tiles4 <= 0.9 * 16 * tiles2 ? 4 : 2) : simdTuning.winogradTile;
+    // F(4x4) multiplies 36 times per tile, F(2x2) 16 times; F(4x4)'s transforms cost a bit more. The
+    // GEMMs run on tiles in groups of 8 (NR), so a small map counts its tiles rounded up: at 7x7,
+    // F(4x4)'s 4 tiles cost as 8, and F(2x2)'s 16 win (with half the transformed filters to stream).
+    const m = simdTuning.winogradTile === 'auto' ? (36 * roundUp(tiles4, NR) <= 0.9 * 16 * roundUp(tiles2, NR) ? 4 : 2) : simdTuning.winogradTile;
     const alpha = m + 2;
     const nXi = alpha * alpha;
     const tilesX = Math.ceil(wo / m);
     const tilesY = Math.ceil(ho / m);
     const tiles = tilesX * tilesY;
-    // The padded input covers every tile's patch: m*tiles + 2 >= H + 2P on each axis.
-    const hp = m * tilesY + 2;
+    // The padded input covers every tile's patch: m*tiles + 2 >= H + 2P on each axis; and at least
+    // one row below the image, where job_pad's last fill of a plane starts.
+    const hp = Math.max(m * tilesY + 2, h + ph + 1);
     const wp = m * tilesX + 2;
     const coutp = roundUp(cout, MR);
     const panels = coutp / MR;
@@ -434,22 +464,28 @@ class SimdBackend implements ConvBackend {
     const L = new Layout(this.persistTop);
     const u = cached >= 0 ? cached : L.take(nXi * uXi / 4);
     const padded = L.take(cin * hp * wp, 8);
+    const inAt = this.offsetOf(inp);
+    const src = inAt >= 0 ? inAt : L.take(cin * h * w);
     const outAt = this.offsetOf(out);
     const res = outAt >= 0 ? outAt : L.take(cout * ho * wo);
     const bs = L.take(coutp);
     const perThread = Array.from({ length: threads }, () => ({
       v: L.take(nXi * vXi / 4), m: L.take(nXi * mXi / 4), scratch: L.take(512 + T / 2), args: L.take(ARGS_BYTES / 4),
     }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
 
-    f32.fill(0, padded / 4, padded / 4 + cin * hp * wp + 2);
-    for (let c = 0; c < cin; c++) {
-      for (let y = 0; y < h; y++) {
-        const from = (c * h + y) * w;
-        f32.set(inp.subarray(from, from + w), padded / 4 + (c * hp + y + ph) * wp + pw);
-      }
-    }
+    // The zero-bordered input, each thread padding a share of the channels (a copy per row from
+    // TypeScript costs a typed-array view per row: 10% of VGG16 on one thread).
+    if (inAt < 0) f32.set(inp, src / 4);
+    f32.fill(0, padded / 4 + cin * hp * wp, padded / 4 + cin * hp * wp + 2);
+    this.runJob('job_pad', split(cin, Math.min(cin, threads)).map(([c0, c1], i) => {
+      const args = perThread[i].args;
+      i32.set([src, padded, h, w, hp, wp, ph, pw, c0, c1], args / 4);
+      return args;
+    }));
     if (bias) f32.set(bias, bs / 4); else f32.fill(0, bs / 4, bs / 4 + cout);
     // Too big for the cache: transformed into this call's scratch, after the rest of its layout.
     if (cached < 0) transform(u, L.top);
@@ -469,10 +505,12 @@ class SimdBackend implements ConvBackend {
       }
       i32.set([padded, cin, hp * wp * 4, wp * 4, tilesX, tiles, T, t.v, vXi, u + (c0 / MR) * cin * MR * 4, uXi, t.m, mXi,
                roundUp(c1 - c0, MR), c1 - c0, res + c0 * plane, ho, wo, bs + c0 * 4, t.scratch, t0, t1, alpha], t.args / 4);
+      // The output transform clamps (a fused activation); with a residual, add_clamp does after the add.
+      [f32[t.args / 4 + 23], f32[t.args / 4 + 24]] = SimdBackend.bounds(residual ? undefined : act);
       return t.args;
     });
     this.runJob('job_wino_blocks', blockArgs);
-    if (act) this.k.clamp(res, cout * ho * wo, ...SimdBackend.bounds(act));
+    if (residual) this.k.add_clamp(res, rAt, cout * ho * wo, ...SimdBackend.bounds(act));
     if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + cout * ho * wo));
   }
 
@@ -482,7 +520,8 @@ class SimdBackend implements ConvBackend {
    * unpadded conv reads the input as col directly. Threads split the groups, or the pixel blocks.
    */
   private convIm2col(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation): void {
+                     inShape: [number, number, number], spec: ConvSpec, outShape: [number, number, number], act?: Activation,
+                     residual?: Float32Array): void {
     const [cin, h, w] = inShape;
     const [cout, ho, wo] = outShape;
     const [kh, kw] = spec.kernel;
@@ -518,7 +557,9 @@ class SimdBackend implements ConvBackend {
     const perThread = Array.from({ length: threads }, () => ({
       ap: packed < 0 ? L.take(mp * K) : packed, bp: L.take(KC * NC), c: L.take(mp * NC), args: L.take(ARGS_BYTES / 4),
     }));
+    const rAt = this.residualPlace(residual, L);
     this.reserve(L.top);
+    this.residualIn(residual, rAt);
     const f32 = this.f32, i32 = this.i32;
 
     if (inAt < 0) f32.set(inp, src / 4);
@@ -534,6 +575,8 @@ class SimdBackend implements ConvBackend {
       i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
                g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
       [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
+      i32[t.args / 4 + 23] = rAt;
+      i32[t.args / 4 + 24] = simdTuning.gemmDirect ? 1 : 0;
       return t.args;
     });
     this.runJob('job_im2col', args);
