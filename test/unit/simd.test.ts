@@ -124,6 +124,10 @@ const convCases: ConvCase[] = [
   { name: 'pointwise 1x1', cin: 64, h: 14, w: 14, cout: 128, k: [1, 1] },
   { name: 'pointwise 1x1 ragged', cin: 13, h: 5, w: 7, cout: 6, k: [1, 1], bias: false },
   { name: 'pointwise 1x1 groups 2', cin: 12, h: 6, w: 6, cout: 10, k: [1, 1], groups: 2 },
+  // B read from the input rows in place (few output channels, or a small map), over two blocks of
+  // the reduction and a ragged last block of pixels that is packed instead.
+  { name: 'pointwise in place, K > KC: 300->20 16x21', cin: 300, h: 16, w: 21, cout: 20, k: [1, 1] },
+  { name: 'pointwise in place, small map: 40->72 13x13', cin: 40, h: 13, w: 13, cout: 72, k: [1, 1], bias: false },
   { name: '1x1 stride 2', cin: 32, h: 14, w: 14, cout: 64, k: [1, 1], s: [2, 2] },
   { name: 'K > KC: 3x3 s2 64->40', cin: 64, h: 17, w: 17, cout: 40, k: [3, 3], s: [2, 2], p: [1, 1] },
   { name: 'P > NC, K > KC: 5x5 32->20 24x24', cin: 32, h: 24, w: 24, cout: 20, k: [5, 5], p: [2, 2] },

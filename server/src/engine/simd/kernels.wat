@@ -33,13 +33,22 @@
   (func $gemm (export "gemm") (param $ap i32) (param $apStride i32) (param $bp i32) (param $k i32)
         (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
         (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
-    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $bStride i32) (local $rBlock i32)
+    (call $gemm_b (local.get $ap) (local.get $apStride) (local.get $bp) (i32.const 32) (i32.shl (local.get $k) (i32.const 5))
+      (local.get $k) (local.get $c) (local.get $ldc) (local.get $mp) (local.get $np) (local.get $acc)
+      (local.get $bias) (local.get $res) (local.get $lo) (local.get $hi)))
+
+  ;; gemm with B read in place: the octet of B for step kk of panel j at bp + j/8*bStride + kk*bRow.
+  ;; Packed B has bRow 32 and bStride 32 k; the rows of a 1x1 convolution's input (B = inp as (k, P),
+  ;; columns p0 .. p0+np-1 all below P) have bRow P*4 and bStride 32, so they need no packing.
+  (func $gemm_b (param $ap i32) (param $apStride i32) (param $bp i32) (param $bRow i32) (param $bStride i32) (param $k i32)
+        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $rBlock i32)
     (local $aa i32) (local $bb i32) (local $kk i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $av v128)
     (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
-    (local.set $bStride (i32.shl (local.get $k) (i32.const 5)))
     (block $i_done (loop $i_loop
       (br_if $i_done (i32.ge_u (local.get $i) (local.get $mp)))
       (local.set $bPanel (local.get $bp))
@@ -88,7 +97,7 @@
           (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
           (local.set $aa (i32.add (local.get $aa) (i32.const 16)))
-          (local.set $bb (i32.add (local.get $bb) (i32.const 32)))
+          (local.set $bb (i32.add (local.get $bb) (local.get $bRow)))
           (br_if $k_loop (local.tee $kk (i32.sub (local.get $kk) (i32.const 1)))))
         (if (local.get $bias) (then
           (local.set $av (v128.load32_splat (local.get $bias)))
@@ -1564,7 +1573,9 @@
   ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
   ;; prepacked lo(f32) hi(f32) residual direct, where groupBytes is the byte size of one group's input
   ;; channels, lo, hi the clamp of a fused activation, residual a tensor of the output's layout to
-  ;; add (0: none) and direct 1 to let whole blocks go straight into the output.
+  ;; add (0: none) and direct 1 to let whole blocks go straight into the output. pointwise is 0 for
+  ;; im2col, 1 for a 1x1 stride-1 unpadded conv whose input rows are packed as B, 2 for one whose
+  ;; whole blocks of columns the GEMM reads from the input rows in place (gemm_b).
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
@@ -1608,17 +1619,28 @@
         (block $k_done (loop $k_loop
           (br_if $k_done (i32.ge_u (local.get $k0) (local.get $K)))
           (local.set $kc (call $min_u (local.get $KC) (i32.sub (local.get $K) (local.get $k0))))
-          (if (i32.load offset=40 (local.get $p))
-            (then (call $pack_b_rows (i32.add (local.get $srcG) (i32.shl (i32.mul (local.get $k0) (local.get $P)) (i32.const 2)))
-                    (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
-            (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
-                    (local.get $k0) (local.get $kc) (local.get $bp))))
           (local.set $epi (i32.and (local.get $direct) (i32.ge_u (i32.add (local.get $k0) (local.get $kc)) (local.get $K))))
-          (call $gemm (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
-            (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
-            (i32.ne (local.get $k0) (i32.const 0))
-            (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
-            (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
+          (if (i32.and (i32.eq (i32.load offset=40 (local.get $p)) (i32.const 2)) (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P)))
+            (then
+              ;; A pointwise block of whole columns: the GEMM reads the input rows in place.
+              (call $gemm_b (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+                (i32.add (local.get $srcG) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $P)) (local.get $p0)) (i32.const 2)))
+                (i32.shl (local.get $P) (i32.const 2)) (i32.const 32)
+                (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
+                (i32.ne (local.get $k0) (i32.const 0))
+                (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
+                (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p))))
+            (else
+              (if (i32.load offset=40 (local.get $p))
+                (then (call $pack_b_rows (i32.add (local.get $srcG) (i32.shl (i32.mul (local.get $k0) (local.get $P)) (i32.const 2)))
+                        (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
+                (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
+                        (local.get $k0) (local.get $kc) (local.get $bp))))
+              (call $gemm (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+                (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
+                (i32.ne (local.get $k0) (i32.const 0))
+                (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
+                (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))))
           (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
           (br $k_loop)))
         (if (i32.eqz (local.get $direct))

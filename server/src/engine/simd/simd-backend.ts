@@ -78,6 +78,8 @@ export const simdTuning = {
   gemmKC: 256,
   /** Let the im2col GEMM accumulate whole blocks in the output, with the bias in its epilogue, instead of a scratch C and copy_out. */
   gemmDirect: true,
+  /** Let pointwise convs' GEMM read the input rows in place where that pays (see inPlace). */
+  gemmInPlace: true,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
   /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
@@ -258,6 +260,16 @@ class SimdBackend implements ConvBackend {
     map.set(key, { at, print: fingerprint(weight) });
     this.prepared.set(weight, map);
     return at;
+  }
+
+  /**
+   * Whether a pointwise conv's GEMM reads B from the input rows in place instead of packing them
+   * (gemm-shapes.ts, one thread): in place saves the packing, which few A panels (mp <= 32) do not
+   * amortise, and costs little when rows are at most 1 KB apart (maps up to 16x16); at 28x28 and
+   * 56x56 with 64 or more output channels the strided reads cost 5-9% more than packing saves.
+   */
+  private static inPlace(P: number, mp: number): boolean {
+    return simdTuning.gemmInPlace && (mp <= 32 || P * 4 <= 1024);
   }
 
   /** The clamp bounds of a fused activation. */
@@ -572,7 +584,7 @@ class SimdBackend implements ConvBackend {
     const args = perThread.map((t, i) => {
       const [g0, g1] = byGroups ? split(g, threads)[i] : [0, g];
       const [b0, b1] = byGroups ? [0, pBlocks] : split(pBlocks, threads)[i];
-      i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
+      i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? (SimdBackend.inPlace(P, mp) ? 2 : 1) : 0, t.ap, t.bp, t.c, res, bs,
                g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
       [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
       i32[t.args / 4 + 23] = rAt;
