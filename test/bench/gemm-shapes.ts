@@ -1,6 +1,6 @@
 /**
  * The SIMD backend on the 1x1 convolutions of ResNet-50 and MobileNetV2 (stride 1, the shapes
- * `node dist/cli.js summary --json` lists), one thread, GFLOP/s each (2 flops per multiply-accumulate):
+ * `node dist/cli.js summary --json` lists), one thread unless --threads, GFLOP/s each (2 flops per multiply-accumulate):
  *   whole   conv2d with input and output from the backend's bufferPool (as the CLI and benchmark run);
  *   copies  conv2d with plain Float32Arrays (the input and output copied in and out of the memory);
  *   and the parts of the whole, each timed alone with the backend's own kernels on the same memory:
@@ -10,7 +10,7 @@
  * With `--ab <other server/src>` it instead times whole convs of that tree's backend and this one's
  * alternately in one process and prints before ÷ after per shape.
  *
- *   node --import tsx test/bench/gemm-shapes.ts [--seconds S] [--only resnet50|mobilenet_v2] [--ab DIR]
+ *   node --import tsx test/bench/gemm-shapes.ts [--seconds S] [--threads N] [--only resnet50|mobilenet_v2] [--ab DIR]
  */
 import { loadavg } from 'node:os';
 
@@ -19,6 +19,7 @@ const argOf = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const SECONDS = Number(argOf('--seconds') ?? 0.3);
+const THREADS = Number(argOf('--threads') ?? 1);
 
 /** Cin, Cout, output size: the stride-1 1x1 convs of each network, with how many it has. */
 const SHAPES: Record<string, Array<[number, number, number, number]>> = {
@@ -52,7 +53,7 @@ interface Kernels {
 
 async function backendFrom(root: string): Promise<{ backend: Backend; tuning: { gemmNC: number; gemmKC: number } }> {
   const m = await import(`${root}/engine/simd/simd-backend.ts`);
-  return { backend: (await m.createSimdBackend({ threads: 1 }))!, tuning: m.simdTuning };
+  return { backend: (await m.createSimdBackend({ threads: THREADS }))!, tuning: m.simdTuning };
 }
 
 const spec = (cout: number) => ({ kind: 'conv', kernel: [1, 1], outChannels: cout, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, bias: true, depthwise: false }) as never;
@@ -74,7 +75,7 @@ const only = argOf('--only');
 const nets = Object.keys(SHAPES).filter((n) => !only || n === only);
 const here = new URL('../../server/src', import.meta.url).pathname;
 
-console.log(`gemm-shapes: Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`gemm-shapes: Node ${process.version}, ${THREADS} thread(s), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 const other = argOf('--ab');
 if (other) {
   const before = await backendFrom(other), after = await backendFrom(here);

@@ -1571,15 +1571,17 @@
   ;; time) into this job's B, multiply into this job's C and copy C out with bias (and residual), or
   ;; when the block is whole, multiply into the output directly with the bias in the last GEMM's epilogue.
   ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
-  ;; prepacked lo(f32) hi(f32) residual direct, where groupBytes is the byte size of one group's input
+  ;; prepacked lo(f32) hi(f32) residual direct mStart mEnd, where groupBytes is the byte size of one group's input
   ;; channels, lo, hi the clamp of a fused activation, residual a tensor of the output's layout to
-  ;; add (0: none) and direct 1 to let whole blocks go straight into the output. pointwise is 0 for
+  ;; add (0: none) and direct 1 to let whole blocks go straight into the output; rows mStart .. mEnd-1
+  ;; (multiples of 4, mStart < coutG) of each group's output are this job's. pointwise is 0 for
   ;; im2col, 1 for a 1x1 stride-1 unpadded conv whose input rows are packed as B, 2 for one whose
   ;; whole blocks of columns the GEMM reads from the input rows in place (gemm_b).
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
     (local $at i32) (local $direct i32) (local $dst i32) (local $ldc i32) (local $epi i32) (local $biasG i32) (local $res i32)
+    (local $m0 i32) (local $rows i32) (local $apM i32)
     (local.set $K (i32.load offset=12 (local.get $p)))
     (local.set $KC (i32.load offset=16 (local.get $p)))
     (local.set $coutG (i32.load offset=20 (local.get $p)))
@@ -1589,6 +1591,8 @@
     (local.set $ap (i32.load offset=44 (local.get $p)))
     (local.set $bp (i32.load offset=48 (local.get $p)))
     (local.set $c (i32.load offset=52 (local.get $p)))
+    (local.set $m0 (i32.load offset=100 (local.get $p)))
+    (local.set $rows (i32.sub (i32.load offset=104 (local.get $p)) (local.get $m0)))
     (local.set $g (i32.load offset=64 (local.get $p)))
     (block $g_done (loop $g_loop
       (br_if $g_done (i32.ge_u (local.get $g) (i32.load offset=68 (local.get $p))))
@@ -1597,6 +1601,8 @@
           (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $mp)) (local.get $K)) (i32.const 2)))))
         (else (call $pack_a (i32.add (i32.load offset=8 (local.get $p)) (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $K)) (i32.const 2)))
           (local.get $coutG) (local.get $K) (local.get $ap) (local.get $mp))))
+      ;; This job's rows: packed panels are 4 rows of K floats each.
+      (local.set $apM (i32.add (local.get $ap) (i32.shl (i32.mul (local.get $m0) (local.get $K)) (i32.const 2))))
       (local.set $srcG (i32.add (i32.load offset=0 (local.get $p)) (i32.mul (local.get $g) (i32.load offset=28 (local.get $p)))))
       (local.set $p0 (i32.load offset=72 (local.get $p)))
       (block $p_done (loop $p_loop
@@ -1604,14 +1610,14 @@
         ;; nc = min(NC, P - p0 rounded up to 8)
         (local.set $nc (call $min_u (local.get $NC)
           (i32.and (i32.add (i32.sub (local.get $P) (local.get $p0)) (i32.const 7)) (i32.const -8))))
-        ;; The block's place in the output (and in the residual): (g*coutG, p0).
-        (local.set $at (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
-        (local.set $biasG (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2))))
+        ;; The block's place in the output (and in the residual): (g*coutG + m0, p0).
+        (local.set $at (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $g) (local.get $coutG)) (local.get $m0)) (local.get $P)) (local.get $p0)) (i32.const 2)))
+        (local.set $biasG (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $coutG)) (local.get $m0)) (i32.const 2))))
         (local.set $res (select (i32.add (i32.load offset=92 (local.get $p)) (local.get $at)) (i32.const 0) (i32.load offset=92 (local.get $p))))
         ;; Direct: the GEMM accumulates in the output itself and its last k block applies the epilogue,
         ;; when every row and column it writes is real (no padded rows, a whole block of columns);
         ;; else into this job's C, copied out below.
-        (local.set $direct (i32.and (i32.and (i32.eq (local.get $mp) (local.get $coutG)) (i32.load offset=96 (local.get $p)))
+        (local.set $direct (i32.and (i32.and (i32.le_u (i32.add (local.get $m0) (local.get $rows)) (local.get $coutG)) (i32.load offset=96 (local.get $p)))
                                     (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P))))
         (local.set $dst (select (i32.add (i32.load offset=56 (local.get $p)) (local.get $at)) (local.get $c) (local.get $direct)))
         (local.set $ldc (select (i32.shl (local.get $P) (i32.const 2)) (i32.shl (local.get $nc) (i32.const 2)) (local.get $direct)))
@@ -1623,10 +1629,10 @@
           (if (i32.and (i32.eq (i32.load offset=40 (local.get $p)) (i32.const 2)) (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P)))
             (then
               ;; A pointwise block of whole columns: the GEMM reads the input rows in place.
-              (call $gemm_b (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+              (call $gemm_b (i32.add (local.get $apM) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
                 (i32.add (local.get $srcG) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $P)) (local.get $p0)) (i32.const 2)))
                 (i32.shl (local.get $P) (i32.const 2)) (i32.const 32)
-                (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
+                (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $rows) (local.get $nc)
                 (i32.ne (local.get $k0) (i32.const 0))
                 (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
                 (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p))))
@@ -1636,8 +1642,8 @@
                         (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
                 (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
                         (local.get $k0) (local.get $kc) (local.get $bp))))
-              (call $gemm (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
-                (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
+              (call $gemm (i32.add (local.get $apM) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+                (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $rows) (local.get $nc)
                 (i32.ne (local.get $k0) (i32.const 0))
                 (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
                 (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))))
@@ -1646,7 +1652,7 @@
         (if (i32.eqz (local.get $direct))
           (then (call $copy_out (local.get $c) (i32.shl (local.get $nc) (i32.const 2))
             (i32.add (i32.load offset=56 (local.get $p)) (local.get $at))
-            (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
+            (i32.shl (local.get $P) (i32.const 2)) (i32.sub (call $min_u (i32.add (local.get $m0) (local.get $rows)) (local.get $coutG)) (local.get $m0)) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
             (local.get $biasG) (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)) (local.get $res))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $NC)))
         (br $p_loop)))
