@@ -124,6 +124,10 @@ const convCases: ConvCase[] = [
   { name: 'pointwise 1x1', cin: 64, h: 14, w: 14, cout: 128, k: [1, 1] },
   { name: 'pointwise 1x1 ragged', cin: 13, h: 5, w: 7, cout: 6, k: [1, 1], bias: false },
   { name: 'pointwise 1x1 groups 2', cin: 12, h: 6, w: 6, cout: 10, k: [1, 1], groups: 2 },
+  // B read from the input rows in place (few output channels, or a small map), over two blocks of
+  // the reduction and a ragged last block of pixels that is packed instead.
+  { name: 'pointwise in place, K > KC: 300->20 16x21', cin: 300, h: 16, w: 21, cout: 20, k: [1, 1] },
+  { name: 'pointwise in place, small map: 40->72 13x13', cin: 40, h: 13, w: 13, cout: 72, k: [1, 1], bias: false },
   { name: '1x1 stride 2', cin: 32, h: 14, w: 14, cout: 64, k: [1, 1], s: [2, 2] },
   { name: 'K > KC: 3x3 s2 64->40', cin: 64, h: 17, w: 17, cout: 40, k: [3, 3], s: [2, 2], p: [1, 1] },
   { name: 'P > NC, K > KC: 5x5 32->20 24x24', cin: 32, h: 24, w: 24, cout: 20, k: [5, 5], p: [2, 2] },
@@ -136,6 +140,8 @@ const convCases: ConvCase[] = [
   { name: 'split groups: groups 4 s2 64->64 56x56', cin: 64, h: 56, w: 56, cout: 64, k: [3, 3], s: [2, 2], p: [1, 1], groups: 4 },
   { name: 'split groups: depthwise 128 at 112x112', cin: 128, h: 112, w: 112, cout: 128, k: [3, 3], p: [1, 1], groups: 128 },
   { name: 'split pixels: pointwise 256->128 28x28', cin: 256, h: 28, w: 28, cout: 128, k: [1, 1] },
+  { name: 'split rows: pointwise 512->2048 7x7', cin: 512, h: 7, w: 7, cout: 2048, k: [1, 1] },
+  { name: 'split rows: 1x1 s2 96->1030 14x14 (ragged rows)', cin: 96, h: 14, w: 14, cout: 1030, k: [1, 1], s: [2, 2] },
   // The direct depthwise 3x3 kernel: MobileNetV2's shapes and ragged rows (widths not a multiple of 4).
   { name: 'depthwise mobilenet 96 at 112x112 s2', cin: 96, h: 112, w: 112, cout: 96, k: [3, 3], s: [2, 2], p: [1, 1], groups: 96, bias: false },
   { name: 'depthwise mobilenet 960 at 7x7 s1', cin: 960, h: 7, w: 7, cout: 960, k: [3, 3], p: [1, 1], groups: 960 },
@@ -280,6 +286,8 @@ test('a fused residual add (then relu) on every path, the residual inside or out
   const cases: ConvCase[] = [
     { name: 'pointwise', cin: 24, h: 11, w: 13, cout: 20, k: [1, 1] },
     { name: 'pointwise s2', cin: 16, h: 14, w: 14, cout: 12, k: [1, 1], s: [2, 2] },
+    // Over 4 M multiply-accumulates on a 7x7 map: two threads split the (ragged) output channels.
+    { name: 'pointwise split rows', cin: 100, h: 7, w: 7, cout: 1022, k: [1, 1] },
     { name: 'im2col s2', cin: 6, h: 17, w: 17, cout: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
     { name: 'winograd', cin: 16, h: 20, w: 20, cout: 8, k: [3, 3], p: [1, 1] },
     { name: 'depthwise', cin: 24, h: 13, w: 13, cout: 24, k: [3, 3], p: [1, 1], groups: 24 },

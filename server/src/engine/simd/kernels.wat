@@ -20,101 +20,35 @@
   ;; Shared, so that worker threads can run jobs (the job_* functions at the end) on the same buffers.
   (import "env" "memory" (memory 1 65536 shared))
 
-  ;; C[0:4, 0:8] = (acc ? C : 0) + A_panel · B_panel over k steps.
-  ;; a: packed A panel (16 bytes per k), b: packed B panel (32 bytes per k), c: C block, ldc: C row bytes.
-  ;; With bias not 0, the block is written as the layer's output instead: min(max((C + bias[r]) + res,
-  ;; lo), hi), bias pointing at the block's 4 row biases and res (0: none) at a residual block laid out
-  ;; as C; the sums round as copy_out's.
-  (func $kernel_4x8 (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $k i32) (param $acc i32)
+  ;; C (mp x np) = (acc ? C : 0) + A · B with packed A (panel stride apStride bytes, starting at
+  ;; column k0 already applied by the caller) and packed B (k x np). mp is a multiple of 4, np of 8,
+  ;; k >= 1. The A panel stays in L1 while the loop over B panels streams the B block from L2.
+  ;; Each 4x8 block of C is kept in 8 f32x4 registers over the k loop (the micro-kernel, written
+  ;; inline: V8 does not inline calls, and a call per block cost 10-25% on short k). With bias not 0,
+  ;; C is the layer's output and each block is written as min(max((C + bias[r]) + res, lo), hi),
+  ;; bias pointing at mp row biases and res (0: none) at a residual laid out as C; the sums round as
+  ;; copy_out's.
+  ;; Bigger blocks (5x8, 6x8, 4x16) make V8's TurboFan spill accumulators inside the k loop on x64
+  ;; (15 usable xmm registers), and unrolling k makes it hoist the broadcasts and spill too.
+  (func $gemm (export "gemm") (param $ap i32) (param $apStride i32) (param $bp i32) (param $k i32)
+        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
         (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (call $gemm_b (local.get $ap) (local.get $apStride) (local.get $bp) (i32.const 32) (i32.shl (local.get $k) (i32.const 5))
+      (local.get $k) (local.get $c) (local.get $ldc) (local.get $mp) (local.get $np) (local.get $acc)
+      (local.get $bias) (local.get $res) (local.get $lo) (local.get $hi)))
+
+  ;; gemm with B read in place: the octet of B for step kk of panel j at bp + j/8*bStride + kk*bRow.
+  ;; Packed B has bRow 32 and bStride 32 k; the rows of a 1x1 convolution's input (B = inp as (k, P),
+  ;; columns p0 .. p0+np-1 all below P) have bRow P*4 and bStride 32, so they need no packing.
+  (func $gemm_b (param $ap i32) (param $apStride i32) (param $bp i32) (param $bRow i32) (param $bStride i32) (param $k i32)
+        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $rBlock i32)
+    (local $aa i32) (local $bb i32) (local $kk i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $av v128)
     (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
-    (local.set $c1 (i32.add (local.get $c) (local.get $ldc)))
-    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
-    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
-    (if (local.get $acc) (then
-      (local.set $c00 (v128.load (local.get $c)))
-      (local.set $c01 (v128.load offset=16 (local.get $c)))
-      (local.set $c10 (v128.load (local.get $c1)))
-      (local.set $c11 (v128.load offset=16 (local.get $c1)))
-      (local.set $c20 (v128.load (local.get $c2)))
-      (local.set $c21 (v128.load offset=16 (local.get $c2)))
-      (local.set $c30 (v128.load (local.get $c3)))
-      (local.set $c31 (v128.load offset=16 (local.get $c3)))))
-    (loop $k_loop
-      (local.set $b0 (v128.load (local.get $b)))
-      (local.set $b1 (v128.load offset=16 (local.get $b)))
-      (local.set $av (v128.load32_splat (local.get $a)))
-      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
-      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
-      (local.set $av (v128.load32_splat offset=4 (local.get $a)))
-      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
-      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
-      (local.set $av (v128.load32_splat offset=8 (local.get $a)))
-      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
-      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
-      (local.set $av (v128.load32_splat offset=12 (local.get $a)))
-      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
-      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
-      (local.set $a (i32.add (local.get $a) (i32.const 16)))
-      (local.set $b (i32.add (local.get $b) (i32.const 32)))
-      (br_if $k_loop (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
-    (if (local.get $bias) (then
-      (local.set $av (v128.load32_splat (local.get $bias)))
-      (local.set $c00 (f32x4.add (local.get $c00) (local.get $av)))
-      (local.set $c01 (f32x4.add (local.get $c01) (local.get $av)))
-      (local.set $av (v128.load32_splat offset=4 (local.get $bias)))
-      (local.set $c10 (f32x4.add (local.get $c10) (local.get $av)))
-      (local.set $c11 (f32x4.add (local.get $c11) (local.get $av)))
-      (local.set $av (v128.load32_splat offset=8 (local.get $bias)))
-      (local.set $c20 (f32x4.add (local.get $c20) (local.get $av)))
-      (local.set $c21 (f32x4.add (local.get $c21) (local.get $av)))
-      (local.set $av (v128.load32_splat offset=12 (local.get $bias)))
-      (local.set $c30 (f32x4.add (local.get $c30) (local.get $av)))
-      (local.set $c31 (f32x4.add (local.get $c31) (local.get $av)))
-      (if (local.get $res) (then
-        (local.set $r1 (i32.add (local.get $res) (local.get $ldc)))
-        (local.set $r2 (i32.add (local.get $r1) (local.get $ldc)))
-        (local.set $r3 (i32.add (local.get $r2) (local.get $ldc)))
-        (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $res))))
-        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $res))))
-        (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $r1))))
-        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $r1))))
-        (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $r2))))
-        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $r2))))
-        (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $r3))))
-        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $r3))))))
-      (local.set $b0 (f32x4.splat (local.get $lo)))
-      (local.set $b1 (f32x4.splat (local.get $hi)))
-      (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
-      (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
-      (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
-      (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
-      (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
-      (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
-      (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
-      (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))))
-    (v128.store (local.get $c) (local.get $c00))
-    (v128.store offset=16 (local.get $c) (local.get $c01))
-    (v128.store (local.get $c1) (local.get $c10))
-    (v128.store offset=16 (local.get $c1) (local.get $c11))
-    (v128.store (local.get $c2) (local.get $c20))
-    (v128.store offset=16 (local.get $c2) (local.get $c21))
-    (v128.store (local.get $c3) (local.get $c30))
-    (v128.store offset=16 (local.get $c3) (local.get $c31)))
-
-  ;; C (mp x np) = (acc ? C : 0) + A · B with packed A (panel stride apStride bytes, starting at
-  ;; column k0 already applied by the caller) and packed B (k x np). mp is a multiple of 4, np of 8,
-  ;; k >= 1. The A panel stays in L1 while the loop over B panels streams the B block from L2.
-  ;; With bias not 0, C is the layer's output and gets kernel_4x8's epilogue: bias (mp values), the
-  ;; residual res (0: none; laid out as C) and the clamp [lo, hi].
-  (func $gemm (export "gemm") (param $ap i32) (param $apStride i32) (param $bp i32) (param $k i32)
-        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
-        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
-    (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $bStride i32) (local $rBlock i32)
-    (local.set $bStride (i32.shl (local.get $k) (i32.const 5)))
     (block $i_done (loop $i_loop
       (br_if $i_done (i32.ge_u (local.get $i) (local.get $mp)))
       (local.set $bPanel (local.get $bp))
@@ -123,8 +57,91 @@
       (local.set $j (i32.const 0))
       (block $j_done (loop $j_loop
         (br_if $j_done (i32.ge_u (local.get $j) (local.get $np)))
-        (call $kernel_4x8 (local.get $ap) (local.get $bPanel) (local.get $cBlock)
-              (local.get $ldc) (local.get $k) (local.get $acc) (local.get $bias) (local.get $rBlock) (local.get $lo) (local.get $hi))
+        (local.set $aa (local.get $ap))
+        (local.set $bb (local.get $bPanel))
+        (local.set $kk (local.get $k))
+        (local.set $c1 (i32.add (local.get $cBlock) (local.get $ldc)))
+        (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+        (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
+        (if (local.get $acc) (then
+          (local.set $c00 (v128.load (local.get $cBlock)))
+          (local.set $c01 (v128.load offset=16 (local.get $cBlock)))
+          (local.set $c10 (v128.load (local.get $c1)))
+          (local.set $c11 (v128.load offset=16 (local.get $c1)))
+          (local.set $c20 (v128.load (local.get $c2)))
+          (local.set $c21 (v128.load offset=16 (local.get $c2)))
+          (local.set $c30 (v128.load (local.get $c3)))
+          (local.set $c31 (v128.load offset=16 (local.get $c3))))
+          (else
+            (local.set $c00 (v128.const i32x4 0 0 0 0))
+            (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0))
+            (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0))
+            (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0))
+            (local.set $c31 (v128.const i32x4 0 0 0 0))))
+        (loop $k_loop
+          (local.set $b0 (v128.load (local.get $bb)))
+          (local.set $b1 (v128.load offset=16 (local.get $bb)))
+          (local.set $av (v128.load32_splat (local.get $aa)))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (v128.load32_splat offset=4 (local.get $aa)))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (v128.load32_splat offset=8 (local.get $aa)))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $av (v128.load32_splat offset=12 (local.get $aa)))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
+          (local.set $aa (i32.add (local.get $aa) (i32.const 16)))
+          (local.set $bb (i32.add (local.get $bb) (local.get $bRow)))
+          (br_if $k_loop (local.tee $kk (i32.sub (local.get $kk) (i32.const 1)))))
+        (if (local.get $bias) (then
+          (local.set $av (v128.load32_splat (local.get $bias)))
+          (local.set $c00 (f32x4.add (local.get $c00) (local.get $av)))
+          (local.set $c01 (f32x4.add (local.get $c01) (local.get $av)))
+          (local.set $av (v128.load32_splat offset=4 (local.get $bias)))
+          (local.set $c10 (f32x4.add (local.get $c10) (local.get $av)))
+          (local.set $c11 (f32x4.add (local.get $c11) (local.get $av)))
+          (local.set $av (v128.load32_splat offset=8 (local.get $bias)))
+          (local.set $c20 (f32x4.add (local.get $c20) (local.get $av)))
+          (local.set $c21 (f32x4.add (local.get $c21) (local.get $av)))
+          (local.set $av (v128.load32_splat offset=12 (local.get $bias)))
+          (local.set $c30 (f32x4.add (local.get $c30) (local.get $av)))
+          (local.set $c31 (f32x4.add (local.get $c31) (local.get $av)))
+          (if (local.get $rBlock) (then
+            (local.set $r1 (i32.add (local.get $rBlock) (local.get $ldc)))
+            (local.set $r2 (i32.add (local.get $r1) (local.get $ldc)))
+            (local.set $r3 (i32.add (local.get $r2) (local.get $ldc)))
+            (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $rBlock))))
+            (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $rBlock))))
+            (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $r1))))
+            (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $r1))))
+            (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $r2))))
+            (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $r2))))
+            (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $r3))))
+            (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $r3))))))
+          (local.set $b0 (f32x4.splat (local.get $lo)))
+          (local.set $b1 (f32x4.splat (local.get $hi)))
+          (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
+          (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
+          (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
+          (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
+          (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
+          (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
+          (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
+          (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))))
+        (v128.store (local.get $cBlock) (local.get $c00))
+        (v128.store offset=16 (local.get $cBlock) (local.get $c01))
+        (v128.store (local.get $c1) (local.get $c10))
+        (v128.store offset=16 (local.get $c1) (local.get $c11))
+        (v128.store (local.get $c2) (local.get $c20))
+        (v128.store offset=16 (local.get $c2) (local.get $c21))
+        (v128.store (local.get $c3) (local.get $c30))
+        (v128.store offset=16 (local.get $c3) (local.get $c31))
         (local.set $bPanel (i32.add (local.get $bPanel) (local.get $bStride)))
         (local.set $cBlock (i32.add (local.get $cBlock) (i32.const 32)))
         (if (local.get $res) (then (local.set $rBlock (i32.add (local.get $rBlock) (i32.const 32)))))
@@ -1554,13 +1571,17 @@
   ;; time) into this job's B, multiply into this job's C and copy C out with bias (and residual), or
   ;; when the block is whole, multiply into the output directly with the bias in the last GEMM's epilogue.
   ;; Fields: src geo wgt K KC coutG mp groupBytes P NC pointwise ap bp c res bias gStart gEnd pStart pEnd
-  ;; prepacked lo(f32) hi(f32) residual direct, where groupBytes is the byte size of one group's input
+  ;; prepacked lo(f32) hi(f32) residual direct mStart mEnd, where groupBytes is the byte size of one group's input
   ;; channels, lo, hi the clamp of a fused activation, residual a tensor of the output's layout to
-  ;; add (0: none) and direct 1 to let whole blocks go straight into the output.
+  ;; add (0: none) and direct 1 to let whole blocks go straight into the output; rows mStart .. mEnd-1
+  ;; (multiples of 4, mStart < coutG) of each group's output are this job's. pointwise is 0 for
+  ;; im2col, 1 for a 1x1 stride-1 unpadded conv whose input rows are packed as B, 2 for one whose
+  ;; whole blocks of columns the GEMM reads from the input rows in place (gemm_b).
   (func (export "job_im2col") (param $p i32)
     (local $g i32) (local $K i32) (local $KC i32) (local $coutG i32) (local $mp i32) (local $P i32) (local $NC i32)
     (local $ap i32) (local $bp i32) (local $c i32) (local $srcG i32) (local $p0 i32) (local $nc i32) (local $k0 i32) (local $kc i32)
     (local $at i32) (local $direct i32) (local $dst i32) (local $ldc i32) (local $epi i32) (local $biasG i32) (local $res i32)
+    (local $m0 i32) (local $rows i32) (local $apM i32)
     (local.set $K (i32.load offset=12 (local.get $p)))
     (local.set $KC (i32.load offset=16 (local.get $p)))
     (local.set $coutG (i32.load offset=20 (local.get $p)))
@@ -1570,6 +1591,8 @@
     (local.set $ap (i32.load offset=44 (local.get $p)))
     (local.set $bp (i32.load offset=48 (local.get $p)))
     (local.set $c (i32.load offset=52 (local.get $p)))
+    (local.set $m0 (i32.load offset=100 (local.get $p)))
+    (local.set $rows (i32.sub (i32.load offset=104 (local.get $p)) (local.get $m0)))
     (local.set $g (i32.load offset=64 (local.get $p)))
     (block $g_done (loop $g_loop
       (br_if $g_done (i32.ge_u (local.get $g) (i32.load offset=68 (local.get $p))))
@@ -1578,6 +1601,8 @@
           (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $mp)) (local.get $K)) (i32.const 2)))))
         (else (call $pack_a (i32.add (i32.load offset=8 (local.get $p)) (i32.shl (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $K)) (i32.const 2)))
           (local.get $coutG) (local.get $K) (local.get $ap) (local.get $mp))))
+      ;; This job's rows: packed panels are 4 rows of K floats each.
+      (local.set $apM (i32.add (local.get $ap) (i32.shl (i32.mul (local.get $m0) (local.get $K)) (i32.const 2))))
       (local.set $srcG (i32.add (i32.load offset=0 (local.get $p)) (i32.mul (local.get $g) (i32.load offset=28 (local.get $p)))))
       (local.set $p0 (i32.load offset=72 (local.get $p)))
       (block $p_done (loop $p_loop
@@ -1585,14 +1610,14 @@
         ;; nc = min(NC, P - p0 rounded up to 8)
         (local.set $nc (call $min_u (local.get $NC)
           (i32.and (i32.add (i32.sub (local.get $P) (local.get $p0)) (i32.const 7)) (i32.const -8))))
-        ;; The block's place in the output (and in the residual): (g*coutG, p0).
-        (local.set $at (i32.shl (i32.add (i32.mul (i32.mul (local.get $g) (local.get $coutG)) (local.get $P)) (local.get $p0)) (i32.const 2)))
-        (local.set $biasG (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.mul (local.get $g) (local.get $coutG)) (i32.const 2))))
+        ;; The block's place in the output (and in the residual): (g*coutG + m0, p0).
+        (local.set $at (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $g) (local.get $coutG)) (local.get $m0)) (local.get $P)) (local.get $p0)) (i32.const 2)))
+        (local.set $biasG (i32.add (i32.load offset=60 (local.get $p)) (i32.shl (i32.add (i32.mul (local.get $g) (local.get $coutG)) (local.get $m0)) (i32.const 2))))
         (local.set $res (select (i32.add (i32.load offset=92 (local.get $p)) (local.get $at)) (i32.const 0) (i32.load offset=92 (local.get $p))))
         ;; Direct: the GEMM accumulates in the output itself and its last k block applies the epilogue,
         ;; when every row and column it writes is real (no padded rows, a whole block of columns);
         ;; else into this job's C, copied out below.
-        (local.set $direct (i32.and (i32.and (i32.eq (local.get $mp) (local.get $coutG)) (i32.load offset=96 (local.get $p)))
+        (local.set $direct (i32.and (i32.and (i32.le_u (i32.add (local.get $m0) (local.get $rows)) (local.get $coutG)) (i32.load offset=96 (local.get $p)))
                                     (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P))))
         (local.set $dst (select (i32.add (i32.load offset=56 (local.get $p)) (local.get $at)) (local.get $c) (local.get $direct)))
         (local.set $ldc (select (i32.shl (local.get $P) (i32.const 2)) (i32.shl (local.get $nc) (i32.const 2)) (local.get $direct)))
@@ -1600,23 +1625,34 @@
         (block $k_done (loop $k_loop
           (br_if $k_done (i32.ge_u (local.get $k0) (local.get $K)))
           (local.set $kc (call $min_u (local.get $KC) (i32.sub (local.get $K) (local.get $k0))))
-          (if (i32.load offset=40 (local.get $p))
-            (then (call $pack_b_rows (i32.add (local.get $srcG) (i32.shl (i32.mul (local.get $k0) (local.get $P)) (i32.const 2)))
-                    (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
-            (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
-                    (local.get $k0) (local.get $kc) (local.get $bp))))
           (local.set $epi (i32.and (local.get $direct) (i32.ge_u (i32.add (local.get $k0) (local.get $kc)) (local.get $K))))
-          (call $gemm (i32.add (local.get $ap) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
-            (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $mp) (local.get $nc)
-            (i32.ne (local.get $k0) (i32.const 0))
-            (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
-            (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))
+          (if (i32.and (i32.eq (i32.load offset=40 (local.get $p)) (i32.const 2)) (i32.le_u (i32.add (local.get $p0) (local.get $nc)) (local.get $P)))
+            (then
+              ;; A pointwise block of whole columns: the GEMM reads the input rows in place.
+              (call $gemm_b (i32.add (local.get $apM) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+                (i32.add (local.get $srcG) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $P)) (local.get $p0)) (i32.const 2)))
+                (i32.shl (local.get $P) (i32.const 2)) (i32.const 32)
+                (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $rows) (local.get $nc)
+                (i32.ne (local.get $k0) (i32.const 0))
+                (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
+                (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p))))
+            (else
+              (if (i32.load offset=40 (local.get $p))
+                (then (call $pack_b_rows (i32.add (local.get $srcG) (i32.shl (i32.mul (local.get $k0) (local.get $P)) (i32.const 2)))
+                        (local.get $P) (local.get $kc) (local.get $p0) (local.get $nc) (local.get $bp)))
+                (else (call $pack_b_im2col (local.get $srcG) (i32.load offset=4 (local.get $p)) (local.get $p0) (local.get $nc)
+                        (local.get $k0) (local.get $kc) (local.get $bp))))
+              (call $gemm (i32.add (local.get $apM) (i32.shl (local.get $k0) (i32.const 4))) (i32.shl (local.get $K) (i32.const 4))
+                (local.get $bp) (local.get $kc) (local.get $dst) (local.get $ldc) (local.get $rows) (local.get $nc)
+                (i32.ne (local.get $k0) (i32.const 0))
+                (select (local.get $biasG) (i32.const 0) (local.get $epi)) (select (local.get $res) (i32.const 0) (local.get $epi))
+                (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)))))
           (local.set $k0 (i32.add (local.get $k0) (local.get $kc)))
           (br $k_loop)))
         (if (i32.eqz (local.get $direct))
           (then (call $copy_out (local.get $c) (i32.shl (local.get $nc) (i32.const 2))
             (i32.add (i32.load offset=56 (local.get $p)) (local.get $at))
-            (i32.shl (local.get $P) (i32.const 2)) (local.get $coutG) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
+            (i32.shl (local.get $P) (i32.const 2)) (i32.sub (call $min_u (i32.add (local.get $m0) (local.get $rows)) (local.get $coutG)) (local.get $m0)) (call $min_u (local.get $nc) (i32.sub (local.get $P) (local.get $p0)))
             (local.get $biasG) (f32.load offset=84 (local.get $p)) (f32.load offset=88 (local.get $p)) (local.get $res))))
         (local.set $p0 (i32.add (local.get $p0) (local.get $NC)))
         (br $p_loop)))

@@ -78,6 +78,10 @@ export const simdTuning = {
   gemmKC: 256,
   /** Let the im2col GEMM accumulate whole blocks in the output, with the bias in its epilogue, instead of a scratch C and copy_out. */
   gemmDirect: true,
+  /** Split the output channels between threads, not the pixels, when a thread's pixels would be fewer than this. */
+  gemmRowSplitBelow: 64,
+  /** Let pointwise convs' GEMM read the input rows in place where that pays (see inPlace). */
+  gemmInPlace: true,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
   /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
@@ -258,6 +262,16 @@ class SimdBackend implements ConvBackend {
     map.set(key, { at, print: fingerprint(weight) });
     this.prepared.set(weight, map);
     return at;
+  }
+
+  /**
+   * Whether a pointwise conv's GEMM reads B from the input rows in place instead of packing them
+   * (gemm-shapes.ts, one thread): in place saves the packing, which few A panels (mp <= 32) do not
+   * amortise, and costs little when rows are at most 1 KB apart (maps up to 16x16); at 28x28 and
+   * 56x56 with 64 or more output channels the strided reads cost 5-9% more than packing saves.
+   */
+  private static inPlace(P: number, mp: number): boolean {
+    return simdTuning.gemmInPlace && (mp <= 32 || P * 4 <= 1024);
   }
 
   /** The clamp bounds of a fused activation. */
@@ -535,7 +549,14 @@ class SimdBackend implements ConvBackend {
       spec.padding[0] === 0 && spec.padding[1] === 0;
     const threads = this.threadsFor(cout * K * P);
     const byGroups = g >= threads;
-    const NC = Math.min(simdTuning.gemmNC, roundUp(byGroups ? P : Math.ceil(P / threads), NR));
+    // Threads split the output channels instead of the pixels when a thread's share of the pixels
+    // would be short (7x7 maps: two halves of 49 are 32 and 24 columns, padded to 8) and the weights
+    // outweigh the input (mp >= 4K): each thread then reads only its part of the weights, but packs
+    // all of B, which costs more than it saves when K is long (gemm-shapes.ts --threads 2: 512→2048
+    // at 7x7 7% faster, 960→160 13% slower).
+    const byRows = !byGroups && threads > 1 && Math.ceil(P / threads) < simdTuning.gemmRowSplitBelow &&
+      mp >= 8 * threads && mp >= 4 * K;
+    const NC = Math.min(simdTuning.gemmNC, roundUp(byGroups || byRows ? P : Math.ceil(P / threads), NR));
     const KC = Math.min(simdTuning.gemmKC, K);
 
     // Every group's weights packed as GEMM panels once per weight array.
@@ -571,12 +592,15 @@ class SimdBackend implements ConvBackend {
     const pBlocks = Math.ceil(P / NC);
     const args = perThread.map((t, i) => {
       const [g0, g1] = byGroups ? split(g, threads)[i] : [0, g];
-      const [b0, b1] = byGroups ? [0, pBlocks] : split(pBlocks, threads)[i];
-      i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? 1 : 0, t.ap, t.bp, t.c, res, bs,
+      const [b0, b1] = byGroups || byRows ? [0, pBlocks] : split(pBlocks, threads)[i];
+      const [m0, m1] = byRows ? split(mp / MR, threads)[i].map((x) => x * MR) : [0, mp];
+      i32.set([src, geo, wgt, K, KC, coutG, mp, cinG * h * w * 4, P, NC, pointwise ? (SimdBackend.inPlace(P, mp) ? 2 : 1) : 0, t.ap, t.bp, t.c, res, bs,
                g0, g1, b0 * NC, Math.min(P, b1 * NC), packed < 0 ? 0 : 1], t.args / 4);
       [f32[t.args / 4 + 21], f32[t.args / 4 + 22]] = SimdBackend.bounds(act);
       i32[t.args / 4 + 23] = rAt;
       i32[t.args / 4 + 24] = simdTuning.gemmDirect ? 1 : 0;
+      i32[t.args / 4 + 25] = m0;
+      i32[t.args / 4 + 26] = m1;
       return t.args;
     });
     this.runJob('job_im2col', args);
