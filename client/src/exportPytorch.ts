@@ -10,13 +10,15 @@ import type { WorkerClient } from './run/workerClient.js';
 /** The command's id, as package.json contributes it. */
 export const EXPORT_PYTORCH_COMMAND = 'cnnLab.exportPytorch';
 
-/** Registers the command; `worker` does the work. */
+/** Registers the command; `worker` does the work and is let go when the command ends. */
 export function registerExportPytorch(context: vscode.ExtensionContext, worker: WorkerClient): void {
   context.subscriptions.push(vscode.commands.registerCommand(EXPORT_PYTORCH_COMMAND, async (uriArg?: unknown) => {
     try {
       await exportActive(worker, uriArg);
     } catch (e) {
       void vscode.window.showErrorMessage(`CNN Lab: cannot export as PyTorch: ${(e as Error).message}`);
+    } finally {
+      worker.release();
     }
   }));
 }
@@ -56,6 +58,7 @@ async function exportActive(worker: WorkerClient, uriArg?: unknown): Promise<voi
   const files = await worker.exportModel({
     text, defaultName, network, format: 'pytorch', source: base, ...(weights ? { weights } : {}), ...(choice.value === 'seed' ? { seed: 0 } : {}),
   });
+  worker.release();
   await vscode.workspace.fs.writeFile(target, files.main);
   let also = '';
   if (files.weights) {

@@ -68,12 +68,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   // Runs log into the language client's "CNN Lab" output channel, beside the server's messages.
   const log = channelLog(c.outputChannel);
-  // The run worker (dist/worker.js) analyses for runs, exports and imports, off the extension host's thread.
+  // The run worker (dist/worker.js) analyses for runs off the extension host's thread. Exports and imports
+  // get a worker of their own, started by each command and stopped after it: a VGG16 export holds its
+  // worker for a second, which must neither delay the panel's queries nor be stopped with a cancelled run.
   const worker = new WorkerClient(context.asAbsolutePath('dist/worker.js'), undefined, log);
-  context.subscriptions.push({ dispose: () => worker.dispose() });
+  const interopWorker = new WorkerClient(context.asAbsolutePath('dist/worker.js'), undefined, log);
+  context.subscriptions.push({ dispose: () => { worker.dispose(); interopWorker.dispose(); } });
   registerRunCommands(context, worker, log);
-  registerInteropCommands(context, worker);
-  registerExportPytorch(context, worker);
+  registerInteropCommands(context, interopWorker);
+  registerExportPytorch(context, interopWorker);
   await c.start();
   context.subscriptions.push(new NetworkStatus(c), c);
 }

@@ -63,6 +63,7 @@ async function exportOnnx(worker: WorkerClient, uriArg?: unknown, networkArg?: u
         text, defaultName, network: network.name, format: 'onnx', source: baseName(document.uri),
         ...(weights ? { weights: { bytes: await vscode.workspace.fs.readFile(weights), fileName: baseName(weights) } } : { seed }),
       });
+      worker.release();
       await vscode.workspace.fs.writeFile(target, files.main);
       return files;
     });
@@ -87,6 +88,8 @@ async function openOnnx(worker: WorkerClient, uriArg?: unknown): Promise<void> {
   const file = uri.path.split('/').pop() ?? 'model.onnx';
   try {
     const result = await worker.importModel({ bytes: await vscode.workspace.fs.readFile(uri), name: file.replace(/\.onnx$/i, ''), label: file });
+    // Nothing more is asked of the worker: it goes before the notification waits on the user.
+    worker.release();
     if (result.problems.length) {
       const shown = result.problems.slice(0, 5).map((p) => `${p.op} '${p.node}': ${p.message}`).join('; ');
       const more = result.problems.length > 5 ? ` (and ${result.problems.length - 5} more; \`cnnlab import\` lists them all)` : '';
@@ -110,10 +113,10 @@ async function openOnnx(worker: WorkerClient, uriArg?: unknown): Promise<void> {
   }
 }
 
-/** Registers both commands; `worker` does the work. */
+/** Registers both commands; `worker` does the work and is let go when a command ends (release waits for others). */
 export function registerInteropCommands(context: vscode.ExtensionContext, worker: WorkerClient): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand(EXPORT_ONNX_COMMAND, (uri?: unknown, network?: unknown) => exportOnnx(worker, uri, network)),
-    vscode.commands.registerCommand(IMPORT_ONNX_COMMAND, (uri?: unknown) => openOnnx(worker, uri)),
+    vscode.commands.registerCommand(EXPORT_ONNX_COMMAND, (uri?: unknown, network?: unknown) => exportOnnx(worker, uri, network).finally(() => worker.release())),
+    vscode.commands.registerCommand(IMPORT_ONNX_COMMAND, (uri?: unknown) => openOnnx(worker, uri).finally(() => worker.release())),
   );
 }
