@@ -639,6 +639,15 @@ test('export and import run in the worker: the same ONNX and PyTorch files as th
     const tensors = parseSafetensors(imported.weights!);
     assert.deepEqual(tensors.map((t) => t.name), expected.tensors.map((t) => t.name));
     assert.deepEqual([...tensors[0].data!], [...expected.tensors[0].data]);
+    // With a weights file (cnnLab.run.weights, read by the extension and sent as bytes) the model carries
+    // those weights, not a seed's: the seed-2 weights that came back, exported again, come back the same.
+    const withWeights = await client.exportModel({
+      text, network: name, format: 'onnx', source: '05-gap-vs-fc.cnn', weights: { bytes: imported.weights!, fileName: 'back.safetensors' },
+    });
+    const again = parseSafetensors((await client.importModel({ bytes: withWeights.main, name: 'again', label: 'again.onnx' })).weights!);
+    assert.deepEqual(again.map((t) => t.name), tensors.map((t) => t.name));
+    const bytes = (d: Float32Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    again.forEach((t, i) => assert.ok(bytes(t.data!).equals(bytes(tensors[i].data!)), `${t.name}: other values than the weights file's`));
     // PyTorch: the module's source and its state_dict, as pytorchFiles writes them.
     const py = await client.exportModel({ text, network: name, format: 'pytorch', source: '05-gap-vs-fc.cnn', seed: 0 });
     const files = pytorchFiles(a, '05-gap-vs-fc.cnn', { network: name, seed: 0 });
