@@ -3,7 +3,7 @@
  * 'show' message. It runs under a content security policy that allows only the nonce'd script and the
  * nonce'd style element; nothing is loaded from the network. Pure, so tests can check the policy.
  */
-import { esc } from './webviewHtml.js';
+import { esc, pageHead } from './webviewHtml.js';
 
 /** Where the page's script is, as a webview URI, the webview's CSP source and the nonce. */
 export interface ComparePageResources {
@@ -32,19 +32,11 @@ export const COMPARE_COLUMNS: readonly { readonly key: string; readonly label: s
 
 /** The page. The bar charts are SVG the script draws, so the policy allows no images at all. */
 export function compareHtml(r: ComparePageResources): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${r.cspSource} 'nonce-${r.nonce}'`,
-    `script-src 'nonce-${r.nonce}'`,
-  ].join('; ');
   const th = COMPARE_COLUMNS.map((c) => `<th class="sortable${c.num ? ' num' : ''}" data-key="${c.key}" title="${esc(c.title)}">${esc(c.label)}</th>`).join('');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Compare networks</title>
+${pageHead({ cspSource: r.cspSource, nonce: r.nonce, title: 'Compare networks', inlineStyle: true })}
 <style nonce="${r.nonce}">
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1em 1em; }
   table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin-bottom: 1em; }

@@ -5,7 +5,7 @@
  * (merges, and the first layer of a shortcut or branch). Pure (no `vscode` import) so it can be unit-tested; the tiny
  * script only sorts rows and posts messages, and runs under a content security policy with a nonce.
  */
-import { esc } from './webviewHtml.js';
+import { esc, pageHead } from './webviewHtml.js';
 import type { SummaryNetwork } from '../../server/src/analysis/summary.js';
 import { fmtInt, fmtShape, fmtSi, totalLines } from '../../server/src/analysis/summary.js';
 
@@ -27,10 +27,7 @@ export function summaryHtml(n: SummaryNetwork, nonce: string, cspSource: string)
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${esc(n.name)}</title>
+${pageHead({ cspSource, nonce, title: n.name, inlineStyle: true })}
 <style nonce="${nonce}">
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1em; }
   /* Half an editor wide, the table scrolls sideways rather than wrapping \`conv3-128 pad1\` over three lines. */

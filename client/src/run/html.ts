@@ -3,7 +3,7 @@
  * runs under a content security policy that allows only the nonce'd script and the extension's own
  * stylesheet; nothing is loaded from the network. Pure, so tests can check the policy.
  */
-import { esc } from '../webviewHtml.js';
+import { esc, pageHead } from '../webviewHtml.js';
 
 /** Where the page's resources are, as webview URIs, and the webview's CSP source. */
 export interface PageResources {
@@ -15,19 +15,11 @@ export interface PageResources {
 
 /** The page. Every picture is a canvas the script draws, so the policy allows no images at all. */
 export function featureMapsHtml(r: PageResources): string {
-  const csp = [
-    "default-src 'none'",
-    `style-src ${r.cspSource}`,
-    `script-src 'nonce-${r.nonce}'`,
-  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${pageHead({ cspSource: r.cspSource, nonce: r.nonce, title: 'Feature maps', inlineStyle: false })}
 <link rel="stylesheet" href="${esc(r.styleUri)}">
-<title>Feature maps</title>
 </head>
 <body data-colormap="grey">
 <header id="header">
