@@ -9,7 +9,7 @@
  */
 import * as vscode from 'vscode';
 import { fmtInt } from '../../server/src/language/format.js';
-import { defaultNetworkName } from './run/model.js';
+import { defaultNetworkName } from '../../server/src/language/names.js';
 import { numberSetting, weightsSetting } from './run/commands.js';
 import type { WorkerClient } from './run/workerClient.js';
 

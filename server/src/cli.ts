@@ -16,7 +16,8 @@ import { fmtInt, fmtShape, formatTable, toSummary } from './analysis/summary.js'
 import { compareNetworks, comparisonJson, formatComparison } from './analysis/compare.js';
 import { bufferPool, createSimdBackend, featureGridPng, forward, simdLoadProblem, writeNpy } from './engine/index.js';
 import { FileRefused, readRegularFile, type FileKind } from './files.js';
-import { DEFAULT_BUDGET, planRun } from './run/plan.js';
+import { DEFAULT_BUDGET } from './run/budget.js';
+import { planRun } from './run/plan.js';
 import { loadInput, loadParams, topK } from './run/load.js';
 import { tuneYoungGeneration } from './heap.js';
 import { EXPORT_FORMATS, exportFormat } from './interop/formats.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/budget.js';
 import { buildRun, layerPixels } from '../../client/src/run/model.js';
 import { WorkerClient, type RunOutcome } from '../../client/src/run/workerClient.js';
 import { colormapLut } from '../../client/src/webview/colormap.js';

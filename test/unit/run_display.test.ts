@@ -10,10 +10,12 @@ import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, mapPlacement, quantizeChannels, quantizeResized, tileSize,
   receptiveFieldBox, sumChannels, topValues, type FieldGeometry,
 } from '../../server/src/run/display.js';
-import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/budget.js';
 import type { LayerMessage, StartedMessage } from '../../server/src/run/workerProtocol.js';
 import { indexOf } from '../../server/src/features/locate.js';
-import { addLayer, budgetFromSettings, buildRun, defaultNetworkName, finishRun, layerPixels, startRun } from '../../client/src/run/model.js';
+import { addLayer, buildRun, finishRun, layerPixels, startRun } from '../../client/src/run/model.js';
+import { defaultNetworkName } from '../../server/src/language/names.js';
+import { budgetFromSettings } from '../../server/src/run/budget.js';
 import { layerViews, networkKernels, networkTable, pickNetwork } from '../../server/src/run/describe.js';
 import { featureMapsHtml } from '../../client/src/run/html.js';
 import { isFromView, parseRunOrigin, parseViewState } from '../../client/src/run/messages.js';

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { channelRanges, displayLayout, quantizeChannels, quantizeResized, sumChannels } from '../../server/src/run/display.js';
 import { writeNpy } from '../../server/src/engine/index.js';
-import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/budget.js';
 import type { AnswerMessage, FromWorker, LayerMessage, LayerQuery, RunRequest, ToWorker } from '../../server/src/run/workerProtocol.js';
 import { WorkerClient, RunError } from '../../client/src/run/workerClient.js';
 import { layerViews, networkTable } from '../../server/src/run/describe.js';

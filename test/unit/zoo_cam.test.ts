@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../server/src/analysis/analyze.js';
 import { writeNpy, writeSafetensors } from '../../server/src/engine/index.js';
-import { DEFAULT_BUDGET } from '../../server/src/run/plan.js';
+import { DEFAULT_BUDGET } from '../../server/src/run/budget.js';
 import { WorkerClient } from '../../client/src/run/workerClient.js';
 import { readRepo, repoPath } from '../helpers/core.js';
 import { stream, zooWeights } from '../helpers/zooweights.js';

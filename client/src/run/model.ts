@@ -1,5 +1,5 @@
 /**
- * The pure part of "Run on Image" on the extension side: the budget from the settings, and turning the
+ * The pure part of "Run on Image" on the extension side: turning the
  * worker's description of a run (its 'started' message: layers, summary table, kernels) and the layers
  * as they arrive into what the panel shows. The extension does not analyse the text: the worker does
  * (server/src/run/describe.ts). No `vscode` import, so it is unit-tested in plain Node.
@@ -8,10 +8,6 @@ import { displayLayout, tileSize } from '../../../server/src/run/display.js';
 import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/run/workerProtocol.js';
 import type { RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './workerClient.js';
-import { defaultNetworkName } from '../../../server/src/language/names.js';
-import { budgetFromSettings } from '../../../server/src/run/budget.js';
-
-export { budgetFromSettings, defaultNetworkName };
 
 /**
  * A run the panel shows: its description and each layer's pixels as they arrive (at the size the run

@@ -33,8 +33,6 @@ export interface RunPlan {
   readonly memoryBytes: number;
 }
 
-export { DEFAULT_BUDGET, type Budget };
-
 /** Who asks for the run, which decides how the budget refusal says to raise the budget. */
 export type BudgetCaller = 'cli' | 'editor';
 
