@@ -12,9 +12,6 @@ import { parentPort } from 'node:worker_threads';
 import { analyze, type Analysis } from '../analysis/analyze.js';
 import { abortError, IMAGENET_MEAN, IMAGENET_STD, forward, tsBackend, type ConvBackend, type LayerParams, type Tensor } from '../engine/index.js';
 import { createSimdBackend, simdLoadProblem } from '../engine/simd/simd-backend.js';
-
-/** Weights the run worker's SIMD kernels keep prepared in their memory, at most (the cache never shrinks). */
-const WORKER_PREPARED_BYTES = 256 * 2 ** 20;
 import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, quantizeResized, sumChannels, tileSize, topValues,
   type InputScaling,
@@ -27,6 +24,9 @@ import { planRun, type RunPlan } from './plan.js';
 import { loadInput, loadParams } from './load.js';
 import { layerViews, networkKernels, networkTable, pickNetwork, preparedNetwork } from './describe.js';
 import { exportFiles, importModel } from './interop.js';
+
+/** Weights the run worker's SIMD kernels keep prepared in their memory, at most (the cache never shrinks). */
+const WORKER_PREPARED_BYTES = 256 * 2 ** 20;
 
 /** An Error that already knows which kind of failure it reports; `detail` is for the log (see ErrorMessage). */
 class RunFailure extends Error {
