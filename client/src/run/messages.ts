@@ -90,11 +90,14 @@ export type ToView =
    * One layer's pixels: `pixels` holds layout.channels tiles of tileHeight×tileWidth bytes (the map
    * itself, or the map shrunk by averaging when it is larger than asked), each scaled from its own
    * channel's [min, max]. A vector's tile is layout.plane bytes (its last row may be partly empty).
+   * With `shared`, `pixels` holds only the tiles whose code is TileSource.Own; the others are those of
+   * layer `shared.from` as last sent to the page, as they are or inverted (display.ts, shareTiles).
    */
   | {
     readonly type: 'layerPixels'; readonly runId: number; readonly index: number; readonly layout: DisplayLayout;
     readonly tileHeight: number; readonly tileWidth: number;
     readonly pixels: Uint8Array; readonly min: Float32Array; readonly max: Float32Array;
+    readonly shared?: { readonly from: number; readonly codes: Uint8Array };
   }
   /** The exact value of one unit, answering 'probe'; NaN when the unit does not exist. */
   | { readonly type: 'probeValue'; readonly runId: number; readonly index: number; readonly channel: number; readonly flat: number; readonly value: number }

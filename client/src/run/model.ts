@@ -4,7 +4,7 @@
  * as they arrive into what the panel shows. The extension does not analyse the text: the worker does
  * (server/src/run/describe.ts). No `vscode` import, so it is unit-tested in plain Node.
  */
-import { displayLayout, tileSize } from '../../../server/src/run/display.js';
+import { displayLayout, shareTiles, tileSize } from '../../../server/src/run/display.js';
 import type { DoneMessage, LayerMessage, LayerPixels, StartedMessage } from '../../../server/src/run/workerProtocol.js';
 import type { RunOrigin, RunView, ToView } from './messages.js';
 import type { RunOutcome } from './workerClient.js';
@@ -95,4 +95,22 @@ export function pixelsMessage(run: StoredRun, p: LayerPixels): Extract<ToView, {
     type: 'layerPixels', runId: run.view.runId, index: p.index, layout: displayLayout(p.shape),
     tileHeight: p.tileHeight, tileWidth: p.tileWidth, pixels: p.pixels, min: p.min, max: p.max,
   };
+}
+
+type PixelsMessage = Extract<ToView, { type: 'layerPixels' }>;
+
+/**
+ * A layer's pixels message with the tiles it shares with the layer it reads left out (`shared`), when
+ * that layer's pixels at the same tile size are the last the page was sent for it (`sent`, by layer,
+ * whole): a batch norm's tiles are its convolution's, a third of ResNet-50's bytes. Anything else,
+ * the message as it is. `sent` is the page's copy: it must be emptied whenever the page forgets its
+ * pixels (a new run shown, a reloaded page).
+ */
+export function sharePixels(m: PixelsMessage, inputs: readonly number[], sent: ReadonlyMap<number, PixelsMessage>): PixelsMessage {
+  if (inputs.length !== 1 || m.shared) return m;
+  const from = inputs[0];
+  const src = sent.get(from);
+  if (!src || src.runId !== m.runId || src.tileHeight !== m.tileHeight || src.tileWidth !== m.tileWidth || src.layout.channels !== m.layout.channels) return m;
+  const share = shareTiles(src.pixels, m.pixels, m.layout.channels);
+  return share ? { ...m, pixels: share.pixels, shared: { from, codes: share.codes } } : m;
 }

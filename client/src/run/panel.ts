@@ -14,7 +14,7 @@ import { featureMapsHtml } from './html.js';
 import { isFromView, parseViewState, type FromView, type RunOrigin, type ToView } from './messages.js';
 import type { DoneMessage, LayerMessage, LayerQuery, QueryResult } from '../../../server/src/run/workerProtocol.js';
 import { consoleLog, type Log } from './log.js';
-import { addLayer, finishRun, layerPixels, pixelsMessage, type StoredRun } from './model.js';
+import { addLayer, finishRun, layerPixels, pixelsMessage, sharePixels, type StoredRun } from './model.js';
 
 /** The files of a run (source, image, weights) that are not regular files on disk any more, by name. */
 async function missingFiles(origin: RunOrigin): Promise<string[]> {
@@ -48,6 +48,8 @@ export class FeatureMapsPanel implements vscode.Disposable {
   private stopped: Extract<ToView, { type: 'stopped' }> | undefined;
   /** What to show when there is no run (a restored panel waiting, a failed re-run). */
   private note: { text: string; origin?: RunOrigin } | undefined;
+  /** The pixels last posted to the page, by layer, whole: what a layer's message may share tiles with (sharePixels). */
+  private readonly sent = new Map<number, Extract<ToView, { type: 'layerPixels' }>>();
   /** True once the page said 'ready'; messages before that would be lost. */
   private ready = false;
   private stale = false;
@@ -271,6 +273,12 @@ export class FeatureMapsPanel implements vscode.Disposable {
 
   private post(m: ToView): void {
     if (!this.panel || !this.ready) return;
+    if (m.type === 'show') this.sent.clear(); // the page drops its pixels for a run it shows anew
+    if (m.type === 'layerPixels') {
+      const whole = m;
+      m = sharePixels(m, this.run?.view.runId === m.runId ? this.run.view.layers[m.index]?.inputs ?? [] : [], this.sent);
+      this.sent.set(whole.index, whole);
+    }
     this.panel.webview.postMessage(m).then(undefined, () => undefined);
   }
 
@@ -288,6 +296,7 @@ export class FeatureMapsPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
+        this.sent.clear(); // a new page, with no pixels
         if (this.run) this.post({ type: 'show', run: this.run.view });
         else if (this.note) this.post({ type: 'message', text: this.note.text, origin: this.note.origin });
         if (this.run && this.stopped) this.post(this.stopped);

@@ -14,7 +14,7 @@
  */
 import './featureMaps.css';
 import { fmtInt, fmtSi } from '../../../server/src/language/format.js';
-import { mapPlacement, receptiveFieldBox, tileSize, type DisplayLayout } from '../../../server/src/run/display.js';
+import { mapPlacement, receptiveFieldBox, tileSize, unshareTiles, type DisplayLayout } from '../../../server/src/run/display.js';
 import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut, type ColormapName } from './colormap.js';
 import { diagramSvg } from './diagram.js';
@@ -728,7 +728,17 @@ window.addEventListener('message', (ev: MessageEvent<ToView>) => {
       break;
     case 'layerPixels': {
       if (!run || m.runId !== run.runId) return;
-      pixels.set(m.index, { layout: m.layout, tileH: m.tileHeight, tileW: m.tileWidth, pixels: m.pixels });
+      let px = m.pixels;
+      if (m.shared) {
+        // Tiles shared with the layer this one reads, as the extension last sent it (messages come in order).
+        const src = pixels.get(m.shared.from);
+        if (!src || src.tileH !== m.tileHeight || src.tileW !== m.tileWidth) {
+          console.error(`layer ${m.index}: its tiles are layer ${m.shared.from}'s, which this page does not have at ${m.tileHeight}×${m.tileWidth}`);
+          return;
+        }
+        px = unshareTiles(src.pixels, m.shared.codes, m.pixels);
+      }
+      pixels.set(m.index, { layout: m.layout, tileH: m.tileHeight, tileW: m.tileWidth, pixels: px });
       scheduleDraw(m.index);
       break;
     }

@@ -189,6 +189,72 @@ export function quantizeResized(
   return out;
 }
 
+/** How a tile is had from the tile of the same channel of another layer (shareTiles). */
+export const TileSource = {
+  /** Its own bytes, which follow in the shared message's pixels. */
+  Own: 0,
+  /** The other layer's tile as it is. */
+  Same: 1,
+  /** The other layer's tile inverted (255 − v). */
+  Inverted: 2,
+} as const;
+
+/**
+ * The tiles of a layer that are byte for byte those of the layer it reads (its input, at the same tile
+ * size), or those inverted: a batch norm's tiles are its convolution's, since each tile is scaled from
+ * its own channel's [min, max] and a per-channel affine map (inverted where its scale is negative) keeps
+ * that scaling; so are an identity's. `codes` says per channel where its tile comes from (TileSource)
+ * and `pixels` holds only the Own tiles, in order. Undefined when no tile can be shared. Exact: a tile
+ * is shared only when every byte matches, so what is drawn is what the layer's own pixels would draw.
+ */
+export function shareTiles(source: Uint8Array, own: Uint8Array, channels: number): { codes: Uint8Array; pixels: Uint8Array } | undefined {
+  if (source.length !== own.length || channels < 1 || own.length % channels !== 0) return undefined;
+  const plane = own.length / channels;
+  const codes = new Uint8Array(channels);
+  let shared = 0;
+  for (let c = 0; c < channels; c++) {
+    const off = c * plane;
+    let same = true;
+    let inverted = true;
+    for (let i = off; i < off + plane && (same || inverted); i++) {
+      same &&= own[i] === source[i];
+      inverted &&= own[i] === 255 - source[i];
+    }
+    codes[c] = same ? TileSource.Same : inverted ? TileSource.Inverted : TileSource.Own;
+    if (codes[c] !== TileSource.Own) shared++;
+  }
+  if (shared === 0) return undefined;
+  const pixels = new Uint8Array((channels - shared) * plane);
+  let at = 0;
+  for (let c = 0; c < channels; c++) {
+    if (codes[c] !== TileSource.Own) continue;
+    pixels.set(own.subarray(c * plane, (c + 1) * plane), at);
+    at += plane;
+  }
+  return { codes, pixels };
+}
+
+/** A layer's whole tiles again from `source` (the tiles it shares with) and shareTiles' codes and own pixels. */
+export function unshareTiles(source: Uint8Array, codes: Uint8Array, pixels: Uint8Array): Uint8Array {
+  const channels = codes.length;
+  if (channels < 1 || source.length % channels !== 0) throw new Error(`unshareTiles: ${source.length} bytes do not hold ${channels} tiles`);
+  const plane = source.length / channels;
+  const own = codes.reduce((n, c) => n + (c === TileSource.Own ? 1 : 0), 0);
+  if (pixels.length !== own * plane) throw new Error(`unshareTiles: ${own} own tiles of ${plane} bytes, but ${pixels.length} bytes came`);
+  const out = new Uint8Array(source.length);
+  let at = 0;
+  for (let c = 0; c < channels; c++) {
+    const off = c * plane;
+    if (codes[c] === TileSource.Same) out.set(source.subarray(off, off + plane), off);
+    else if (codes[c] === TileSource.Inverted) for (let i = off; i < off + plane; i++) out[i] = 255 - source[i];
+    else if (codes[c] === TileSource.Own) {
+      out.set(pixels.subarray(at, at + plane), off);
+      at += plane;
+    } else throw new Error(`unshareTiles: channel ${c} has the unknown source ${codes[c]}`);
+  }
+  return out;
+}
+
 /** The sum of a (C, H, W) map's channels, an H×W map: the lecture's "where the layer responds". */
 export function sumChannels(data: Float32Array, channels: number, plane: number): Float32Array {
   const out = new Float32Array(plane);
