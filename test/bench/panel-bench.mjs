@@ -54,11 +54,12 @@ try {
    */
   async function drawnSince(t0) {
     const frame = await panelFrame();
+    // Every open layer near the view: the panel asks for the others' pixels when they come near (all of them when they are small).
     await frame.waitForFunction((t) => {
       const l = document.getElementById('layers');
-      return l?.dataset.allDrawn === 'true' && Number(l.dataset.allDrawnAt) > t;
+      return l?.dataset.viewDrawn === 'true' && Number(l.dataset.viewDrawnAt) > t;
     }, t0, { polling: 100, timeout: 120_000 });
-    const at = Number(await layers.getAttribute('data-all-drawn-at'));
+    const at = Number(await layers.getAttribute('data-view-drawn-at'));
     const first = Number(await layers.getAttribute('data-first-drawn-at'));
     const tiles = await view.locator('canvas.layer-canvas').evaluateAll((cs) => cs.reduce((s, c) => s + Number(c.dataset.channels), 0));
     const info = (await view.locator('#run-info').innerText()).replace(/\s+/g, ' ');
@@ -150,8 +151,8 @@ try {
   console.log(`    ${first.info}`);
 
   /** "Run again" `repeats` times (weights reused); prints the medians. */
-  async function again(what) {
-    const totals = [], firsts = [], draws = [], runs = [], phases = [];
+  async function again(what, jump = false) {
+    const totals = [], firsts = [], draws = [], runs = [], phases = [], jumps = [];
     let last;
     for (let i = 0; i < repeats; i++) {
       await watch();
@@ -167,11 +168,28 @@ try {
       firsts.push(last.first);
       draws.push(last.drawMs);
       runs.push(last.runMs);
+      if (jump) jumps.push(await jumpToLast());
     }
-    console.log(`  "Run again" (${what}: ${last.open} of ${layerCount} layers, ${last.tiles} tiles), median of ${repeats}: ${median(totals)} ms to every open map drawn (${totals.join(', ')}); first layer drawn at ${median(firsts)} ms; the worker's forward with its pixels ${median(runs)} ms; the page's own drawing ${median(draws)} ms`);
+    console.log(`  "Run again" (${what}: ${last.open} of ${layerCount} layers open, ${last.tiles} tiles in and near the view), median of ${repeats}: ${median(totals)} ms to every open map in and near the view drawn (${totals.join(', ')}); first layer drawn at ${median(firsts)} ms; the worker's forward with its pixels ${median(runs)} ms; the page's own drawing ${median(draws)} ms`);
+    if (jump) console.log(`    then the layer bar's jump to the last layers (${jumps[0].layer} and those near it): drawn ${median(jumps.map((j) => j.ms))} ms after the jump (${jumps.map((j) => j.ms).join(', ')}), ${median(jumps.map((j) => j.tiles))} tiles more`);
     console.log(`    ${last.info}`);
     const med = (k) => median(phases.map((p) => p[k]));
     console.log(`    where the time goes (medians, ms from the click): the panel shows the new run at ${med('shown')}; ${med('messages')} layers' pixels (${med('mb')} MB) reach the page from ${med('firstArrived')} to ${med('lastArrived')}; the first layer's maps are drawn at ${med('firstDrawn')}; the run's end reaches the page at ${med('finished')}; the last maps are drawn at ${med('lastDrawn')}`);
+  }
+
+  /** Jumps with the layer bar to the last layer with maps, back to the top after; ms until the view is drawn again. */
+  async function jumpToLast() {
+    const count = async () => view.locator('canvas.layer-canvas').evaluateAll((cs) => cs.reduce((s, c) => s + Number(c.dataset.channels), 0));
+    const before = await count();
+    const layer = await view.locator('details.layer').evaluateAll((ds) => ds.filter((d) => /^\d+x([2-9]|\d\d+)x\d+$/.test(d.dataset.shape ?? '')).pop()?.dataset.layer);
+    const t = Date.now();
+    await view.locator('#layer-jump').selectOption(layer);
+    await view.locator(`.maps[data-layer="${layer}"][data-state="drawn"]`).waitFor({ timeout: 120_000 });
+    await (await panelFrame()).waitForFunction(() => document.getElementById('layers')?.dataset.viewDrawn === 'true', undefined, { polling: 100, timeout: 120_000 });
+    const ms = Date.now() - t;
+    const tiles = (await count()) - before;
+    await view.locator('#layer-jump').selectOption('0');
+    return { layer, ms, tiles };
   }
 
   /** Starts recording, in the panel's page, when the new run is shown, each layer's pixels arrive and are drawn, and the run's end arrives. */
@@ -252,15 +270,15 @@ try {
 
   await again('the layers the panel opens by itself');
   await view.locator('#expand-all').click();
-  // Every layer open and drawn (data-all-drawn-at may keep its time when all arrive in one batch).
+  // Every layer open, and those near the view drawn.
   await (await panelFrame()).waitForFunction(() => {
     const open = [...document.querySelectorAll('details.layer')];
-    return open.every((d) => d.open && d.querySelector('.maps')?.getAttribute('data-state') === 'drawn');
+    return open.every((d) => d.open) && document.getElementById('layers')?.dataset.viewDrawn === 'true';
   }, undefined, { polling: 100, timeout: 120_000 });
-  await again('every layer open after "Expand all"');
+  await again('every layer open after "Expand all"', true);
   if (profileTo) await profileRerun(profileTo);
   console.log(`  load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(', ')}`);
-  console.log(`  goal: every map shown in under 2000 ms`);
+  console.log(`  goal: every map shown in under 2000 ms (here: every open map in and near the view)`);
 } catch (e) {
   if (!e?.done) throw e;
 } finally {

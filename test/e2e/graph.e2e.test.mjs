@@ -129,3 +129,24 @@ it('resnet18.cnn: a click on a unit of layer1.1\'s add draws its receptive field
   }
   await wb.screenshot('graph-resnet18-add-unit');
 });
+
+it('resnet18.cnn after "Expand all": only the maps near the view are asked for and drawn; a jump brings the others', async () => {
+  const view = wb.webview();
+  const layers = view.locator('#layers');
+  await view.locator('#expand-all').click();
+  await view.locator('#layers[data-view-drawn="true"]').waitFor();
+  const states = await view.locator('details.layer[open] > .maps').evaluateAll((gs) => gs.map((g) => [Number(g.getAttribute('data-layer')), g.getAttribute('data-state')]));
+  assert.equal(states.length, 69, 'every layer is open');
+  const waiting = states.filter(([, s]) => s === 'waiting').map(([i]) => i);
+  const drawn = states.filter(([, s]) => s === 'drawn').map(([i]) => i);
+  // The view is at layer 16 (the scenario before): layer4's maps are screens away, and wait.
+  assert.ok(drawn.includes(16) && waiting.includes(60), `drawn ${drawn.join(',')}; waiting ${waiting.join(',')}`);
+  assert.deepEqual(states.filter(([, s]) => s !== 'waiting' && s !== 'drawn'), [], 'no other state once the view is drawn');
+  assert.equal(await layers.getAttribute('data-all-drawn'), 'false');
+  // The layer bar's jump to layer 60 brings its maps near: asked for and drawn.
+  await view.locator('#layer-jump').selectOption('60');
+  await view.locator('.maps[data-layer="60"][data-state="drawn"]').waitFor();
+  const tiles = await view.locator('canvas.layer-canvas[data-layer="60"]').evaluateAll((cs) => cs.reduce((n, c) => n + Number(c.dataset.channels), 0));
+  assert.equal(tiles, 512);
+  await view.locator('#collapse-all').click();
+});

@@ -306,7 +306,9 @@ export class FeatureMapsPanel implements vscode.Disposable {
         if (!this.run || m.runId !== this.run.view.runId) return;
         this.side = m.maxSide;
         if (!this.run.outputs[m.index] && m.index < this.run.outputs.length) {
-          this.pendingPixels.set(m.index, m.maxSide); // answered by addLayer
+          // A layer the stopped run never reached (asked for when scrolled to): say so again.
+          if (this.stopped?.runId === m.runId) this.post(this.stopped);
+          else this.pendingPixels.set(m.index, m.maxSide); // answered by addLayer
           return;
         }
         this.sendPixels(this.run, m.index, m.maxSide);

@@ -231,22 +231,28 @@ function scheduleDraw(index?: number): void {
 }
 
 /**
- * Marks #layers with data-all-drawn once every expanded layer of the run is drawn, with the time
- * (Date.now()) in data-all-drawn-at, and the time the first layer was drawn in data-first-drawn-at:
- * what the end-to-end benchmark waits for.
+ * Marks #layers with data-view-drawn once every expanded layer near the view is drawn (those waiting
+ * for a scroll aside), with the time (Date.now()) in data-view-drawn-at; data-all-drawn and
+ * data-all-drawn-at likewise once every expanded layer is; data-first-drawn-at when the first layer is
+ * drawn: what the end-to-end benchmark waits for.
  */
 function markAllDrawn(): void {
   const list = $('layers');
   const open = Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer')).filter((d) => d.open);
-  const drawn = open.filter((d) => d.querySelector('.maps')?.getAttribute('data-state') === 'drawn');
+  const isDrawn = (d: HTMLDetailsElement): boolean => d.querySelector('.maps')?.getAttribute('data-state') === 'drawn';
+  const drawn = open.filter(isDrawn);
   if (drawn.length && !list.dataset.firstDrawnAt) list.dataset.firstDrawnAt = String(Date.now());
-  const all = open.length > 0 && drawn.length === open.length;
-  if (all && list.dataset.allDrawn !== 'true') {
-    list.dataset.allDrawn = 'true';
-    list.dataset.allDrawnAt = String(Date.now());
-  } else if (!all) {
-    list.dataset.allDrawn = 'false';
-  }
+  const mark = (name: 'all' | 'view', done: boolean): void => {
+    const flag = name === 'all' ? 'allDrawn' : 'viewDrawn';
+    if (done && list.dataset[flag] !== 'true') {
+      list.dataset[flag] = 'true';
+      list.dataset[`${flag}At`] = String(Date.now());
+    } else if (!done) {
+      list.dataset[flag] = 'false';
+    }
+  };
+  mark('all', open.length > 0 && drawn.length === open.length);
+  mark('view', open.length > 0 && open.every((d) => isDrawn(d) || waiting.get(Number(d.dataset.layer)) === 'away'));
 }
 
 /** Asks for layer `index`'s pixels at the size its tiles have on screen (once per run and size). */
@@ -267,8 +273,76 @@ function requestLayer(index: number): void {
 /** The side each layer's pixels were last asked for at. */
 const requestedSide = new Map<number, number>();
 
-/** Opens a layer: draws it if its pixels are here, else asks for them. */
+/**
+ * How far beyond the view (in view heights, above and below) an open layer's maps are asked for and
+ * drawn. After "Expand all" ResNet-50's 175 layers hold 91,011 maps, dozens of screens: only those
+ * near the view travel and are drawn, the others when a scroll or a jump brings them near.
+ */
+const NEAR_VIEWS = 1;
+
+/**
+ * Open layers whose maps wait to be asked for and drawn: 'unknown' until the observer has said where
+ * they are (at its next frame), 'away' while they are farther than NEAR_VIEWS view heights from the view.
+ */
+const waiting = new Map<number, 'unknown' | 'away'>();
+
+/** Watches the open layers' maps coming near the view, and loads those waiting. */
+const nearObserver = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const index = Number((e.target as HTMLElement).dataset.layer);
+    if (!waiting.has(index)) continue;
+    if (e.isIntersecting) {
+      waiting.delete(index);
+      loadLayer(index);
+    } else {
+      waiting.set(index, 'away');
+    }
+  }
+  markAllDrawn();
+}, { rootMargin: `${NEAR_VIEWS * 100}% 0px` });
+
+/**
+ * Open layers whose pixels at the tiles' size make at most this many bytes in all are asked for at
+ * once, wherever they are (about 0.3 s through code-server's connection, measured at ~7 MB/s): a
+ * small network's page fills without scrolling.
+ */
+const EAGER_BYTES = 2_000_000;
+
+/** The bytes of the open layers' pixels at the size their tiles are asked for. */
+function openBytes(): number {
+  if (!run) return 0;
+  const side = wantedSide();
+  let bytes = 0;
+  for (const d of Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer'))) {
+    const l = d.open ? run.layers[Number(d.dataset.layer)] : undefined;
+    if (!l) continue;
+    const t = tileSize(l.layout, side);
+    bytes += l.layout.vector ? l.layout.plane : l.layout.channels * t.height * t.width;
+  }
+  return bytes;
+}
+
+/**
+ * Opens a layer: its maps are drawn (their pixels asked for when not here) once the observer says
+ * they are near the view, at once if they are or if the open layers are small (EAGER_BYTES).
+ * Observing afresh makes it say so even for maps it already watched (a redraw after a change of tile size).
+ */
 function openLayer(index: number): void {
+  const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
+  if (!grid || !run) return;
+  if (openBytes() <= EAGER_BYTES) {
+    waiting.delete(index);
+    loadLayer(index);
+    return;
+  }
+  waiting.set(index, 'unknown');
+  if (grid.dataset.state !== 'drawn') grid.dataset.state = 'waiting';
+  nearObserver.unobserve(grid);
+  nearObserver.observe(grid);
+}
+
+/** Draws an open layer near the view if its pixels are here, and asks for them at the tile's size. */
+function loadLayer(index: number): void {
   const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
   if (!grid || !run) return;
   if (pixels.has(index)) scheduleDraw(index);
@@ -280,18 +354,17 @@ function openLayer(index: number): void {
 function closeLayer(index: number): void {
   const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
   if (!grid) return;
+  waiting.delete(index);
+  nearObserver.unobserve(grid);
   grid.replaceChildren();
   grid.dataset.state = pixels.has(index) ? 'ready' : 'empty';
   markAllDrawn();
 }
 
-/** Redraws every open layer (after a change of colour map, tile size or width). */
+/** Redraws every open layer (after a change of colour map, tile size or width); those away from the view when they come near. */
 function redrawAll(): void {
   for (const d of Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer'))) {
-    if (!d.open) continue;
-    const index = Number(d.dataset.layer);
-    requestLayer(index); // larger tiles may want larger pixels
-    if (pixels.has(index)) scheduleDraw(index);
+    if (d.open) openLayer(Number(d.dataset.layer)); // larger tiles may want larger pixels
   }
 }
 
@@ -695,13 +768,17 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
     });
     frag.append(d);
   }
+  nearObserver.disconnect();
+  waiting.clear();
   list.replaceChildren(frag);
   reserveHeights();
   renderJumpList(r);
   list.dataset.allDrawn = 'false';
+  list.dataset.viewDrawn = 'false';
   delete list.dataset.allDrawnAt;
+  delete list.dataset.viewDrawnAt;
   delete list.dataset.firstDrawnAt;
-  // In order, so the layers at the top of the page (in view) arrive first.
+  // In order, so the layers at the top of the page (in view) are asked for first.
   for (const i of [...expanded].sort((a, b) => a - b)) openLayer(i);
   saveExpanded();
 }
