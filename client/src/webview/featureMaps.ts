@@ -206,13 +206,21 @@ let drawQueued = false;
  */
 const DRAW_BATCH_MS = 150;
 
-/** Draws the dirty layers soon (at a frame after DRAW_BATCH_MS); cheap to call often. */
+/** When the last batch was drawn (performance.now()). */
+let lastBatchAt = -Infinity;
+
+/**
+ * Draws the dirty layers soon: at the next frame when no batch was drawn in the last DRAW_BATCH_MS
+ * (the first layer of a run is not kept waiting), else at a frame DRAW_BATCH_MS after the last batch.
+ * Cheap to call often.
+ */
 function scheduleDraw(index?: number): void {
   if (index !== undefined) dirty.add(index);
   if (drawQueued) return;
   drawQueued = true;
   $('layers').dataset.drawQueued = 'true';
   setTimeout(() => requestAnimationFrame(() => {
+    lastBatchAt = performance.now();
     drawQueued = false;
     $('layers').dataset.drawQueued = 'false';
     const todo = [...dirty];
@@ -227,7 +235,7 @@ function scheduleDraw(index?: number): void {
     }
     markAllDrawn();
     alignJump();
-  }), DRAW_BATCH_MS);
+  }), Math.max(0, DRAW_BATCH_MS - (performance.now() - lastBatchAt)));
 }
 
 /**
