@@ -106,6 +106,7 @@ async function openOnnx(worker: WorkerClient, uriArg?: unknown): Promise<void> {
     if (pick !== save || !result.weights) return;
     const target = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.joinPath(uri, '..', `${result.network}.safetensors`), filters: { safetensors: ['safetensors'] }, saveLabel: 'Save Weights',
+      title: `CNN Lab: save the weights of ${result.network}`,
     });
     if (target) await vscode.workspace.fs.writeFile(target, result.weights);
   } catch (e) {

@@ -159,9 +159,29 @@ it('exports the network at the cursor as ONNX (built in the run worker) and open
   } catch (e) {
     throw new Error(`no import notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
   }
-  await imported.locator('.monaco-button', { hasText: /^Save Weights…$/ }).waitFor();
   await wb.waitForLine(/^network same-kernel-bigger-image$/);
   await wb.waitForLine(/^input 1x600x600$/);
   await wb.waitForLine(/^conv2-1\b/);
+
+  // "Save Weights…": the save dialog proposes <network>.safetensors beside the model; the file holds the
+  // model's 5 parameters (the conv's 2×2 kernel and bias), the very floats of the ONNX file's initializers.
+  await imported.locator('.monaco-button', { hasText: /^Save Weights…$/ }).click();
+  const saved = join(wb.workspace, 'lecture', 'same-kernel-bigger-image.safetensors');
+  await page.locator('.quick-input-widget', { hasText: 'save the weights of same-kernel-bigger-image' }).first().waitFor();
+  await page.waitForFunction(() => /\.safetensors$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
+  assert.equal(await input.inputValue(), saved, 'the save dialog proposes <network>.safetensors beside the .onnx');
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+  await waitForFile(saved);
+  const st = readFileSync(saved);
+  const headerLength = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + headerLength).toString('utf8'));
+  const tensors = Object.entries(header).filter(([k]) => k !== '__metadata__');
+  assert.deepEqual(tensors.map(([, t]) => [t.dtype, t.shape]).sort(), [['F32', [1]], ['F32', [1, 1, 2, 2]]], JSON.stringify(header));
+  const onnx = readFileSync(expected);
+  for (const [name, t] of tensors) {
+    const floats = st.subarray(8 + headerLength + t.data_offsets[0], 8 + headerLength + t.data_offsets[1]);
+    assert.ok(onnx.indexOf(floats) >= 0, `${name}'s ${floats.length} bytes are in the exported model`);
+  }
   recordTiming('export: ONNX scenario (s)', (Date.now() - t0) / 1000);
 });
