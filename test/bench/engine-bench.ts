@@ -20,7 +20,8 @@
  *   node --import tsx test/bench/engine-bench.ts [--quick] [--rounds N] [--models vgg16,resnet50,mobilenet_v2]
  *                                                [--runtimes ours,ort-node,ort-web,tfjs-wasm] [--threads 1,2] [--no-fuse]
  *                                                [--relaxed-simd]
- * (--relaxed-simd runs ours with Node 20's --experimental-wasm-relaxed-simd, so it loads its FMA build.)
+ * (--relaxed-simd runs ours with Node 20's --experimental-wasm-relaxed-simd, so it loads its FMA build;
+ * the runtime ours-fma runs that build beside the plain one, in the same rounds.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -212,13 +213,13 @@ const why = (err: unknown) => `failed: ${err instanceof Error ? err.message.spli
 // ----------------------------------------------------------------------------------------------
 // Ours.
 
-async function ours(dir: string, threads: number): Promise<Runner> {
+async function ours(dir: string, threads: number, fma = relaxedSimd): Promise<Runner> {
   const { createSimdBackend, simdLoadProblem } = await import('../../server/src/engine/simd/simd-backend.js');
   const { bufferPool, forward } = await import('../../server/src/engine/forward.js');
   const { tensor } = await import('../../server/src/engine/tensor.js');
   const backend: ConvBackend | null = await createSimdBackend({ threads });
   const { simdKernelVariant } = await import('../../server/src/engine/simd/simd-backend.js');
-  if (relaxedSimd && simdKernelVariant() !== 'fma') return { note: 'the FMA build did not load' };
+  if (fma && simdKernelVariant() !== 'fma') return { note: 'the FMA build did not load' };
   if (!backend) return { note: `WebAssembly SIMD unavailable: ${simdLoadProblem()}` };
   if (threads > 1 && simdLoadProblem()) return { note: simdLoadProblem()! };
 
@@ -434,7 +435,9 @@ async function tfjs(dir: string, threads: number): Promise<Runner> {
 // The parent: prepare the models, run every child, print the tables.
 
 const RUNTIMES: Record<string, { name: string; make: (dir: string, threads: number) => Promise<Runner> }> = {
-  ours: { name: 'ours (wasm simd)', make: ours },
+  ours: { name: 'ours (wasm simd)', make: (dir, t) => ours(dir, t) },
+  // The build VS Code's Electron and Node 22 load (relaxed SIMD's fused multiply-add), beside the plain one in the same rounds.
+  'ours-fma': { name: 'ours (FMA build)', make: (dir, t) => ours(dir, t, true) },
   'ort-node': { name: 'onnxruntime-node', make: (dir, t) => ort(dir, t, 'node') },
   'ort-web': { name: 'onnxruntime-web (wasm)', make: (dir, t) => ort(dir, t, 'web') },
   'tfjs-wasm': { name: 'tfjs-backend-wasm', make: tfjs },
@@ -483,7 +486,7 @@ class ChildRuntime {
   constructor(kind: string, threads: number, dir: string) {
     const self = fileURLToPath(import.meta.url);
     // --relaxed-simd gives our child Node 20's flag for relaxed SIMD (VS Code's Electron and Node 22 have it on).
-    const flags = kind === 'ours' && relaxedSimd ? ['--experimental-wasm-relaxed-simd'] : [];
+    const flags = (kind === 'ours' && relaxedSimd) || kind === 'ours-fma' ? ['--experimental-wasm-relaxed-simd'] : [];
     this.proc = spawn(process.execPath, [...flags, ...process.execArgv, self, ...process.argv.slice(2), '--child', kind, String(threads), dir],
       { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
