@@ -250,17 +250,12 @@ function markAllDrawn(): void {
   const isDrawn = (d: HTMLDetailsElement): boolean => d.querySelector('.maps')?.getAttribute('data-state') === 'drawn';
   const drawn = open.filter(isDrawn);
   if (drawn.length && !list.dataset.firstDrawnAt) list.dataset.firstDrawnAt = String(Date.now());
-  const mark = (name: 'all' | 'view', done: boolean): void => {
-    const flag = name === 'all' ? 'allDrawn' : 'viewDrawn';
-    if (done && list.dataset[flag] !== 'true') {
-      list.dataset[flag] = 'true';
-      list.dataset[`${flag}At`] = String(Date.now());
-    } else if (!done) {
-      list.dataset[flag] = 'false';
-    }
+  const mark = (flag: 'allDrawn' | 'viewDrawn', done: boolean): void => {
+    if (done && list.dataset[flag] !== 'true') list.dataset[`${flag}At`] = String(Date.now());
+    list.dataset[flag] = String(done);
   };
-  mark('all', open.length > 0 && drawn.length === open.length);
-  mark('view', open.length > 0 && open.every((d) => isDrawn(d) || waiting.get(Number(d.dataset.layer)) === 'away'));
+  mark('allDrawn', open.length > 0 && drawn.length === open.length);
+  mark('viewDrawn', open.length > 0 && open.every((d) => isDrawn(d) || waiting.get(Number(d.dataset.layer)) === 'away'));
 }
 
 /** Asks for layer `index`'s pixels at the size its tiles have on screen (once per run and size). */
