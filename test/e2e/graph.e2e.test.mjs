@@ -130,7 +130,7 @@ it('resnet18.cnn: a click on a unit of layer1.1\'s add draws its receptive field
   await wb.screenshot('graph-resnet18-add-unit');
 });
 
-it('resnet18.cnn after "Expand all": only the maps near the view are asked for and drawn; a jump brings the others', async () => {
+it('resnet18.cnn after "Expand all": only the maps near the view are drawn at once, the others\' pixels fetched after; a jump draws them', async () => {
   const view = wb.webview();
   const layers = view.locator('#layers');
   await view.locator('#expand-all').click();
@@ -143,7 +143,11 @@ it('resnet18.cnn after "Expand all": only the maps near the view are asked for a
   assert.ok(drawn.includes(16) && waiting.includes(60), `drawn ${drawn.join(',')}; waiting ${waiting.join(',')}`);
   assert.deepEqual(states.filter(([, s]) => s !== 'waiting' && s !== 'drawn'), [], 'no other state once the view is drawn');
   assert.equal(await layers.getAttribute('data-all-drawn'), 'false');
-  // The layer bar's jump to layer 60 brings its maps near: asked for and drawn.
+  // The run has finished, so the page fetches the other open layers' pixels one by one, without drawing them.
+  await view.locator('#layers[data-prefetched="true"]').waitFor({ timeout: 60_000 });
+  assert.equal(await view.locator('.maps[data-layer="60"]').getAttribute('data-state'), 'waiting');
+  assert.equal(await view.locator('canvas.layer-canvas[data-layer="60"]').count(), 0);
+  // The layer bar's jump to layer 60 brings its maps near: drawn from the pixels already here.
   await view.locator('#layer-jump').selectOption('60');
   await view.locator('.maps[data-layer="60"][data-state="drawn"]').waitFor();
   const tiles = await view.locator('canvas.layer-canvas[data-layer="60"]').evaluateAll((cs) => cs.reduce((n, c) => n + Number(c.dataset.channels), 0));

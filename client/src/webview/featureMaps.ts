@@ -264,9 +264,8 @@ function requestLayer(index: number): void {
   const layer = run.layers[index];
   if (!layer) return;
   const side = wantedSide();
-  const have = pixels.get(index);
   // Pixels sent whole, or at least as large as wanted, are good for any smaller tile.
-  if (have && (have.tileH === layer.layout.height && have.tileW === layer.layout.width || Math.max(have.tileH, have.tileW) >= side)) return;
+  if (hasPixels(index, side)) return;
   if (requestedAt.has(index) && (requestedSide.get(index) ?? 0) >= side) return;
   requestedAt.set(index, performance.now());
   requestedSide.set(index, side);
@@ -302,6 +301,7 @@ const nearObserver = new IntersectionObserver((entries) => {
     }
   }
   markAllDrawn();
+  prefetchNext();
 }, { rootMargin: `${NEAR_VIEWS * 100}% 0px` });
 
 /**
@@ -351,6 +351,36 @@ function loadLayer(index: number): void {
   if (pixels.has(index)) scheduleDraw(index);
   else grid.dataset.state = 'loading';
   requestLayer(index);
+}
+
+/** The open layer away from the view whose pixels are being fetched ahead of a scroll, if any. */
+let prefetching: number | undefined;
+
+/**
+ * Once the run has finished, fetches the pixels of the open layers away from the view one at a time,
+ * those below the view first, without drawing them: a scroll or a jump then draws them with no wait
+ * for the extension. One request at most is in flight, so what comes near the view waits for one
+ * layer's pixels at most.
+ */
+function prefetchNext(): void {
+  if (!run || run.runMs === undefined || prefetching !== undefined) return;
+  const side = wantedSide();
+  const away = [...waiting].filter(([i, where]) => where === 'away' && !hasPixels(i, side)).map(([i]) => i).sort((a, b) => a - b);
+  // data-prefetched: every open layer's pixels are here (what the benchmark waits for).
+  $('layers').dataset.prefetched = String(!away.length);
+  if (!away.length) return;
+  // The last open layer near the view: those after it come first, then those before it, nearest first.
+  const near = Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer[open]'), (d) => Number(d.dataset.layer)).filter((i) => !waiting.has(i));
+  const below = Math.max(-1, ...near);
+  prefetching = away.find((i) => i > below) ?? away[away.length - 1];
+  requestLayer(prefetching);
+}
+
+/** True when layer `index`'s pixels are here, whole or at least as large as tiles of `side` want. */
+function hasPixels(index: number, side: number): boolean {
+  const have = pixels.get(index);
+  const layer = run?.layers[index];
+  return !!have && !!layer && (have.tileH === layer.layout.height && have.tileW === layer.layout.width || Math.max(have.tileH, have.tileW) >= side);
 }
 
 /** Closes a layer: its canvases go (the pixels stay, so reopening it is instant). */
@@ -619,6 +649,7 @@ function show(r: RunView): void {
   heatmaps.clear();
   requestedAt.clear();
   requestedSide.clear();
+  prefetching = undefined;
   drawMs = 0;
   stoppedAs = undefined;
   jumpTarget = undefined;
@@ -664,6 +695,7 @@ function renderRunInfo(r: RunView): void {
 function finished(r: RunView): void {
   if (!run || r.runId !== run.runId) return;
   run = r;
+  prefetchNext();
   renderRunInfo(r);
   renderTop(r);
   renderOverlayChoices(r);
@@ -778,6 +810,7 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
   renderJumpList(r);
   list.dataset.allDrawn = 'false';
   list.dataset.viewDrawn = 'false';
+  list.dataset.prefetched = 'false';
   delete list.dataset.allDrawnAt;
   delete list.dataset.viewDrawnAt;
   delete list.dataset.firstDrawnAt;
@@ -819,7 +852,10 @@ window.addEventListener('message', (ev: MessageEvent<ToView>) => {
         px = unshareTiles(src.pixels, m.shared.codes, m.pixels);
       }
       pixels.set(m.index, { layout: m.layout, tileH: m.tileHeight, tileW: m.tileWidth, pixels: px });
-      scheduleDraw(m.index);
+      // A layer away from the view is drawn when it comes near (its pixels were fetched ahead).
+      if (waiting.get(m.index) !== 'away') scheduleDraw(m.index);
+      if (prefetching === m.index) prefetching = undefined;
+      prefetchNext();
       break;
     }
     case 'probeValue':
