@@ -15,6 +15,8 @@ import { analyze, type Analysis } from './analysis/analyze.js';
 import { fmtInt, fmtShape, formatTable, toSummary } from './analysis/summary.js';
 import { compareNetworks, comparisonJson, formatComparison } from './analysis/compare.js';
 import { bufferPool, createSimdBackend, featureGridPng, forward, simdLoadProblem, writeNpy } from './engine/index.js';
+import { simdKernelVariant } from './engine/simd/simd-backend.js';
+import { kernelsText } from './run/display.js';
 import { FileRefused, readRegularFile, type FileKind } from './files.js';
 import { DEFAULT_BUDGET } from './run/budget.js';
 import { planRun } from './run/plan.js';
@@ -193,7 +195,8 @@ async function run(args: string[]): Promise<number> {
   }
   const last = outputs[outputs.length - 1];
   process.stdout.write(`${plan.network.name}: ${layers.length} layer${layers.length === 1 ? "" : "s"} in ${ms.toFixed(0)} ms (${fmtShape(plan.inputShape)} → ${fmtShape(last.shape)}, ` +
-    `${((2 * plan.macs) / (ms * 1e6)).toFixed(2)} GFLOP/s)${weightsFile ? '' : ', He-initialised weights (seed ' + num('--seed', 0) + ')'}\n`);
+    `${((2 * plan.macs) / (ms * 1e6)).toFixed(2)} GFLOP/s, ${backend ? kernelsText('simd', simdKernelVariant()) : kernelsText('typescript')})` +
+    `${weightsFile ? '' : ', He-initialised weights (seed ' + num('--seed', 0) + ')'}\n`);
   if (top > 0) {
     process.stdout.write(`top ${Math.min(top, last.data.length)} of the last layer (${layers[layers.length - 1].decl.text}):\n`);
     for (const { index, value } of topK(last, top)) process.stdout.write(`  ${String(index).padStart(6)}  ${value.toPrecision(6)}\n`);

@@ -108,6 +108,8 @@ it('5a. Run on Image: 09-edges.cnn on edge.png shows the input and a Sobel map b
   const view = wb.webview();
   await view.locator('#content:not([hidden])').waitFor();
   await view.locator('#title', { hasText: 'sobel-x' }).waitFor();
+  // code-server's extension host runs Node 24, which has relaxed SIMD: the run uses the kernels' FMA build, as VS Code's Electron does.
+  await view.locator('#run-info', { hasText: 'WebAssembly SIMD kernels, FMA build' }).waitFor();
   const map = await tile(view, 0, 0);
   recordTiming('Run on Image (09-edges, sobel-x): command to drawn map (ms)', Date.now() - t0);
   panelShown = true;

@@ -401,6 +401,9 @@ test('WorkerClient: a run resolves with every layer; an aborted run rejects as c
     assert.deepEqual(seen, [0]);
     assert.deepEqual(o.layers.map((l) => l.shape), [[1, 128, 128]]);
     assert.equal(o.started.network, 'sobel-x');
+    // The SIMD kernels, in the build this runtime validates (the FMA one with relaxed SIMD: VS Code, Node 22+).
+    assert.equal(o.started.backend, 'simd');
+    assert.equal(o.started.kernelBuild, WebAssembly.validate(readFileSync(repoPath('dist/cnnlab-simd-fma.wasm'))) ? 'fma' : 'plain');
 
     // Aborted while a long layer runs: the worker cannot answer within 50 ms, so it is terminated.
     const slow = { ...params, text: ['network big', 'input 3x224x224', 'conv3-64 pad1', 'conv3-64 pad1'].join('\n'), network: 'big', backend: 'typescript' as const, image: { bytes: SHAPES_PNG, fileName: 'shapes.png' } };
@@ -514,6 +517,7 @@ test('when the SIMD kernels cannot load, the run says so: TypeScript kernels, a 
     const started = await w.next((m) => m.id === 30 && m.type === 'started');
     assert.ok(started.type === 'started');
     assert.equal(started.backend, 'typescript');
+    assert.equal(started.kernelBuild, undefined);
     assert.match(started.backendNote ?? '', /^the WebAssembly SIMD kernels did not load \(SIMD kernels not found: looked for \/nonexistent\/cnnlab-simd\.wasm and .*kernels\.wat\); the slower TypeScript kernels run instead$/);
     assert.equal((await w.end(30)).type, 'done');
     // Asking for the TypeScript kernels is no fallback: no note.

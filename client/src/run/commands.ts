@@ -10,6 +10,7 @@ import { refusal, type FileKind } from '../../../server/src/files.js';
 import type { RunOrigin } from './messages.js';
 import { defaultNetworkName } from '../../../server/src/language/names.js';
 import { budgetFromSettings } from '../../../server/src/run/budget.js';
+import { kernelsText } from '../../../server/src/run/display.js';
 import { buildRun, startRun } from './model.js';
 import type { Log } from './log.js';
 import type { FeatureMapsPanel } from './panel.js';
@@ -235,7 +236,7 @@ export class RunCommands {
         return await this.client.run(params, {
           signal: controller.signal,
           onStarted: (m) => {
-            progress.report({ message: `${running(0)} (${m.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels)` });
+            progress.report({ message: `${running(0)} (${kernelsText(m.backend, m.kernelBuild)})` });
             hooks.onStarted?.(m);
           },
           onLayer: hooks.onLayer,

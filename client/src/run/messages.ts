@@ -48,6 +48,8 @@ export interface RunView {
   /** What the layers' weights are without a weights file (see RunKernels). */
   readonly kernels: RunKernels;
   readonly backend: 'simd' | 'typescript';
+  /** Which build of the SIMD kernels (StartedMessage.kernelBuild). */
+  readonly kernelBuild?: 'fma' | 'plain';
   /** Why the run uses slower kernels than it could (StartedMessage.backendNote); the header shows it. */
   readonly backendNote?: string;
   readonly loadMs: number;

@@ -41,7 +41,7 @@ export function startRun(ctx: RunContext, started: StartedMessage): StoredRun {
     runId: ctx.runId, origin: ctx.origin, network: started.network, sourceName: ctx.sourceName, imageName: ctx.imageName,
     ...(ctx.weightsName ? { weightsName: ctx.weightsName } : {}),
     kernels: started.kernels,
-    backend: started.backend, ...(started.backendNote ? { backendNote: started.backendNote } : {}), loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
+    backend: started.backend, ...(started.kernelBuild ? { kernelBuild: started.kernelBuild } : {}), ...(started.backendNote ? { backendNote: started.backendNote } : {}), loadMs: started.loadMs, paramsCached: started.paramsCached, macs: started.macs,
     inputShape: started.inputShape, input: started.input, layers, table: started.table, top: [],
   };
   return { view, workerRun: started.id, outputs: new Array<LayerMessage | undefined>(layers.length).fill(undefined) };

@@ -14,7 +14,7 @@
  */
 import './featureMaps.css';
 import { fmtInt, fmtSi } from '../../../server/src/language/format.js';
-import { mapPlacement, receptiveFieldBox, tileSize, unshareTiles, type DisplayLayout } from '../../../server/src/run/display.js';
+import { kernelsText, mapPlacement, receptiveFieldBox, tileSize, unshareTiles, type DisplayLayout } from '../../../server/src/run/display.js';
 import { parseViewState, weightsText, type FromView, type LayerView, type RunView, type ToView, type ViewState } from '../run/messages.js';
 import { colormapLut, type ColormapName } from './colormap.js';
 import { diagramSvg } from './diagram.js';
@@ -683,7 +683,7 @@ function renderRunInfo(r: RunView): void {
   const weights = weightsText(r);
   const time = r.runMs !== undefined ? `in ${fmtMs(r.runMs)}` : stoppedAs ?? 'running…';
   $('run-info').textContent = `${r.sourceName} · ${r.imageName} as ${fmtShape(r.inputShape)} · ${weights} · ${fmtSi(r.macs)}MACs ${time} `
-    + `(${r.backend === 'simd' ? 'WebAssembly SIMD' : 'TypeScript'} kernels; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
+    + `(${kernelsText(r.backend, r.kernelBuild)}; loading ${fmtMs(r.loadMs)}${r.paramsCached ? ', weights reused' : ''})`;
   // A slow fallback is said in the header, not only in the log: the user sees why the run is slow.
   const note = $('backend-note');
   note.textContent = r.backendNote ? `${r.backendNote[0].toUpperCase()}${r.backendNote.slice(1)}.` : '';

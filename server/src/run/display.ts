@@ -255,6 +255,16 @@ export function unshareTiles(source: Uint8Array, codes: Uint8Array, pixels: Uint
   return out;
 }
 
+/**
+ * The words for the kernels a run uses, as the panel's header, the progress notification and
+ * `cnnlab run` say them: the WebAssembly SIMD kernels in their FMA (relaxed SIMD) or plain build, or
+ * the TypeScript ones.
+ */
+export function kernelsText(backend: 'simd' | 'typescript', build?: 'fma' | 'plain'): string {
+  if (backend === 'typescript') return 'TypeScript kernels';
+  return build ? `WebAssembly SIMD kernels, ${build === 'fma' ? 'FMA' : 'plain'} build` : 'WebAssembly SIMD kernels';
+}
+
 /** The sum of a (C, H, W) map's channels, an H×W map: the lecture's "where the layer responds". */
 export function sumChannels(data: Float32Array, channels: number, plane: number): Float32Array {
   const out = new Float32Array(plane);

@@ -11,7 +11,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyze, type Analysis } from '../analysis/analyze.js';
 import { abortError, IMAGENET_MEAN, IMAGENET_STD, forward, tsBackend, type ConvBackend, type LayerParams, type Tensor } from '../engine/index.js';
-import { createSimdBackend, simdLoadProblem } from '../engine/simd/simd-backend.js';
+import { createSimdBackend, simdKernelVariant, simdLoadProblem } from '../engine/simd/simd-backend.js';
 import {
   channelRanges, classActivationMap, displayLayout, findCamLayers, inputToRgba, quantizeResized, sumChannels, tileSize, topValues,
   type InputScaling,
@@ -255,7 +255,7 @@ async function run(req: RunRequest, signal: AbortSignal): Promise<void> {
   const layers = p.network.layers;
   post({
     type: 'started', id, network: p.network.name, layers: views, table, kernels: networkKernels(p.network), inputShape: [...p.inputShape],
-    macs: p.macs, memoryBytes: p.memoryBytes, backend: name, ...(note ? { backendNote: note } : {}), paramsCached, loadMs, input: picture,
+    macs: p.macs, memoryBytes: p.memoryBytes, backend: name, ...(name === 'simd' ? { kernelBuild: simdKernelVariant() ?? 'plain' } : {}), ...(note ? { backendNote: note } : {}), paramsCached, loadMs, input: picture,
   }, [picture.rgba.buffer]);
 
   const cam = findCamLayers(p.layers.map((l) => l.kind), p.inputs);

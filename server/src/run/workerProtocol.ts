@@ -259,6 +259,11 @@ export interface StartedMessage {
   /** Which kernels run the convolutions and fc layers. */
   readonly backend: 'simd' | 'typescript';
   /**
+   * With backend 'simd', which build of the kernels: 'fma' (relaxed SIMD's fused multiply-add, loaded
+   * where the runtime has it: VS Code's Electron, Node 22+) or 'plain'.
+   */
+  readonly kernelBuild?: 'fma' | 'plain';
+  /**
    * Why the run is slower than it could be, when it is: the WebAssembly SIMD kernels did not load and
    * the TypeScript kernels (several times slower) run instead, or their worker threads did not start.
    * Absent when the kernels asked for run as asked.
