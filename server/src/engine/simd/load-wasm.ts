@@ -14,7 +14,7 @@ export const WASM_FILE_NAME = 'cnnlab-simd.wasm';
 /** The build whose GEMM uses relaxed SIMD's fused multiply-add, beside it. */
 export const WASM_FMA_FILE_NAME = 'cnnlab-simd-fma.wasm';
 
-/** An environment variable that, when set, names the .wasm file to load instead. */
+/** An environment variable that, when set, names the .wasm file to load instead (the FMA build is then not tried). */
 export const WASM_PATH_ENV = 'CNNLAB_SIMD_WASM';
 
 /** The directory of the running file: the bundle's when bundled, this module's when run from source. */

@@ -15,7 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ConvSpec } from '../../language/types.js';
 import type { Activation, ConvBackend } from '../backend.js';
-import { loadKernelBytes } from './load-wasm.js';
+import { loadKernelBytes, WASM_PATH_ENV } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
 interface Kernels {
@@ -671,9 +671,12 @@ export function simdKernelVariant(): 'fma' | 'plain' | undefined {
   return variant;
 }
 
-/** The FMA build where the runtime validates it (and simdTuning.fma allows it), else the plain one. */
+/**
+ * The FMA build where the runtime validates it (and simdTuning.fma allows it), else the plain one; the
+ * file $CNNLAB_SIMD_WASM names, when set, and nothing else.
+ */
 async function compileKernels(): Promise<WebAssembly.Module> {
-  if (simdTuning.fma) {
+  if (simdTuning.fma && !process.env[WASM_PATH_ENV]) {
     try {
       const bytes = await loadKernelBytes(true);
       if (WebAssembly.validate(bytes)) {
