@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { recordTiming } from './lib/timings.mjs';
 import { scenario, startWorkbench, STEP_TIMEOUT } from './lib/workbench.mjs';
 
@@ -22,6 +22,36 @@ const it = (title, fn, options) => scenario(test, () => wb, title, fn, options);
 
 const TOAST = '.notifications-toasts .notification-toast';
 const PYTHON = '/usr/bin/python3';
+
+/**
+ * Waits for VS Code's save dialog (a quick input taking a path in code-server) titled `title` to
+ * propose `expected`, the whole path, and accepts it.
+ */
+async function acceptSaveDialog(title, expected) {
+  const page = wb.page;
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await page.locator('.quick-input-widget', { hasText: title }).first().waitFor();
+  const name = basename(expected);
+  try {
+    await page.waitForFunction((n) => (document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? '').endsWith(n), name);
+  } catch (e) {
+    throw new Error(`the save dialog did not propose ${name}; its box holds ${await input.inputValue()}`, { cause: e });
+  }
+  assert.equal(await input.inputValue(), expected, `the save dialog proposes ${name} beside its source`);
+  await page.keyboard.press('Enter');
+  await input.waitFor({ state: 'hidden' });
+}
+
+/** The notification whose text contains `text`, once shown; if none comes, the error lists those that did. */
+async function notification(text) {
+  const toast = wb.page.locator(TOAST, { hasText: text }).first();
+  try {
+    await toast.waitFor();
+  } catch (e) {
+    throw new Error(`no notification "${text}"; toasts: ${JSON.stringify(await wb.page.locator(TOAST).allInnerTexts())}`, { cause: e });
+  }
+  return toast;
+}
 
 /** Waits until a file exists and is not empty (the extension host writes it), bounded by a deadline. */
 async function waitForFile(path, timeout = STEP_TIMEOUT) {
@@ -66,26 +96,10 @@ it('exports a network to PyTorch with He-initialised weights, and opens the .py'
   await page.locator('.quick-input-widget', { hasText: 'Weights to write beside the .py' }).first().waitFor();
   await rows.filter({ hasText: 'Module and He-initialised weights' }).first().click();
 
-  // VS Code's save dialog is a quick input taking a path in code-server; it proposes <network>.py
-  // beside the .cnn file. Accept that.
+  // The save dialog proposes <network>.py beside the .cnn file. Accept that.
   const expected = join(wb.workspace, 'lecture', 'two-by-two.py');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await page.locator('.quick-input-widget', { hasText: 'Export as PyTorch' }).first().waitFor();
-  try {
-    await page.waitForFunction(() => /two-by-two\.py$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
-  } catch (e) {
-    throw new Error(`the save dialog did not propose two-by-two.py; its box holds ${await input.inputValue()}`, { cause: e });
-  }
-  assert.equal(await input.inputValue(), expected, 'the save dialog proposes <network>.py beside the .cnn');
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden' });
-
-  const toast = page.locator(TOAST, { hasText: 'CNN Lab: exported two-by-two to two-by-two.py and two-by-two.safetensors.' }).first();
-  try {
-    await toast.waitFor();
-  } catch (e) {
-    throw new Error(`no export notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
-  }
+  await acceptSaveDialog('Export as PyTorch', expected);
+  const toast = await notification('CNN Lab: exported two-by-two to two-by-two.py and two-by-two.safetensors.');
 
   const st = join(wb.workspace, 'lecture', 'two-by-two.safetensors');
   await waitForFile(expected);
@@ -120,7 +134,6 @@ it('exports a network to PyTorch with He-initialised weights, and opens the .py'
 
 it('exports the network at the cursor as ONNX (built in the run worker) and opens the .onnx back as .cnn text', async () => {
   const t0 = Date.now();
-  const page = wb.page;
   await wb.openFile('lecture/01-weight-sharing.cnn');
   await wb.waitForLine(/^input 1x600x600/);
   // The cursor in the second network: the worker picks it by the language server's rule.
@@ -128,23 +141,8 @@ it('exports the network at the cursor as ONNX (built in the run worker) and open
   await wb.command('CNN Lab: Export as ONNX…');
 
   const expected = join(wb.workspace, 'lecture', 'same-kernel-bigger-image.onnx');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await page.locator('.quick-input-widget', { hasText: 'export same-kernel-bigger-image as ONNX' }).first().waitFor();
-  try {
-    await page.waitForFunction(() => /same-kernel-bigger-image\.onnx$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
-  } catch (e) {
-    throw new Error(`the save dialog did not propose same-kernel-bigger-image.onnx; its box holds ${await input.inputValue()}`, { cause: e });
-  }
-  assert.equal(await input.inputValue(), expected, 'the save dialog proposes <network>.onnx beside the .cnn');
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden' });
-
-  const exported = page.locator(TOAST, { hasText: 'CNN Lab: exported same-kernel-bigger-image to same-kernel-bigger-image.onnx (' }).first();
-  try {
-    await exported.waitFor();
-  } catch (e) {
-    throw new Error(`no export notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
-  }
+  await acceptSaveDialog('export same-kernel-bigger-image as ONNX', expected);
+  const exported = await notification('CNN Lab: exported same-kernel-bigger-image to same-kernel-bigger-image.onnx (');
   await waitForFile(expected);
   const said = await exported.innerText();
   assert.match(said, /\(([\d,]+) bytes, ONNX \(IR 7, opset 14\) with the weights as initializers; He-initialised weights, seed 0\)\./);
@@ -153,12 +151,7 @@ it('exports the network at the cursor as ONNX (built in the run worker) and open
   // Back in: the worker reads the model; the text opens in an untitled editor and the weights are offered.
   await wb.command('CNN Lab: Open ONNX Model as .cnn');
   await wb.pickInFileDialog(expected);
-  const imported = page.locator(TOAST, { hasText: 'CNN Lab: same-kernel-bigger-image.onnx as same-kernel-bigger-image: 1 layers, 5 parameters, 1,435,204 MACs.' }).first();
-  try {
-    await imported.waitFor();
-  } catch (e) {
-    throw new Error(`no import notification; toasts: ${JSON.stringify(await page.locator(TOAST).allInnerTexts())}`, { cause: e });
-  }
+  const imported = await notification('CNN Lab: same-kernel-bigger-image.onnx as same-kernel-bigger-image: 1 layers, 5 parameters, 1,435,204 MACs.');
   await wb.waitForLine(/^network same-kernel-bigger-image$/);
   await wb.waitForLine(/^input 1x600x600$/);
   await wb.waitForLine(/^conv2-1\b/);
@@ -167,11 +160,7 @@ it('exports the network at the cursor as ONNX (built in the run worker) and open
   // model's 5 parameters (the conv's 2×2 kernel and bias), the very floats of the ONNX file's initializers.
   await imported.locator('.monaco-button', { hasText: /^Save Weights…$/ }).click();
   const saved = join(wb.workspace, 'lecture', 'same-kernel-bigger-image.safetensors');
-  await page.locator('.quick-input-widget', { hasText: 'save the weights of same-kernel-bigger-image' }).first().waitFor();
-  await page.waitForFunction(() => /\.safetensors$/.test(document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''));
-  assert.equal(await input.inputValue(), saved, 'the save dialog proposes <network>.safetensors beside the .onnx');
-  await page.keyboard.press('Enter');
-  await input.waitFor({ state: 'hidden' });
+  await acceptSaveDialog('save the weights of same-kernel-bigger-image', saved);
   await waitForFile(saved);
   const st = readFileSync(saved);
   const headerLength = Number(st.readBigUInt64LE(0));

@@ -34,15 +34,20 @@ const it = (title, fn, options) => scenario(test, () => wb, title, fn, options);
 
 const ROWS = '.quick-input-widget .quick-input-list .monaco-list-row';
 
-it('a residual network\'s panel draws the graph with the add as a join, and the add\'s section names its inputs', async () => {
-  await wb.openFile('tinyres.cnn');
-  await wb.waitForLine(/^gap\s*→/);
-  await wb.clickToken('gap', 'gap', 0.5);
+/** "Run on Image" with the cursor on `token` of `line`, on the bundled shapes.png; the panel's page. */
+async function runOnShapes(line, token) {
+  await wb.clickToken(line, token, 0.5);
   await wb.command('CNN Lab: Run on Image');
   const row = wb.page.locator(ROWS).filter({ hasText: 'shapes.png' }).filter({ hasText: /bundled sample/ }).first();
   await row.waitFor();
   await row.click();
-  const view = wb.webview();
+  return wb.webview();
+}
+
+it('a residual network\'s panel draws the graph with the add as a join, and the add\'s section names its inputs', async () => {
+  await wb.openFile('tinyres.cnn');
+  await wb.waitForLine(/^gap\s*→/);
+  const view = await runOnShapes('gap', 'gap');
   await view.locator('#title', { hasText: 'tinyres' }).waitFor();
   await view.locator('.maps[data-layer="5"][data-state="drawn"]').waitFor();
 
@@ -70,12 +75,7 @@ it('resnet18.cnn: the diagram draws its 8 residual adds as joins of 2 edges each
   await wb.openFile('zoo/resnet18.cnn');
   // The file's one network runs wherever the cursor is; its first lines are in view.
   await wb.waitForLine(/^\s*conv1: conv3-64 pad1 nobias\s*→\s*64×56×56/);
-  await wb.clickToken('network resnet18', 'resnet18', 0.5);
-  await wb.command('CNN Lab: Run on Image');
-  const row = wb.page.locator(ROWS).filter({ hasText: 'shapes.png' }).filter({ hasText: /bundled sample/ }).first();
-  await row.waitFor();
-  await row.click();
-  const view = wb.webview();
+  const view = await runOnShapes('network resnet18', 'resnet18');
   await view.locator('#title', { hasText: 'resnet18' }).waitFor();
   await view.locator('.run-info', { hasText: /in \d/ }).waitFor({ timeout: 120_000 });
 

@@ -296,7 +296,6 @@ export class FeatureMapsPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
-        this.sent.clear(); // a new page, with no pixels
         if (this.run) this.post({ type: 'show', run: this.run.view });
         else if (this.note) this.post({ type: 'message', text: this.note.text, origin: this.note.origin });
         if (this.run && this.stopped) this.post(this.stopped);

@@ -327,13 +327,14 @@ function openBytes(): number {
 
 /**
  * Opens a layer: its maps are drawn (their pixels asked for when not here) once the observer says
- * they are near the view, at once if they are or if the open layers are small (EAGER_BYTES).
- * Observing afresh makes it say so even for maps it already watched (a redraw after a change of tile size).
+ * they are near the view, at once if they are or if the open layers are small (`eager`: callers that
+ * open many layers measure the open layers once). Observing afresh makes it say so even for maps it
+ * already watched (a redraw after a change of tile size).
  */
-function openLayer(index: number): void {
+function openLayer(index: number, eager = openBytes() <= EAGER_BYTES): void {
   const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
   if (!grid || !run) return;
-  if (openBytes() <= EAGER_BYTES) {
+  if (eager) {
     waiting.delete(index);
     loadLayer(index);
     return;
@@ -396,8 +397,9 @@ function closeLayer(index: number): void {
 
 /** Redraws every open layer (after a change of colour map, tile size or width); those away from the view when they come near. */
 function redrawAll(): void {
+  const eager = openBytes() <= EAGER_BYTES;
   for (const d of Array.from(document.querySelectorAll<HTMLDetailsElement>('details.layer'))) {
-    if (d.open) openLayer(Number(d.dataset.layer)); // larger tiles may want larger pixels
+    if (d.open) openLayer(Number(d.dataset.layer), eager); // larger tiles may want larger pixels
   }
 }
 
@@ -815,7 +817,8 @@ function renderLayers(r: RunView, keepExpanded: boolean): void {
   delete list.dataset.viewDrawnAt;
   delete list.dataset.firstDrawnAt;
   // In order, so the layers at the top of the page (in view) are asked for first.
-  for (const i of [...expanded].sort((a, b) => a - b)) openLayer(i);
+  const eager = openBytes() <= EAGER_BYTES;
+  for (const i of [...expanded].sort((a, b) => a - b)) openLayer(i, eager);
   saveExpanded();
 }
 
