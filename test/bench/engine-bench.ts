@@ -213,8 +213,9 @@ const why = (err: unknown) => `failed: ${err instanceof Error ? err.message.spli
 // ----------------------------------------------------------------------------------------------
 // Ours.
 
-async function ours(dir: string, threads: number, fma = relaxedSimd): Promise<Runner> {
-  const { createSimdBackend, simdLoadProblem } = await import('../../server/src/engine/simd/simd-backend.js');
+async function ours(dir: string, threads: number, fma = relaxedSimd, rows12: boolean | 'auto' = 'auto'): Promise<Runner> {
+  const { createSimdBackend, simdLoadProblem, simdTuning } = await import('../../server/src/engine/simd/simd-backend.js');
+  simdTuning.gemmRows12 = rows12;
   const { bufferPool, forward } = await import('../../server/src/engine/forward.js');
   const { tensor } = await import('../../server/src/engine/tensor.js');
   const backend: ConvBackend | null = await createSimdBackend({ threads });
@@ -438,6 +439,8 @@ const RUNTIMES: Record<string, { name: string; make: (dir: string, threads: numb
   ours: { name: 'ours (wasm simd)', make: (dir, t) => ours(dir, t) },
   // The build VS Code's Electron and Node 22 load (relaxed SIMD's fused multiply-add), beside the plain one in the same rounds.
   'ours-fma': { name: 'ours (FMA build)', make: (dir, t) => ours(dir, t, true) },
+  // The FMA build with the GEMM in 4x8 blocks only (the default before V8 13, and everywhere before the 6x8 blocks).
+  'ours-fma-4x8': { name: 'ours (FMA, 4x8 only)', make: (dir, t) => ours(dir, t, true, false) },
   'ort-node': { name: 'onnxruntime-node', make: (dir, t) => ort(dir, t, 'node') },
   'ort-web': { name: 'onnxruntime-web (wasm)', make: (dir, t) => ort(dir, t, 'web') },
   'tfjs-wasm': { name: 'tfjs-backend-wasm', make: tfjs },
@@ -486,7 +489,9 @@ class ChildRuntime {
   constructor(kind: string, threads: number, dir: string) {
     const self = fileURLToPath(import.meta.url);
     // --relaxed-simd gives our child Node 20's flag for relaxed SIMD (VS Code's Electron and Node 22 have it on).
-    const flags = (kind === 'ours' && relaxedSimd) || kind === 'ours-fma' ? ['--experimental-wasm-relaxed-simd'] : [];
+    // Node 22+ (V8 12+) has relaxed SIMD on and no longer knows the flag.
+    const flagged = Number(process.versions.v8.split('.')[0]) < 12;
+    const flags = flagged && ((kind === 'ours' && relaxedSimd) || kind.startsWith('ours-fma')) ? ['--experimental-wasm-relaxed-simd'] : [];
     this.proc = spawn(process.execPath, [...flags, ...process.execArgv, self, ...process.argv.slice(2), '--child', kind, String(threads), dir],
       { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {

@@ -21,7 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvSpec } from '../../server/src/language/types.js';
 import type { Activation, ConvBackend } from '../../server/src/engine/backend.js';
-import { createSimdBackend, simdKernelVariant, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
+import { createSimdBackend, simdGemmBlocks, simdKernelVariant, simdLoadProblem, simdTuning } from '../../server/src/engine/simd/simd-backend.js';
 import { randomArray, rng } from '../helpers/random.js';
 import { checkTensor, F32_UNIT } from '../helpers/tensors.js';
 
@@ -178,10 +178,22 @@ let backend: ConvBackend | null = null;
 let threaded: ConvBackend | null = null;
 /** No room for prepared weights: every call packs or transforms into its own scratch. */
 let uncached: ConvBackend | null = null;
+/**
+ * The GEMM's 6x8 blocks (gemm_b12) on, whatever the runtime: the default only where they are faster
+ * (the FMA build on V8 13+), which Node 20 is not, so they are tested here on both builds.
+ */
+let wide: ConvBackend | null = null;
 const ready = (async () => {
   backend = await createSimdBackend();
   threaded = await createSimdBackend({ threads: 2 });
   uncached = await createSimdBackend({ threads: 2, cacheBytes: 0 });
+  simdTuning.gemmRows12 = true;
+  try {
+    wide = await createSimdBackend({ threads: 2 });
+    assert.equal(simdGemmBlocks(), '6x8');
+  } finally {
+    simdTuning.gemmRows12 = 'auto';
+  }
 })();
 
 /** The reference with a fused activation applied. */
@@ -223,7 +235,7 @@ for (const [index, c] of convCases.entries()) {
     const variants = winograd
       ? [['F(2x2,3x3)', 2, true], ['F(4x4,3x3)', 4, true]] as const
       : direct ? [['depthwise 3x3', 'auto', true], ['im2col', 'auto', false]] as const : [['im2col', 'auto', true]] as const;
-    const runs = [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached], ['1 thread relu6', backend]] as const;
+    const runs = [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached], ['1 thread relu6', backend], ['2 threads, 6x8 blocks', wide]] as const;
     for (const [path, tile, dw] of variants) {
       for (const [label, b] of runs) {
         assert.ok(b);
@@ -292,7 +304,7 @@ test('a fused residual add (then relu) on every path, the residual inside or out
     { name: 'winograd', cin: 16, h: 20, w: 20, cout: 8, k: [3, 3], p: [1, 1] },
     { name: 'depthwise', cin: 24, h: 13, w: 13, cout: 24, k: [3, 3], p: [1, 1], groups: 24 },
   ];
-  for (const [label, b] of [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached]] as const) {
+  for (const [label, b] of [['1 thread', backend], ['2 threads', threaded], ['uncached', uncached], ['2 threads, 6x8 blocks', wide]] as const) {
     assert.ok(b?.bufferPool);
     const pool = b.bufferPool();
     for (const c of cases) {
@@ -366,14 +378,14 @@ test('conv2d reuses its memory across calls of different sizes', async () => {
   }
 });
 
-test('the FMA build: the micro-kernel\'s 8 multiply-adds become relaxed_madd, and it assembles', async () => {
+test('the FMA build: the micro-kernels\' 20 multiply-adds become relaxed_madd, and it assembles', async () => {
   const builder = new URL('../../server/src/engine/simd/build-wasm.mjs', import.meta.url).href;
   const { assembleKernels, fmaVariant, WAT_PATH } = (await import(builder)) as {
     assembleKernels(path: string, opts: { fma: boolean }): Promise<Uint8Array<ArrayBuffer>>; fmaVariant(text: string): string; WAT_PATH: string;
   };
   const { readFileSync } = await import('node:fs');
   const fma = fmaVariant(readFileSync(WAT_PATH, 'utf8'));
-  assert.equal(fma.match(/f32x4\.relaxed_madd/g)?.length, 8);
+  assert.equal(fma.match(/f32x4\.relaxed_madd/g)?.length, 20);
   const bytes = await assembleKernels(WAT_PATH, { fma: true });
   assert.ok(bytes.length > 1000);
   // Node 20 validates it only with --experimental-wasm-relaxed-simd (`npm run test:fma`, part of `npm
@@ -384,6 +396,10 @@ test('the FMA build: the micro-kernel\'s 8 multiply-adds become relaxed_madd, an
   if (process.execArgv.includes('--experimental-wasm-relaxed-simd')) assert.ok(validates, 'the flag is on, so the FMA build validates');
   await ready;
   assert.equal(simdKernelVariant(), validates ? 'fma' : 'plain');
+  // The 6x8 blocks by default exactly with the FMA build on V8 13 or later.
+  assert.ok(await createSimdBackend());
+  const v8 = Number(process.versions.v8.split('.')[0]);
+  assert.equal(simdGemmBlocks(), validates && v8 >= 13 ? '6x8' : '4x8', `V8 ${process.versions.v8}`);
 });
 
 test('conv2d rejects inconsistent shapes with a message that names them', async () => {

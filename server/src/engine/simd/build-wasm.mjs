@@ -15,17 +15,19 @@ export const WASM_FILE_NAME = 'cnnlab-simd.wasm';
 export const WASM_FMA_FILE_NAME = 'cnnlab-simd-fma.wasm';
 
 /**
- * The micro-kernel's accumulation c += a·b (8 per step of k), which the FMA build turns into
- * f32x4.relaxed_madd(a, b, c): one instruction where the runtime has FMA, half the arithmetic.
+ * The micro-kernels' accumulations c += a·b (8 per step of k in the 4x8 block, 12 in the 6x8 one),
+ * which the FMA build turns into f32x4.relaxed_madd(a, b, c): one instruction where the runtime has
+ * FMA, half the arithmetic.
  */
-const MULTIPLY_ADD = /\(f32x4\.add \(local\.get (\$c[0-3][01])\) \(f32x4\.mul \(local\.get \$av\) \(local\.get (\$b[01])\)\)\)/g;
+const MULTIPLY_ADD = /\(f32x4\.add \(local\.get (\$c[0-5][01])\) \(f32x4\.mul \(local\.get \$av\) \(local\.get (\$b[01])\)\)\)/g;
+/** How many: gemm_b4's 8 and gemm_b12's 12. */
+export const MULTIPLY_ADDS = 20;
 
-/** kernels.wat with the micro-kernel's multiply-adds fused; throws if the pattern no longer matches. */
+/** kernels.wat with the micro-kernels' multiply-adds fused; throws if the pattern no longer matches. */
 export function fmaVariant(text) {
-  const out = text.replace(MULTIPLY_ADD, '(f32x4.relaxed_madd (local.get $av) (local.get $2) (local.get $1))');
   const count = (text.match(MULTIPLY_ADD) ?? []).length;
-  if (count !== 8) throw new Error(`kernels.wat: expected the micro-kernel's 8 multiply-adds, found ${count}`);
-  return out;
+  if (count !== MULTIPLY_ADDS) throw new Error(`kernels.wat: expected the micro-kernels' ${MULTIPLY_ADDS} multiply-adds, found ${count}`);
+  return text.replace(MULTIPLY_ADD, '(f32x4.relaxed_madd (local.get $av) (local.get $2) (local.get $1))');
 }
 
 /** The path of the WebAssembly text source. */

@@ -13,9 +13,10 @@
 ;; on edges; the caller copies the real part of C out.
 ;;
 ;; The micro-kernel keeps a 4x8 block of C in 8 f32x4 registers. Bigger blocks (5x8, 6x8, 4x16)
-;; make V8's TurboFan spill accumulators inside the k loop on x64 (15 usable xmm registers), and
-;; unrolling k makes it hoist the broadcasts and spill too, so 4x8 with a plain loop is the fastest.
-;; Multiply and add stay separate: relaxed-simd FMA needs a flag on Node 20.
+;; with a separate multiply and add make V8's TurboFan spill accumulators inside the k loop on x64
+;; (15 usable xmm registers), and unrolling k makes it hoist the broadcasts and spill too, so the
+;; plain build keeps 4x8 with a plain loop. The FMA build (build-wasm.mjs turns each multiply-add into
+;; relaxed SIMD's f32x4.relaxed_madd) also has 6x8 blocks (gemm_b12), which fit on V8 13 and later.
 (module
   ;; Shared, so that worker threads can run jobs (the job_* functions at the end) on the same buffers.
   (import "env" "memory" (memory 1 65536 shared))
@@ -28,8 +29,6 @@
   ;; C is the layer's output and each block is written as min(max((C + bias[r]) + res, lo), hi),
   ;; bias pointing at mp row biases and res (0: none) at a residual laid out as C; the sums round as
   ;; copy_out's.
-  ;; Bigger blocks (5x8, 6x8, 4x16) make V8's TurboFan spill accumulators inside the k loop on x64
-  ;; (15 usable xmm registers), and unrolling k makes it hoist the broadcasts and spill too.
   (func $gemm (export "gemm") (param $ap i32) (param $apStride i32) (param $bp i32) (param $k i32)
         (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
         (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
@@ -37,10 +36,205 @@
       (local.get $k) (local.get $c) (local.get $ldc) (local.get $mp) (local.get $np) (local.get $acc)
       (local.get $bias) (local.get $res) (local.get $lo) (local.get $hi)))
 
-  ;; gemm with B read in place: the octet of B for step kk of panel j at bp + j/8*bStride + kk*bRow.
+  ;; 1: gemm_b takes rows 12 at a time through gemm_b12. Each instance's own (not in the shared
+  ;; memory): simd-backend.ts sets it on the calling thread's and every worker's instance.
+  (global $rows12 (export "rows12") (mut i32) (i32.const 0))
+
+  ;; gemm_b with B read in place: the octet of B for step kk of panel j at bp + j/8*bStride + kk*bRow.
   ;; Packed B has bRow 32 and bStride 32 k; the rows of a 1x1 convolution's input (B = inp as (k, P),
   ;; columns p0 .. p0+np-1 all below P) have bRow P*4 and bStride 32, so they need no packing.
+  ;; With $rows12 on, whole groups of 12 rows go through gemm_b12 (6x8 blocks) and the rest (4 or 8
+  ;; rows) through gemm_b4; else all through gemm_b4.
   (func $gemm_b (param $ap i32) (param $apStride i32) (param $bp i32) (param $bRow i32) (param $bStride i32) (param $k i32)
+        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (local $m12 i32)
+    (if (global.get $rows12) (then
+      (local.set $m12 (i32.mul (i32.div_u (local.get $mp) (i32.const 12)) (i32.const 12)))
+      (if (local.get $m12) (then
+        (call $gemm_b12 (local.get $ap) (local.get $apStride) (local.get $bp) (local.get $bRow) (local.get $bStride) (local.get $k)
+          (local.get $c) (local.get $ldc) (local.get $m12) (local.get $np) (local.get $acc)
+          (local.get $bias) (local.get $res) (local.get $lo) (local.get $hi))
+        (local.set $ap (i32.add (local.get $ap) (i32.mul (local.get $apStride) (i32.shr_u (local.get $m12) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.mul (local.get $ldc) (local.get $m12))))
+        (if (local.get $bias) (then (local.set $bias (i32.add (local.get $bias) (i32.shl (local.get $m12) (i32.const 2))))))
+        (if (local.get $res) (then (local.set $res (i32.add (local.get $res) (i32.mul (local.get $ldc) (local.get $m12))))))
+        (local.set $mp (i32.sub (local.get $mp) (local.get $m12)))))))
+    (if (local.get $mp) (then
+      (call $gemm_b4 (local.get $ap) (local.get $apStride) (local.get $bp) (local.get $bRow) (local.get $bStride) (local.get $k)
+        (local.get $c) (local.get $ldc) (local.get $mp) (local.get $np) (local.get $acc)
+        (local.get $bias) (local.get $res) (local.get $lo) (local.get $hi)))))
+
+  ;; gemm_b for mp a multiple of 12 with 6x8 blocks of C in 12 f32x4 registers: with fused
+  ;; multiply-adds the k loop needs 15 (12 + two of B + one broadcast of A), which x64 has, and it
+  ;; loads 8 values per 12 multiply-adds instead of 6 per 8. Only the FMA build gains, and only where
+  ;; V8 keeps the broadcasts next to their multiply-adds (V8 13, Node 24 and VS Code's Electron: 1.15x
+  ;; on ResNet-50's 1x1 convs); V8 11 and 12 load all six first and spill (0.75x), as does a separate
+  ;; multiply and add. simd-backend.ts decides. Packed A stays in panels of 4 rows: a
+  ;; group of 12 rows is panels p, p+1, p+2, and its two blocks take 4 rows from one panel (X) and 2
+  ;; from the middle one (Y): rows 0-3 (X = p) with 4-5 (Y = p+1 rows 0-1), then rows 8-11 (X = p+2)
+  ;; with 6-7 (Y = p+1 rows 2-3). The B panel is read by both, the second time from L1.
+  (func $gemm_b12 (param $ap i32) (param $apStride i32) (param $bp i32) (param $bRow i32) (param $bStride i32) (param $k i32)
+        (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
+        (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $j i32) (local $h i32) (local $bPanel i32) (local $cBlock i32) (local $rBlock i32)
+    (local $xa i32) (local $ya i32) (local $bb i32) (local $kk i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $y0 i32) (local $y1 i32)
+    (local $xBias i32) (local $yBias i32) (local $rOff i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $c40 v128) (local $c41 v128) (local $c50 v128) (local $c51 v128)
+    (local $b0 v128) (local $b1 v128) (local $av v128)
+    (block $i_done (loop $i_loop
+      (br_if $i_done (i32.ge_u (local.get $i) (local.get $mp)))
+      (local.set $bPanel (local.get $bp))
+      (local.set $cBlock (local.get $c))
+      (local.set $rBlock (local.get $res))
+      (local.set $j (i32.const 0))
+      (block $j_done (loop $j_loop
+        (br_if $j_done (i32.ge_u (local.get $j) (local.get $np)))
+        (local.set $h (i32.const 0))
+        (loop $h_loop
+          ;; Block h: its A rows (X: 4 rows, Y: 2 rows), its rows of C and its biases.
+          (local.set $xa (select (i32.add (local.get $ap) (i32.shl (local.get $apStride) (i32.const 1))) (local.get $ap) (local.get $h)))
+          (local.set $ya (i32.add (i32.add (local.get $ap) (local.get $apStride)) (i32.shl (local.get $h) (i32.const 3))))
+          (local.set $x0 (i32.add (local.get $cBlock) (i32.mul (local.get $ldc) (i32.shl (local.get $h) (i32.const 3)))))
+          (local.set $x1 (i32.add (local.get $x0) (local.get $ldc)))
+          (local.set $x2 (i32.add (local.get $x1) (local.get $ldc)))
+          (local.set $x3 (i32.add (local.get $x2) (local.get $ldc)))
+          (local.set $y0 (i32.add (local.get $cBlock) (i32.mul (local.get $ldc) (i32.add (i32.const 4) (i32.shl (local.get $h) (i32.const 1))))))
+          (local.set $y1 (i32.add (local.get $y0) (local.get $ldc)))
+          (local.set $xBias (i32.add (local.get $bias) (i32.shl (local.get $h) (i32.const 5))))
+          (local.set $yBias (i32.add (local.get $bias) (i32.add (i32.const 16) (i32.shl (local.get $h) (i32.const 3)))))
+          (local.set $bb (local.get $bPanel))
+          (local.set $kk (local.get $k))
+          (if (local.get $acc) (then
+            (local.set $c00 (v128.load (local.get $x0)))
+            (local.set $c01 (v128.load offset=16 (local.get $x0)))
+            (local.set $c10 (v128.load (local.get $x1)))
+            (local.set $c11 (v128.load offset=16 (local.get $x1)))
+            (local.set $c20 (v128.load (local.get $x2)))
+            (local.set $c21 (v128.load offset=16 (local.get $x2)))
+            (local.set $c30 (v128.load (local.get $x3)))
+            (local.set $c31 (v128.load offset=16 (local.get $x3)))
+            (local.set $c40 (v128.load (local.get $y0)))
+            (local.set $c41 (v128.load offset=16 (local.get $y0)))
+            (local.set $c50 (v128.load (local.get $y1)))
+            (local.set $c51 (v128.load offset=16 (local.get $y1))))
+            (else
+              (local.set $c00 (v128.const i32x4 0 0 0 0))
+              (local.set $c01 (v128.const i32x4 0 0 0 0))
+              (local.set $c10 (v128.const i32x4 0 0 0 0))
+              (local.set $c11 (v128.const i32x4 0 0 0 0))
+              (local.set $c20 (v128.const i32x4 0 0 0 0))
+              (local.set $c21 (v128.const i32x4 0 0 0 0))
+              (local.set $c30 (v128.const i32x4 0 0 0 0))
+              (local.set $c31 (v128.const i32x4 0 0 0 0))
+              (local.set $c40 (v128.const i32x4 0 0 0 0))
+              (local.set $c41 (v128.const i32x4 0 0 0 0))
+              (local.set $c50 (v128.const i32x4 0 0 0 0))
+              (local.set $c51 (v128.const i32x4 0 0 0 0))))
+          (loop $k_loop
+            (local.set $b0 (v128.load (local.get $bb)))
+            (local.set $b1 (v128.load offset=16 (local.get $bb)))
+            (local.set $av (v128.load32_splat (local.get $xa)))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $av (v128.load32_splat offset=4 (local.get $xa)))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $av (v128.load32_splat offset=8 (local.get $xa)))
+            (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $av (v128.load32_splat offset=12 (local.get $xa)))
+            (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $av (v128.load32_splat (local.get $ya)))
+            (local.set $c40 (f32x4.add (local.get $c40) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c41 (f32x4.add (local.get $c41) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $av (v128.load32_splat offset=4 (local.get $ya)))
+            (local.set $c50 (f32x4.add (local.get $c50) (f32x4.mul (local.get $av) (local.get $b0))))
+            (local.set $c51 (f32x4.add (local.get $c51) (f32x4.mul (local.get $av) (local.get $b1))))
+            (local.set $xa (i32.add (local.get $xa) (i32.const 16)))
+            (local.set $ya (i32.add (local.get $ya) (i32.const 16)))
+            (local.set $bb (i32.add (local.get $bb) (local.get $bRow)))
+            (br_if $k_loop (local.tee $kk (i32.sub (local.get $kk) (i32.const 1)))))
+          (if (local.get $bias) (then
+            (local.set $av (v128.load32_splat (local.get $xBias)))
+            (local.set $c00 (f32x4.add (local.get $c00) (local.get $av)))
+            (local.set $c01 (f32x4.add (local.get $c01) (local.get $av)))
+            (local.set $av (v128.load32_splat offset=4 (local.get $xBias)))
+            (local.set $c10 (f32x4.add (local.get $c10) (local.get $av)))
+            (local.set $c11 (f32x4.add (local.get $c11) (local.get $av)))
+            (local.set $av (v128.load32_splat offset=8 (local.get $xBias)))
+            (local.set $c20 (f32x4.add (local.get $c20) (local.get $av)))
+            (local.set $c21 (f32x4.add (local.get $c21) (local.get $av)))
+            (local.set $av (v128.load32_splat offset=12 (local.get $xBias)))
+            (local.set $c30 (f32x4.add (local.get $c30) (local.get $av)))
+            (local.set $c31 (f32x4.add (local.get $c31) (local.get $av)))
+            (local.set $av (v128.load32_splat (local.get $yBias)))
+            (local.set $c40 (f32x4.add (local.get $c40) (local.get $av)))
+            (local.set $c41 (f32x4.add (local.get $c41) (local.get $av)))
+            (local.set $av (v128.load32_splat offset=4 (local.get $yBias)))
+            (local.set $c50 (f32x4.add (local.get $c50) (local.get $av)))
+            (local.set $c51 (f32x4.add (local.get $c51) (local.get $av)))
+            (if (local.get $rBlock) (then
+              ;; The residual is laid out as C: the same offsets from rBlock as the rows from cBlock.
+              (local.set $rOff (i32.sub (local.get $rBlock) (local.get $cBlock)))
+              (local.set $c00 (f32x4.add (local.get $c00) (v128.load (i32.add (local.get $x0) (local.get $rOff)))))
+              (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (i32.add (local.get $x0) (local.get $rOff)))))
+              (local.set $c10 (f32x4.add (local.get $c10) (v128.load (i32.add (local.get $x1) (local.get $rOff)))))
+              (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (i32.add (local.get $x1) (local.get $rOff)))))
+              (local.set $c20 (f32x4.add (local.get $c20) (v128.load (i32.add (local.get $x2) (local.get $rOff)))))
+              (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (i32.add (local.get $x2) (local.get $rOff)))))
+              (local.set $c30 (f32x4.add (local.get $c30) (v128.load (i32.add (local.get $x3) (local.get $rOff)))))
+              (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (i32.add (local.get $x3) (local.get $rOff)))))
+              (local.set $c40 (f32x4.add (local.get $c40) (v128.load (i32.add (local.get $y0) (local.get $rOff)))))
+              (local.set $c41 (f32x4.add (local.get $c41) (v128.load offset=16 (i32.add (local.get $y0) (local.get $rOff)))))
+              (local.set $c50 (f32x4.add (local.get $c50) (v128.load (i32.add (local.get $y1) (local.get $rOff)))))
+              (local.set $c51 (f32x4.add (local.get $c51) (v128.load offset=16 (i32.add (local.get $y1) (local.get $rOff)))))))
+            (local.set $b0 (f32x4.splat (local.get $lo)))
+            (local.set $b1 (f32x4.splat (local.get $hi)))
+            (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
+            (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
+            (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
+            (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
+            (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
+            (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
+            (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
+            (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))
+            (local.set $c40 (f32x4.min (f32x4.max (local.get $c40) (local.get $b0)) (local.get $b1)))
+            (local.set $c41 (f32x4.min (f32x4.max (local.get $c41) (local.get $b0)) (local.get $b1)))
+            (local.set $c50 (f32x4.min (f32x4.max (local.get $c50) (local.get $b0)) (local.get $b1)))
+            (local.set $c51 (f32x4.min (f32x4.max (local.get $c51) (local.get $b0)) (local.get $b1)))))
+          (v128.store (local.get $x0) (local.get $c00))
+          (v128.store offset=16 (local.get $x0) (local.get $c01))
+          (v128.store (local.get $x1) (local.get $c10))
+          (v128.store offset=16 (local.get $x1) (local.get $c11))
+          (v128.store (local.get $x2) (local.get $c20))
+          (v128.store offset=16 (local.get $x2) (local.get $c21))
+          (v128.store (local.get $x3) (local.get $c30))
+          (v128.store offset=16 (local.get $x3) (local.get $c31))
+          (v128.store (local.get $y0) (local.get $c40))
+          (v128.store offset=16 (local.get $y0) (local.get $c41))
+          (v128.store (local.get $y1) (local.get $c50))
+          (v128.store offset=16 (local.get $y1) (local.get $c51))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br_if $h_loop (i32.lt_u (local.get $h) (i32.const 2))))
+        (local.set $bPanel (i32.add (local.get $bPanel) (local.get $bStride)))
+        (local.set $cBlock (i32.add (local.get $cBlock) (i32.const 32)))
+        (if (local.get $res) (then (local.set $rBlock (i32.add (local.get $rBlock) (i32.const 32)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $j_loop)))
+      (local.set $ap (i32.add (local.get $ap) (i32.mul (local.get $apStride) (i32.const 3))))
+      (local.set $c (i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const 12))))
+      (if (local.get $bias) (then (local.set $bias (i32.add (local.get $bias) (i32.const 48)))))
+      (if (local.get $res) (then (local.set $res (i32.add (local.get $res) (i32.mul (local.get $ldc) (i32.const 12))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 12)))
+      (br $i_loop))))
+
+  ;; gemm_b in 4x8 blocks (any mp, a multiple of 4).
+  (func $gemm_b4 (param $ap i32) (param $apStride i32) (param $bp i32) (param $bRow i32) (param $bStride i32) (param $k i32)
         (param $c i32) (param $ldc i32) (param $mp i32) (param $np i32) (param $acc i32)
         (param $bias i32) (param $res i32) (param $lo f32) (param $hi f32)
     (local $i i32) (local $j i32) (local $bPanel i32) (local $cBlock i32) (local $rBlock i32)
