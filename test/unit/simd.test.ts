@@ -385,7 +385,8 @@ test('the FMA build: the micro-kernels\' 20 multiply-adds become relaxed_madd, a
   };
   const { readFileSync } = await import('node:fs');
   const fma = fmaVariant(readFileSync(WAT_PATH, 'utf8'));
-  assert.equal(fma.match(/f32x4\.relaxed_madd/g)?.length, 20);
+  // Counted in the code, not in the comments.
+  assert.equal(fma.replace(/;;.*$/gm, '').match(/f32x4\.relaxed_madd/g)?.length, 20);
   const bytes = await assembleKernels(WAT_PATH, { fma: true });
   assert.ok(bytes.length > 1000);
   // Node 20 validates it only with --experimental-wasm-relaxed-simd (`npm run test:fma`, part of `npm

@@ -15,8 +15,8 @@
 ;; The micro-kernel keeps a 4x8 block of C in 8 f32x4 registers. Bigger blocks (5x8, 6x8, 4x16)
 ;; with a separate multiply and add make V8's TurboFan spill accumulators inside the k loop on x64
 ;; (15 usable xmm registers), and unrolling k makes it hoist the broadcasts and spill too, so the
-;; plain build keeps 4x8 with a plain loop. The FMA build (build-wasm.mjs turns each multiply-add into
-;; relaxed SIMD's f32x4.relaxed_madd) also has 6x8 blocks (gemm_b12), which fit on V8 13 and later.
+;; plain build keeps 4x8 with a plain loop. The FMA build (build-wasm.mjs fuses each multiply-add into
+;; relaxed SIMD's one-instruction form) also has 6x8 blocks (gemm_b12), which fit on V8 13 and later.
 (module
   ;; Shared, so that worker threads can run jobs (the job_* functions at the end) on the same buffers.
   (import "env" "memory" (memory 1 65536 shared))

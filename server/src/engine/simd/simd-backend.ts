@@ -47,6 +47,13 @@ const NR = 8;
 const FC_CHUNK_BYTES = 256 * 1024;
 /** Below this many multiply-accumulates a layer runs on one thread: waking workers costs more. */
 const MIN_PARALLEL_MACS = 4e6;
+/**
+ * A depthwise multiply-accumulate's time in GEMM ones (MobileNetV2's 3x3 depthwise layers take 0.35–0.7
+ * ms per million on one thread, its 1x1 GEMMs 0.05: the planes' copies and reads, not the arithmetic,
+ * bound them), so that a depthwise layer is split between threads from the same time as a GEMM (two
+ * threads: 1.6–1.9x on every one that is, instead of 1.0 for the 2.7 M-MAC 112x112 one at 2 ms).
+ */
+const DEPTHWISE_MAC_COST = 10;
 /** Bytes reserved for one job's argument record. */
 const ARGS_BYTES = 128;
 /**
@@ -94,6 +101,8 @@ export const simdTuning = {
    * Read at each createSimdBackend.
    */
   gemmRows12: 'auto' as boolean | 'auto',
+  /** Milliseconds a thread polls for its next job (or a worker's result) before it sleeps; read at createSimdBackend. */
+  spinMs: 0.5,
 };
 
 /** V8's major version (13 in Node 24 and VS Code's Electron 37), or 0 where the runtime does not say. */
@@ -139,7 +148,7 @@ class Layout {
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, errors, errorBytes, slot, jobs, rows12 } = workerData;
+const { module, memory, control, errors, errorBytes, slot, jobs, rows12, spinMs } = workerData;
 function fail(err) {
   const text = new TextEncoder().encode(String(err && err.message || err)).subarray(0, errorBytes - 1);
   errors.set(text, slot * errorBytes);
@@ -159,6 +168,10 @@ try {
 }
 let seen = 0;
 for (;;) {
+  // A forward's next layer usually comes within a fraction of a millisecond: poll for it that long
+  // before sleeping, since waking a sleeping thread (a futex, an idle vCPU) can cost as much as a layer.
+  const until = performance.now() + spinMs;
+  while (Atomics.load(control, base) === seen && performance.now() < until);
   Atomics.wait(control, base, seen);
   seen = Atomics.load(control, base);
   const job = Atomics.load(control, base + 1);
@@ -175,21 +188,22 @@ const ERROR_BYTES = 256;
 
 /** Worker threads that run kernel jobs on the shared memory while the calling thread runs its own part. */
 class ThreadPool {
-  private constructor(private readonly workers: Worker[], private readonly control: Int32Array, private readonly errors: Uint8Array) {}
+  private constructor(private readonly workers: Worker[], private readonly control: Int32Array, private readonly errors: Uint8Array,
+                      private readonly spinMs: number) {}
 
   /** Starts `count` workers and waits until each has instantiated the kernels. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, rows12: number): Promise<ThreadPool> {
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, rows12: number, spinMs: number): Promise<ThreadPool> {
     const control = new Int32Array(new SharedArrayBuffer(4 * 4 * Math.max(1, count)));
     const errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * Math.max(1, count)));
     const workers = Array.from({ length: count }, (_, slot) =>
-      new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, errors, errorBytes: ERROR_BYTES, slot, jobs: JOBS, rows12 } }));
+      new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, errors, errorBytes: ERROR_BYTES, slot, jobs: JOBS, rows12, spinMs } }));
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`simd worker: ${String(m)}`))));
       w.once('error', reject);
     })));
     // Idle workers must not keep the process alive.
     for (const w of workers) w.unref();
-    return new ThreadPool(workers, control, errors);
+    return new ThreadPool(workers, control, errors, spinMs);
   }
 
   /** Stops the workers (a backend that is garbage collected gets this through `pools` below). */
@@ -231,6 +245,8 @@ class ThreadPool {
     for (let i = 1; i < args.length; i++) {
       const base = (i - 1) * 4;
       let status: number;
+      const until = performance.now() + this.spinMs;
+      while (Atomics.load(c, base + 3) === 0 && performance.now() < until);
       while ((status = Atomics.load(c, base + 3)) === 0) {
         if (Atomics.wait(c, base + 3, 0, 120_000) === 'timed-out') throw new Error(`simd worker ${i} did not finish ${job}`);
       }
@@ -410,7 +426,7 @@ class SimdBackend implements ConvBackend {
   private convDepthwise3x3(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
                            c: number, h: number, w: number, ho: number, wo: number, stride: number, pad: number, act?: Activation,
                            residual?: Float32Array): void {
-    const threads = Math.min(c, this.threadsFor(c * 9 * ho * wo));
+    const threads = Math.min(c, this.threadsFor(DEPTHWISE_MAC_COST * c * 9 * ho * wo));
     const L = new Layout(this.persistTop);
     const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
     const src = inAt >= 0 ? inAt : L.take(c * h * w);
@@ -737,7 +753,7 @@ export async function createSimdBackend(opts?: { threads?: number; cacheBytes?: 
     problem = undefined;
     if (threads > 1) {
       try {
-        pool = await ThreadPool.start(module, memory, threads - 1, rows12);
+        pool = await ThreadPool.start(module, memory, threads - 1, rows12, simdTuning.spinMs);
       } catch (err) {
         // Workers are an optimisation: without them the kernels still run on this thread.
         problem = `worker threads unavailable, running single-threaded: ${err instanceof Error ? err.message : String(err)}`;
