@@ -333,6 +333,39 @@ test('a fused residual add (then relu) on every path, the residual inside or out
   }
 });
 
+test('a fused relu or relu6 keeps a NaN as PyTorch\'s does (NaN), on every path', async () => {
+  await ready;
+  const next = rng(66);
+  const cases: ConvCase[] = [
+    { name: 'winograd', cin: 16, h: 12, w: 12, cout: 8, k: [3, 3], p: [1, 1] },
+    // 256 pixels: whole blocks, so the GEMM's own epilogue clamps; 81: a ragged block, through copy_out.
+    { name: 'pointwise', cin: 16, h: 16, w: 16, cout: 24, k: [1, 1] },
+    { name: 'pointwise ragged', cin: 16, h: 9, w: 9, cout: 24, k: [1, 1] },
+    { name: 'im2col s2', cin: 6, h: 13, w: 13, cout: 5, k: [3, 3], s: [2, 2], p: [1, 1] },
+    { name: 'depthwise', cin: 8, h: 12, w: 12, cout: 8, k: [3, 3], p: [1, 1], groups: 8 },
+  ];
+  for (const [label, b] of [['1 thread', backend], ['6x8 blocks', wide]] as const) {
+    assert.ok(b);
+    for (const c of cases) {
+      const spec = specOf(c);
+      const ho = outSize(c.h, c.k[0], spec.stride[0], spec.padding[0], 1), wo = outSize(c.w, c.k[1], spec.stride[1], spec.padding[1], 1);
+      const inp = randomArray(c.cin * c.h * c.w, next);
+      // A NaN in every channel at (4, 4): the outputs that see it are NaN, the one at (0, 0) is not.
+      for (let ch = 0; ch < c.cin; ch++) inp[(ch * c.h + 4) * c.w + 4] = Number.NaN;
+      const weight = randomArray(c.cout * (c.cin / spec.groups) * c.k[0] * c.k[1], next, 0.3);
+      for (const act of ['relu', 'relu6'] as const) {
+        const out = new Float32Array(c.cout * ho * wo);
+        b.conv2d(out, inp, weight, randomArray(c.cout, next), [c.cin, c.h, c.w], spec, [c.cout, ho, wo], act);
+        const at = spec.stride[0] === 2 ? 2 : 4;
+        for (let co = 0; co < c.cout; co++) {
+          assert.ok(Number.isNaN(out[(co * ho + at) * wo + at]), `${c.name}, ${label}, ${act}: channel ${co} at (${at}, ${at}) is ${out[(co * ho + at) * wo + at]}, not NaN`);
+          assert.ok(Number.isFinite(out[co * ho * wo]), `${c.name}, ${label}, ${act}: channel ${co} at (0, 0)`);
+        }
+      }
+    }
+  }
+});
+
 test('prepared weights: a second call reuses them, a weight array refilled in place is prepared again', async () => {
   await ready;
   const next = rng(88);

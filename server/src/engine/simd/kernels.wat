@@ -11,6 +11,9 @@
 ;;   packed B: panels of 8 columns; panel j holds B[k][8j .. 8j+7] as k-major octets: b[k][c].
 ;; Rows of A past the real M and columns of B past the real N are zero, so the kernels never branch
 ;; on edges; the caller copies the real part of C out.
+;; A fused activation is min(max(x, lo), hi) written f32x4.pmin(f32x4.pmax(x, lo), hi), x first: one
+;; maxps and one minps on x64 (f32x4.min/max's rules for NaN and signed zeros cost about 8 instructions
+;; each), and a NaN x stays NaN, as PyTorch's relu keeps it; relu(-0) is -0, as PyTorch's too.
 ;;
 ;; The micro-kernel keeps a 4x8 block of C in 8 f32x4 registers. Bigger blocks (5x8, 6x8, 4x16)
 ;; with a separate multiply and add make V8's TurboFan spill accumulators inside the k loop on x64
@@ -195,18 +198,18 @@
               (local.set $c51 (f32x4.add (local.get $c51) (v128.load offset=16 (i32.add (local.get $y1) (local.get $rOff)))))))
             (local.set $b0 (f32x4.splat (local.get $lo)))
             (local.set $b1 (f32x4.splat (local.get $hi)))
-            (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
-            (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
-            (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
-            (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
-            (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
-            (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
-            (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
-            (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))
-            (local.set $c40 (f32x4.min (f32x4.max (local.get $c40) (local.get $b0)) (local.get $b1)))
-            (local.set $c41 (f32x4.min (f32x4.max (local.get $c41) (local.get $b0)) (local.get $b1)))
-            (local.set $c50 (f32x4.min (f32x4.max (local.get $c50) (local.get $b0)) (local.get $b1)))
-            (local.set $c51 (f32x4.min (f32x4.max (local.get $c51) (local.get $b0)) (local.get $b1)))))
+            (local.set $c00 (f32x4.pmin (f32x4.pmax (local.get $c00) (local.get $b0)) (local.get $b1)))
+            (local.set $c01 (f32x4.pmin (f32x4.pmax (local.get $c01) (local.get $b0)) (local.get $b1)))
+            (local.set $c10 (f32x4.pmin (f32x4.pmax (local.get $c10) (local.get $b0)) (local.get $b1)))
+            (local.set $c11 (f32x4.pmin (f32x4.pmax (local.get $c11) (local.get $b0)) (local.get $b1)))
+            (local.set $c20 (f32x4.pmin (f32x4.pmax (local.get $c20) (local.get $b0)) (local.get $b1)))
+            (local.set $c21 (f32x4.pmin (f32x4.pmax (local.get $c21) (local.get $b0)) (local.get $b1)))
+            (local.set $c30 (f32x4.pmin (f32x4.pmax (local.get $c30) (local.get $b0)) (local.get $b1)))
+            (local.set $c31 (f32x4.pmin (f32x4.pmax (local.get $c31) (local.get $b0)) (local.get $b1)))
+            (local.set $c40 (f32x4.pmin (f32x4.pmax (local.get $c40) (local.get $b0)) (local.get $b1)))
+            (local.set $c41 (f32x4.pmin (f32x4.pmax (local.get $c41) (local.get $b0)) (local.get $b1)))
+            (local.set $c50 (f32x4.pmin (f32x4.pmax (local.get $c50) (local.get $b0)) (local.get $b1)))
+            (local.set $c51 (f32x4.pmin (f32x4.pmax (local.get $c51) (local.get $b0)) (local.get $b1)))))
           (v128.store (local.get $x0) (local.get $c00))
           (v128.store offset=16 (local.get $x0) (local.get $c01))
           (v128.store (local.get $x1) (local.get $c10))
@@ -320,14 +323,14 @@
             (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $r3))))))
           (local.set $b0 (f32x4.splat (local.get $lo)))
           (local.set $b1 (f32x4.splat (local.get $hi)))
-          (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (local.get $b0)) (local.get $b1)))
-          (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (local.get $b0)) (local.get $b1)))
-          (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (local.get $b0)) (local.get $b1)))
-          (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (local.get $b0)) (local.get $b1)))
-          (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (local.get $b0)) (local.get $b1)))
-          (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (local.get $b0)) (local.get $b1)))
-          (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (local.get $b0)) (local.get $b1)))
-          (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (local.get $b0)) (local.get $b1)))))
+          (local.set $c00 (f32x4.pmin (f32x4.pmax (local.get $c00) (local.get $b0)) (local.get $b1)))
+          (local.set $c01 (f32x4.pmin (f32x4.pmax (local.get $c01) (local.get $b0)) (local.get $b1)))
+          (local.set $c10 (f32x4.pmin (f32x4.pmax (local.get $c10) (local.get $b0)) (local.get $b1)))
+          (local.set $c11 (f32x4.pmin (f32x4.pmax (local.get $c11) (local.get $b0)) (local.get $b1)))
+          (local.set $c20 (f32x4.pmin (f32x4.pmax (local.get $c20) (local.get $b0)) (local.get $b1)))
+          (local.set $c21 (f32x4.pmin (f32x4.pmax (local.get $c21) (local.get $b0)) (local.get $b1)))
+          (local.set $c30 (f32x4.pmin (f32x4.pmax (local.get $c30) (local.get $b0)) (local.get $b1)))
+          (local.set $c31 (f32x4.pmin (f32x4.pmax (local.get $c31) (local.get $b0)) (local.get $b1)))))
         (v128.store (local.get $cBlock) (local.get $c00))
         (v128.store offset=16 (local.get $cBlock) (local.get $c01))
         (v128.store (local.get $c1) (local.get $c10))
@@ -546,7 +549,7 @@
             (br_if $rv_done (i32.ge_u (local.get $j) (local.get $cols4)))
             (local.set $at (i32.shl (local.get $j) (i32.const 2)))
             (v128.store (i32.add (local.get $dst) (local.get $at))
-              (f32x4.min (f32x4.max
+              (f32x4.pmin (f32x4.pmax
                 (f32x4.add (f32x4.add (v128.load (i32.add (local.get $c) (local.get $at))) (local.get $bv))
                            (v128.load (i32.add (local.get $res) (local.get $at))))
                 (local.get $vlo)) (local.get $vhi)))
@@ -566,7 +569,7 @@
       (block $v_done (loop $v_loop
         (br_if $v_done (i32.ge_u (local.get $j) (local.get $cols4)))
         (v128.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
-          (f32x4.min (f32x4.max (f32x4.add (v128.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $bv))
+          (f32x4.pmin (f32x4.pmax (f32x4.add (v128.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))) (local.get $bv))
             (local.get $vlo)) (local.get $vhi)))
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $v_loop)))
@@ -945,10 +948,10 @@
         (local.set $s12 (f32x4.sub (f32x4.sub (local.get $m12) (local.get $m22)) (local.get $m32)))
         (local.set $s13 (f32x4.sub (f32x4.sub (local.get $m13) (local.get $m23)) (local.get $m33)))
         ;; Y = S A + bias, clamped (a fused activation): columns s0+s1+s2 and s1-s2-s3.
-        (local.set $y00 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
-        (local.set $y01 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
-        (local.set $y10 (f32x4.min (f32x4.max (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
-        (local.set $y11 (f32x4.min (f32x4.max (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y00 (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.add (f32x4.add (local.get $s00) (local.get $s01)) (local.get $s02)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y01 (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.sub (f32x4.sub (local.get $s01) (local.get $s02)) (local.get $s03)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y10 (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.add (f32x4.add (local.get $s10) (local.get $s11)) (local.get $s12)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
+        (local.set $y11 (f32x4.pmin (f32x4.pmax (f32x4.add (f32x4.sub (f32x4.sub (local.get $s11) (local.get $s12)) (local.get $s13)) (local.get $b)) (local.get $vlo)) (local.get $vhi)))
         (local.set $ty (i32.div_u (local.get $t) (local.get $tilesX)))
         (local.set $tx (i32.rem_u (local.get $t) (local.get $tilesX)))
         ;; Fast path: 4 real tiles in one row whose 2x8 outputs are all inside the image.
@@ -1326,16 +1329,16 @@
           (local.set $d34 (f32x4.sub (v128.load offset=192 (local.get $d)) (v128.load offset=256 (local.get $d))))
           (local.set $m5 (v128.load offset=320 (local.get $d)))
           ;; + bias, clamped (a fused activation).
-          (v128.store offset=384 (local.get $d) (f32x4.min (f32x4.max
+          (v128.store offset=384 (local.get $d) (f32x4.pmin (f32x4.pmax
             (f32x4.add (f32x4.add (f32x4.add (local.get $m0) (local.get $s12)) (local.get $s34)) (local.get $b))
             (local.get $vlo)) (local.get $vhi)))
-          (v128.store offset=448 (local.get $d) (f32x4.min (f32x4.max
+          (v128.store offset=448 (local.get $d) (f32x4.pmin (f32x4.pmax
             (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 2 2 2 2))) (local.get $b))
             (local.get $vlo)) (local.get $vhi)))
-          (v128.store offset=512 (local.get $d) (f32x4.min (f32x4.max
+          (v128.store offset=512 (local.get $d) (f32x4.pmin (f32x4.pmax
             (f32x4.add (f32x4.add (local.get $s12) (f32x4.mul (local.get $s34) (v128.const f32x4 4 4 4 4))) (local.get $b))
             (local.get $vlo)) (local.get $vhi)))
-          (v128.store offset=576 (local.get $d) (f32x4.min (f32x4.max
+          (v128.store offset=576 (local.get $d) (f32x4.pmin (f32x4.pmax
             (f32x4.add (f32x4.add (f32x4.add (local.get $d12) (f32x4.mul (local.get $d34) (v128.const f32x4 8 8 8 8))) (local.get $m5))
                        (local.get $b))
             (local.get $vlo)) (local.get $vhi)))
@@ -1596,7 +1599,7 @@
                   (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))))
                 (local.set $q (i32.add (local.get $q) (local.get $rowb)))
                 (br_if $ky_loop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))))
-          (local.set $acc (f32x4.min (f32x4.max (local.get $acc) (local.get $lo)) (local.get $hi)))
+          (local.set $acc (f32x4.pmin (f32x4.pmax (local.get $acc) (local.get $lo)) (local.get $hi)))
           (local.set $q (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
           (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
             (then (v128.store (local.get $q) (local.get $acc)))
@@ -1622,7 +1625,7 @@
     (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $v_done (loop $v_loop
       (br_if $v_done (i32.ge_u (local.get $x) (local.get $end)))
-      (v128.store (local.get $x) (f32x4.min (f32x4.max (v128.load (local.get $x)) (local.get $vlo)) (local.get $vhi)))
+      (v128.store (local.get $x) (f32x4.pmin (f32x4.pmax (v128.load (local.get $x)) (local.get $vlo)) (local.get $vhi)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (br $v_loop)))
     (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
@@ -1642,7 +1645,7 @@
     (block $v_done (loop $v_loop
       (br_if $v_done (i32.ge_u (local.get $x) (local.get $end)))
       (v128.store (local.get $x)
-        (f32x4.min (f32x4.max (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $r))) (local.get $vlo)) (local.get $vhi)))
+        (f32x4.pmin (f32x4.pmax (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $r))) (local.get $vlo)) (local.get $vhi)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $r (i32.add (local.get $r) (i32.const 16)))
       (br $v_loop)))
