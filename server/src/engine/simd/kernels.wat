@@ -1489,7 +1489,7 @@
     (local $src i32) (local $H i32) (local $W i32) (local $wgt i32) (local $Ho i32) (local $Wo i32)
     (local $stride i32) (local $pad i32) (local $c i32) (local $c1 i32) (local $scratch i32)
     (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32) (local $y i32) (local $from i32) (local $to i32)
-    (local $dst i32) (local $oy i32) (local $ox i32) (local $q i32)
+    (local $dst i32) (local $oy i32) (local $ox i32) (local $q i32) (local $q1 i32) (local $q2 i32)
     (local $lo v128) (local $hi v128) (local $b v128) (local $acc v128) (local $va v128) (local $vb v128)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
     (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
@@ -1554,63 +1554,76 @@
       (local.set $b (v128.load32_splat (i32.add (i32.load offset=16 (local.get $p)) (i32.shl (local.get $c) (i32.const 2)))))
       (local.set $dst (i32.add (i32.load offset=20 (local.get $p))
         (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $Ho)) (local.get $Wo)) (i32.const 2))))
+      ;; Per vector of 4 outputs, each kernel row's three products are summed first, then the rows and
+      ;; the bias as a tree: five dependent adds instead of nine, so consecutive vectors overlap.
       (local.set $oy (i32.const 0))
       (block $oy_done (loop $oy_loop
         (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $Ho)))
         (local.set $ox (i32.const 0))
-        (block $ox_done (loop $ox_loop
-          (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $Wo)))
-          (if (i32.eq (local.get $stride) (i32.const 1))
-            (then
-              ;; q: input (oy + ky, ox) of the plane, for ky = 0, 1, 2.
-              (local.set $q (i32.add (local.get $scratch)
-                (i32.add (i32.mul (local.get $oy) (local.get $rowb)) (i32.shl (local.get $ox) (i32.const 2)))))
-              (local.set $acc (f32x4.add (local.get $b) (f32x4.mul (local.get $w0) (v128.load (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w1) (v128.load offset=4 (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w2) (v128.load offset=8 (local.get $q)))))
-              (local.set $q (i32.add (local.get $q) (local.get $rowb)))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w3) (v128.load (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w4) (v128.load offset=4 (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w5) (v128.load offset=8 (local.get $q)))))
-              (local.set $q (i32.add (local.get $q) (local.get $rowb)))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w6) (v128.load (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w7) (v128.load offset=4 (local.get $q)))))
-              (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $w8) (v128.load offset=8 (local.get $q))))))
-            (else
-              ;; q: input (2 oy + ky, 2 ox); columns 2 ox + kx of 4 outputs are the even (kx = 0, 2) or
-              ;; odd (kx = 1) lanes of the 8 floats from q (from q + 8 bytes for kx = 2).
-              (local.set $q (i32.add (local.get $scratch)
-                (i32.add (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $rowb)) (i32.shl (local.get $ox) (i32.const 3)))))
-              (local.set $acc (local.get $b))
-              (local.set $i (i32.const 0))
-              (loop $ky_loop
-                (local.set $va (v128.load (local.get $q)))
-                (local.set $vb (v128.load offset=16 (local.get $q)))
-                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
-                  (select (result v128) (local.get $w0) (select (result v128) (local.get $w3) (local.get $w6) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
-                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))))
-                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
-                  (select (result v128) (local.get $w1) (select (result v128) (local.get $w4) (local.get $w7) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
-                  (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $va) (local.get $vb)))))
-                (local.set $va (v128.load offset=8 (local.get $q)))
-                (local.set $vb (v128.load offset=24 (local.get $q)))
-                (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
-                  (select (result v128) (local.get $w2) (select (result v128) (local.get $w5) (local.get $w8) (i32.eq (local.get $i) (i32.const 1))) (i32.eqz (local.get $i)))
-                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $va) (local.get $vb)))))
-                (local.set $q (i32.add (local.get $q) (local.get $rowb)))
-                (br_if $ky_loop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 3))))))
-          (local.set $acc (f32x4.pmin (f32x4.pmax (local.get $acc) (local.get $lo)) (local.get $hi)))
-          (local.set $q (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
-          (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
-            (then (v128.store (local.get $q) (local.get $acc)))
-            (else
-              (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $acc)))
-              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
-                (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $acc)))))
-              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
-                (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $acc)))))))
-          (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
-          (br $ox_loop)))
+        (if (i32.eq (local.get $stride) (i32.const 1))
+          (then
+            ;; q: input (oy, ox) of the plane; q + rowb, q + 2 rowb: rows oy + 1, oy + 2.
+            (local.set $q (i32.add (local.get $scratch) (i32.mul (local.get $oy) (local.get $rowb))))
+            (block $ox1_done (loop $ox1_loop
+              (br_if $ox1_done (i32.ge_u (local.get $ox) (local.get $Wo)))
+              (local.set $q1 (i32.add (local.get $q) (local.get $rowb)))
+              (local.set $q2 (i32.add (local.get $q1) (local.get $rowb)))
+              (local.set $acc (f32x4.add
+                (f32x4.add (f32x4.add (f32x4.add (f32x4.mul (local.get $w0) (v128.load (local.get $q))) (f32x4.mul (local.get $w1) (v128.load offset=4 (local.get $q))))
+                  (f32x4.mul (local.get $w2) (v128.load offset=8 (local.get $q))))
+                  (local.get $b))
+                (f32x4.add (f32x4.add (f32x4.add (f32x4.mul (local.get $w3) (v128.load (local.get $q1))) (f32x4.mul (local.get $w4) (v128.load offset=4 (local.get $q1))))
+                  (f32x4.mul (local.get $w5) (v128.load offset=8 (local.get $q1))))
+                  (f32x4.add (f32x4.add (f32x4.mul (local.get $w6) (v128.load (local.get $q2))) (f32x4.mul (local.get $w7) (v128.load offset=4 (local.get $q2))))
+                  (f32x4.mul (local.get $w8) (v128.load offset=8 (local.get $q2)))))))
+              (local.set $acc (f32x4.pmin (f32x4.pmax (local.get $acc) (local.get $lo)) (local.get $hi)))
+              (local.set $q1 (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
+              (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
+                (then (v128.store (local.get $q1) (local.get $acc)))
+                (else
+                  (f32.store (local.get $q1) (f32x4.extract_lane 0 (local.get $acc)))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
+                    (then (f32.store offset=4 (local.get $q1) (f32x4.extract_lane 1 (local.get $acc)))))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
+                    (then (f32.store offset=8 (local.get $q1) (f32x4.extract_lane 2 (local.get $acc)))))))
+              (local.set $q (i32.add (local.get $q) (i32.const 16)))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+              (br $ox1_loop))))
+          (else
+            ;; q: input (2 oy, 2 ox); columns 2 ox + kx of 4 outputs are the even (kx = 0, 2) or odd
+            ;; (kx = 1) lanes of the 8 floats from q (from q + 8 bytes for kx = 2).
+            (local.set $q (i32.add (local.get $scratch) (i32.mul (i32.shl (local.get $oy) (i32.const 1)) (local.get $rowb))))
+            (block $ox2_done (loop $ox2_loop
+              (br_if $ox2_done (i32.ge_u (local.get $ox) (local.get $Wo)))
+              (local.set $q1 (i32.add (local.get $q) (local.get $rowb)))
+              (local.set $q2 (i32.add (local.get $q1) (local.get $rowb)))
+              (local.set $acc (f32x4.add
+                (f32x4.add (f32x4.add (f32x4.add
+                    (f32x4.mul (local.get $w0) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $q)) (v128.load offset=16 (local.get $q))))
+                    (f32x4.mul (local.get $w1) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                  (f32x4.mul (local.get $w2) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $q)) (v128.load offset=24 (local.get $q)))))
+                  (local.get $b))
+                (f32x4.add (f32x4.add (f32x4.add
+                    (f32x4.mul (local.get $w3) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $q1)) (v128.load offset=16 (local.get $q1))))
+                    (f32x4.mul (local.get $w4) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $q1)) (v128.load offset=16 (local.get $q1)))))
+                  (f32x4.mul (local.get $w5) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $q1)) (v128.load offset=24 (local.get $q1)))))
+                  (f32x4.add (f32x4.add
+                    (f32x4.mul (local.get $w6) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $q2)) (v128.load offset=16 (local.get $q2))))
+                    (f32x4.mul (local.get $w7) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $q2)) (v128.load offset=16 (local.get $q2)))))
+                  (f32x4.mul (local.get $w8) (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load offset=8 (local.get $q2)) (v128.load offset=24 (local.get $q2))))))))
+              (local.set $acc (f32x4.pmin (f32x4.pmax (local.get $acc) (local.get $lo)) (local.get $hi)))
+              (local.set $q1 (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
+              (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
+                (then (v128.store (local.get $q1) (local.get $acc)))
+                (else
+                  (f32.store (local.get $q1) (f32x4.extract_lane 0 (local.get $acc)))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
+                    (then (f32.store offset=4 (local.get $q1) (f32x4.extract_lane 1 (local.get $acc)))))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
+                    (then (f32.store offset=8 (local.get $q1) (f32x4.extract_lane 2 (local.get $acc)))))))
+              (local.set $q (i32.add (local.get $q) (i32.const 32)))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+              (br $ox2_loop)))))
         (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wo) (i32.const 2))))
         (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
         (br $oy_loop)))
