@@ -21,7 +21,9 @@
  *                                                [--runtimes ours,ort-node,ort-web,tfjs-wasm] [--threads 1,2] [--no-fuse]
  *                                                [--relaxed-simd]
  * (--relaxed-simd runs ours with Node 20's --experimental-wasm-relaxed-simd, so it loads its FMA build;
- * the runtime ours-fma runs that build beside the plain one, in the same rounds.)
+ * the runtime ours-fma runs that build beside the plain one, in the same rounds, and ours-fma-4x8 the FMA
+ * build without its 6x8 GEMM blocks. Run with Node 22+ (`npm run bench` also runs it on the end-to-end
+ * harness's Node 24), ours is the FMA build, with 6x8 blocks on V8 13+, as VS Code's Electron runs it.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
