@@ -366,6 +366,57 @@ test('a fused relu or relu6 keeps a NaN as PyTorch\'s does (NaN), on every path'
   }
 });
 
+/** PyTorch's pooled size: floor or ceil, and in ceil mode no window may start in the right padding. */
+function poolSize(n: number, k: number, s: number, p: number, ceil: boolean): number {
+  let o = Math.floor((n + 2 * p - k + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (o - 1) * s >= n + p) o--;
+  return o;
+}
+
+test('maxPool2d against a plain max over each window (padding -inf), exactly, on 1 and 2 threads', async () => {
+  await ready;
+  const next = rng(31);
+  const cases: Array<[string, number, number, number, [number, number], [number, number], [number, number], boolean]> = [
+    ['VGG 2x2 s2', 64, 112, 112, [2, 2], [2, 2], [0, 0], false],
+    ['2x2 s2, odd size', 5, 7, 9, [2, 2], [2, 2], [0, 0], false],
+    ['ResNet 3x3 s2 p1', 64, 56, 56, [3, 3], [2, 2], [1, 1], false],
+    ['GoogLeNet 3x3 s1 p1', 16, 14, 14, [3, 3], [1, 1], [1, 1], false],
+    ['3x3 s2 ceil', 8, 13, 13, [3, 3], [2, 2], [0, 0], true],
+    ['3x3 s2 p1 ceil', 3, 10, 11, [3, 3], [2, 2], [1, 1], true],
+    ['2x3 s(3,1) p(1,1)', 4, 11, 6, [2, 3], [3, 1], [1, 1], false],
+    ['5x5 s2 p2, a tiny map', 2, 2, 3, [5, 5], [2, 2], [2, 2], true],
+    ['1x1 s2', 3, 9, 9, [1, 1], [2, 2], [0, 0], false],
+  ];
+  for (const [label, b] of [['1 thread', backend], ['2 threads', threaded]] as const) {
+    assert.ok(b?.maxPool2d);
+    for (const [name, c, h, w, k, st, pd, ceil] of cases) {
+      const ho = poolSize(h, k[0], st[0], pd[0], ceil), wo = poolSize(w, k[1], st[1], pd[1], ceil);
+      const inp = randomArray(c * h * w, next);
+      inp[Math.floor(inp.length / 2)] = Number.NaN;
+      const out = new Float32Array(c * ho * wo).fill(7);
+      assert.ok(b.maxPool2d(out, inp, [c, h, w], { kernel: k, stride: st, padding: pd }, [c, ho, wo]), name);
+      for (let ch = 0; ch < c; ch++) {
+        for (let oy = 0; oy < ho; oy++) {
+          for (let ox = 0; ox < wo; ox++) {
+            let m = -Infinity;
+            for (let y = oy * st[0] - pd[0]; y < oy * st[0] - pd[0] + k[0]; y++) {
+              for (let x = ox * st[1] - pd[1]; x < ox * st[1] - pd[1] + k[1]; x++) {
+                if (y >= 0 && y < h && x >= 0 && x < w) m = Math.max(m, inp[(ch * h + y) * w + x]);
+              }
+            }
+            const got = out[(ch * ho + oy) * wo + ox];
+            if (!Object.is(got, Math.fround(m))) assert.fail(`maxpool ${name}, ${label}: (${ch}, ${oy}, ${ox}) is ${got}, want ${m}`);
+          }
+        }
+      }
+    }
+    // Strides of 3 and more across a row are left to the caller.
+    const out = new Float32Array(4).fill(7);
+    assert.equal(b.maxPool2d(out, new Float32Array(1 * 6 * 6), [1, 6, 6], { kernel: [3, 3], stride: [3, 3], padding: [0, 0] }, [1, 2, 2]), false);
+    assert.deepEqual([...out], [7, 7, 7, 7]);
+  }
+});
+
 test('prepared weights: a second call reuses them, a weight array refilled in place is prepared again', async () => {
   await ready;
   const next = rng(88);

@@ -4,6 +4,13 @@
  */
 import type { ConvSpec } from '../language/types.js';
 
+/** A pooling window: kernel, stride and padding per axis (H, W). */
+export interface PoolSpec {
+  readonly kernel: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly padding: readonly [number, number];
+}
+
 /** An activation a kernel applies to its output after the bias (fused conv/fc → relu or relu6). */
 export type Activation = 'relu' | 'relu6';
 
@@ -28,6 +35,12 @@ export interface ConvBackend {
    * (outFeatures) or null; `act`, when given, is applied after the bias.
    */
   fc(out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null, inFeatures: number, outFeatures: number, act?: Activation): void;
+  /**
+   * Max pooling, out (C, OH, OW) from inp (C, H, W), padding −∞, the output size the caller's (floor or
+   * ceil mode), NaN kept and +0 taken over −0 as Math.max does; returns false, leaving `out` alone, for
+   * a geometry it does not run (the caller's kernel does then).
+   */
+  maxPool2d?(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: PoolSpec, outShape: [number, number, number]): boolean;
   /**
    * A recycler of output buffers for forward's alloc and free (as run.ts's bufferPool) whose buffers
    * the backend reads and writes without copying; absent when it has no such memory.

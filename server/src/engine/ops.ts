@@ -54,7 +54,10 @@ export const OPS: { readonly [K in LayerKind]: Op<K> } = {
   deconv: ({ spec, ins, out, outShape, p, where }) =>
     deconv2d_forward(out, ins[0].data, p.weight!, p.bias ?? null, mapShape(ins[0].shape, where), spec, mapShape(outShape, where)),
   fc: ({ spec, ins, out, p, backend, act }) => backend.fc(out, ins[0].data, p.weight!, p.bias ?? null, ins[0].data.length, spec.outFeatures, act),
-  maxpool: pool(maxpool2d_forward),
+  maxpool: ({ spec, ins, out, outShape, backend, where }) => {
+    const inShape = mapShape(ins[0].shape, where), shape = mapShape(outShape, where);
+    if (!backend.maxPool2d?.(out, ins[0].data, inShape, spec, shape)) maxpool2d_forward(out, ins[0].data, inShape, spec, shape);
+  },
   avgpool: pool(avgpool2d_forward),
   gap: ({ ins, out, where }) => gap_forward(out, ins[0].data, mapShape(ins[0].shape, where)),
   flatten: null,

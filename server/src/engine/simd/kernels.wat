@@ -1630,6 +1630,116 @@
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $c_loop))))
 
+;; Max pooling, kernel kh x kw, stride sh x sw with sw 1 or 2, padding ph x pw (-inf), for channels
+  ;; c0 .. c1-1; the output size Ho x Wo is the caller's (floor or ceil mode: a window may run past the
+  ;; padding). Each channel is copied into a plane in scratch (row stride Wp floats) with a border of
+  ;; -inf wide enough for every window (pw left, ph above, the rest right and below) and 8 floats of slack
+  ;; per row, so the inner loop has no edge tests: 4 outputs of a row per vector, the max over the
+  ;; window's rows of its columns (stride 2: the even or odd lanes of 8 loaded floats). f32x4.max keeps a
+  ;; NaN and takes +0 over -0, as Math.max and PyTorch. Lanes past Wo are computed and not stored.
+  ;; Fields: src H W out Ho Wo kh kw sh sw ph pw c0 c1 scratch Hp Wp.
+  (func (export "job_maxpool") (param $p i32)
+    (local $src i32) (local $H i32) (local $W i32) (local $Ho i32) (local $Wo i32) (local $kh i32) (local $kw i32)
+    (local $sh i32) (local $sw i32) (local $ph i32) (local $pw i32) (local $c i32) (local $c1 i32) (local $scratch i32)
+    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32) (local $y i32) (local $from i32) (local $to i32)
+    (local $dst i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $q i32)
+    (local $acc v128) (local $ninf v128)
+    (local.set $src (i32.load offset=0 (local.get $p)))
+    (local.set $H (i32.load offset=4 (local.get $p)))
+    (local.set $W (i32.load offset=8 (local.get $p)))
+    (local.set $Ho (i32.load offset=16 (local.get $p)))
+    (local.set $Wo (i32.load offset=20 (local.get $p)))
+    (local.set $kh (i32.load offset=24 (local.get $p)))
+    (local.set $kw (i32.load offset=28 (local.get $p)))
+    (local.set $sh (i32.load offset=32 (local.get $p)))
+    (local.set $sw (i32.load offset=36 (local.get $p)))
+    (local.set $ph (i32.load offset=40 (local.get $p)))
+    (local.set $pw (i32.load offset=44 (local.get $p)))
+    (local.set $c (i32.load offset=48 (local.get $p)))
+    (local.set $c1 (i32.load offset=52 (local.get $p)))
+    (local.set $scratch (i32.load offset=56 (local.get $p)))
+    (local.set $Wp (i32.load offset=64 (local.get $p)))
+    (local.set $rowb (i32.shl (local.get $Wp) (i32.const 2)))
+    (local.set $ninf (v128.const f32x4 -inf -inf -inf -inf))
+    ;; The whole plane -inf once (Wp is a multiple of 4): only its interior is rewritten per channel.
+    (local.set $n (i32.mul (i32.load offset=60 (local.get $p)) (local.get $rowb)))
+    (local.set $i (i32.const 0))
+    (block $z_done (loop $z_loop
+      (br_if $z_done (i32.ge_u (local.get $i) (local.get $n)))
+      (v128.store (i32.add (local.get $scratch) (local.get $i)) (local.get $ninf))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $z_loop)))
+    (local.set $dst (i32.add (i32.load offset=12 (local.get $p))
+      (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $Ho)) (local.get $Wo)) (i32.const 2))))
+    (block $c_done (loop $c_loop
+      (br_if $c_done (i32.ge_u (local.get $c) (local.get $c1)))
+      ;; The channel's rows into the plane's interior, starting at (ph, pw).
+      (local.set $y (i32.const 0))
+      (block $y_done (loop $y_loop
+        (br_if $y_done (i32.ge_u (local.get $y) (local.get $H)))
+        (local.set $from (i32.add (local.get $src)
+          (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $y)) (local.get $W)) (i32.const 2))))
+        (local.set $to (i32.add (local.get $scratch)
+          (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $ph)) (local.get $Wp)) (local.get $pw)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $v_done (loop $v_loop
+          (br_if $v_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
+          (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+            (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $v_loop)))
+        (block $s_done (loop $s_loop
+          (br_if $s_done (i32.ge_u (local.get $i) (local.get $W)))
+          (f32.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+            (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $s_loop)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $y_loop)))
+      (local.set $oy (i32.const 0))
+      (block $oy_done (loop $oy_loop
+        (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $Ho)))
+        (local.set $ox (i32.const 0))
+        (block $ox_done (loop $ox_loop
+          (br_if $ox_done (i32.ge_u (local.get $ox) (local.get $Wo)))
+          ;; row: plane (oy·sh, ox·sw), the window's top left.
+          (local.set $row (i32.add (local.get $scratch) (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $sh)) (local.get $rowb))
+            (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2)))))
+          (local.set $acc (local.get $ninf))
+          (local.set $ky (i32.const 0))
+          (loop $ky_loop
+            (local.set $kx (i32.const 0))
+            (loop $kx_loop
+              (if (i32.eq (local.get $sw) (i32.const 1))
+                (then (local.set $acc (f32x4.max (local.get $acc)
+                  (v128.load (i32.add (local.get $row) (i32.shl (local.get $kx) (i32.const 2)))))))
+                (else
+                  ;; Columns 2(ox+i) + kx: lanes of the 8 floats from column 2 ox + (kx rounded down to even).
+                  (local.set $q (i32.add (local.get $row) (i32.shl (i32.and (local.get $kx) (i32.const -2)) (i32.const 2))))
+                  (local.set $acc (f32x4.max (local.get $acc)
+                    (if (result v128) (i32.and (local.get $kx) (i32.const 1))
+                      (then (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (v128.load (local.get $q)) (v128.load offset=16 (local.get $q))))
+                      (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))))))
+              (br_if $kx_loop (i32.lt_u (local.tee $kx (i32.add (local.get $kx) (i32.const 1))) (local.get $kw))))
+            (local.set $row (i32.add (local.get $row) (local.get $rowb)))
+            (br_if $ky_loop (i32.lt_u (local.tee $ky (i32.add (local.get $ky) (i32.const 1))) (local.get $kh))))
+          (local.set $q (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
+          (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
+            (then (v128.store (local.get $q) (local.get $acc)))
+            (else
+              (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $acc)))
+              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
+                (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $acc)))))
+              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
+                (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $acc)))))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+          (br $ox_loop)))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wo) (i32.const 2))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $oy_loop)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $c_loop))))
+
   ;; x[i] = min(max(x[i], lo), hi) for i < n: a fused activation over a whole result.
   (func (export "clamp") (param $x i32) (param $n i32) (param $lo f32) (param $hi f32)
     (local $end i32) (local $vlo v128) (local $vhi v128)

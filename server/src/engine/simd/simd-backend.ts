@@ -14,7 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ConvSpec } from '../../language/types.js';
-import type { Activation, ConvBackend } from '../backend.js';
+import type { Activation, ConvBackend, PoolSpec } from '../backend.js';
 import { loadKernelBytes, WASM_PATH_ENV } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
@@ -31,12 +31,13 @@ interface Kernels {
   job_dw3x3(args: number): void;
   job_gemv(args: number): void;
   job_pad(args: number): void;
+  job_maxpool(args: number): void;
   /** 1: the GEMM's groups of 12 rows take 6x8 blocks (gemm_b12); per instance. */
   rows12?: WebAssembly.Global;
 }
 
 /** The exports a worker can be asked to run, by index in the control block. */
-const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col', 'job_dw3x3', 'job_gemv', 'job_pad'] as const;
+const JOBS = ['job_wino_filter', 'job_wino_blocks', 'job_im2col', 'job_dw3x3', 'job_gemv', 'job_pad', 'job_maxpool'] as const;
 type Job = (typeof JOBS)[number];
 
 /** Rows of the micro-kernel's C block (output channels). */
@@ -91,6 +92,8 @@ export const simdTuning = {
   gemmRowSplitBelow: 64,
   /** Let pointwise convs' GEMM read the input rows in place where that pays (see inPlace). */
   gemmInPlace: true,
+  /** Max pooling in WebAssembly (job_maxpool) where its horizontal stride is 1 or 2. */
+  maxpool: true,
   /** Use the direct kernel (job_dw3x3) for 3x3 depthwise convs of stride 1 or 2. */
   depthwise: true,
   /** Load the relaxed-SIMD (fused multiply-add) build where the runtime has it; read at the first createSimdBackend. */
@@ -417,6 +420,37 @@ class SimdBackend implements ConvBackend {
     } else {
       this.convIm2col(out, inp, weight, bias, inShape, spec, outShape, act, residual);
     }
+  }
+
+  maxPool2d(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: PoolSpec, outShape: [number, number, number]): boolean {
+    const [c, h, w] = inShape;
+    const [, ho, wo] = outShape;
+    const [kh, kw] = spec.kernel, [sh, sw] = spec.stride, [ph, pw] = spec.padding;
+    if (!simdTuning.maxpool || sw > 2 || kh < 1 || kw < 1 || sh < 1 || sw < 1) return false;
+    check(inp.length === c * h * w && out.length === outShape[0] * ho * wo && outShape[0] === c,
+          () => `maxpool: inp (${inShape.join(', ')}) has ${inp.length} floats, out (${outShape.join(', ')}) ${out.length}`);
+    // The plane: the input with a -inf border wide enough for every window and every vector of 4
+    // outputs (the last one's lanes past Wo included), plus 8 floats of slack per row.
+    const hp = Math.max(h + 2 * ph, (ho - 1) * sh + kh);
+    const wp = roundUp(Math.max(w + 2 * pw, sw * (roundUp(wo, 4) - 1) + kw + 8), 4);
+    // Bound by reading and copying planes, like a depthwise conv: a window's compare counts as such a MAC.
+    const threads = Math.min(c, this.threadsFor(DEPTHWISE_MAC_COST * c * ho * wo * kh * kw));
+    const L = new Layout(this.persistTop);
+    const inAt = this.offsetOf(inp), outAt = this.offsetOf(out);
+    const src = inAt >= 0 ? inAt : L.take(c * h * w);
+    const res = outAt >= 0 ? outAt : L.take(c * ho * wo);
+    const perThread = Array.from({ length: threads }, () => ({ scratch: L.take(hp * wp), args: L.take(ARGS_BYTES / 4) }));
+    this.reserve(L.top);
+    const i32 = this.i32;
+    if (inAt < 0) this.f32.set(inp, src / 4);
+    const args = split(c, threads).map(([c0, c1], i) => {
+      const t = perThread[i];
+      i32.set([src, h, w, res, ho, wo, kh, kw, sh, sw, ph, pw, c0, c1, t.scratch, hp, wp], t.args / 4);
+      return t.args;
+    });
+    this.runJob('job_maxpool', args);
+    if (outAt < 0) out.set(this.f32.subarray(res / 4, res / 4 + c * ho * wo));
+    return true;
   }
 
   /**
