@@ -1477,6 +1477,29 @@
       (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
       (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
 ;; ---------------------------------------------------------------------------------------------
+  ;; Copies `rows` rows of W floats from `from` (contiguous) to `to`, rows rowb bytes apart.
+  (func $copy_rows (param $from i32) (param $to i32) (param $rows i32) (param $W i32) (param $rowb i32)
+    (local $i i32)
+    (block $y_done (loop $y_loop
+      (br_if $y_done (i32.eqz (local.get $rows)))
+      (local.set $i (i32.const 0))
+      (block $v_done (loop $v_loop
+        (br_if $v_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
+        (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+          (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $v_loop)))
+      (block $s_done (loop $s_loop
+        (br_if $s_done (i32.ge_u (local.get $i) (local.get $W)))
+        (f32.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
+          (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $s_loop)))
+      (local.set $from (i32.add (local.get $from) (i32.shl (local.get $W) (i32.const 2))))
+      (local.set $to (i32.add (local.get $to) (local.get $rowb)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $y_loop))))
+
   ;; Depthwise 3x3 convolution (one filter per channel, as in MobileNet), stride 1 or 2, dilation 1:
   ;;   out[c][oy][ox] = clamp(bias[c] + sum over ky, kx of w[c][ky][kx] * in[c][s*oy - p + ky][s*ox - p + kx])
   ;; with zeros outside the image, clamp(x) = min(max(x, lo), hi) (the fused activation; -inf/+inf for
@@ -1488,7 +1511,7 @@
   (func (export "job_dw3x3") (param $p i32)
     (local $src i32) (local $H i32) (local $W i32) (local $wgt i32) (local $Ho i32) (local $Wo i32)
     (local $stride i32) (local $pad i32) (local $c i32) (local $c1 i32) (local $scratch i32)
-    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32) (local $y i32) (local $from i32) (local $to i32)
+    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32)
     (local $dst i32) (local $oy i32) (local $ox i32) (local $q i32) (local $q1 i32) (local $q2 i32)
     (local $lo v128) (local $hi v128) (local $b v128) (local $acc v128) (local $va v128) (local $vb v128)
     (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
@@ -1519,28 +1542,9 @@
     (block $c_done (loop $c_loop
       (br_if $c_done (i32.ge_u (local.get $c) (local.get $c1)))
       ;; The channel's rows into the plane's interior, starting at (pad, pad).
-      (local.set $y (i32.const 0))
-      (block $y_done (loop $y_loop
-        (br_if $y_done (i32.ge_u (local.get $y) (local.get $H)))
-        (local.set $from (i32.add (local.get $src)
-          (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $y)) (local.get $W)) (i32.const 2))))
-        (local.set $to (i32.add (local.get $scratch)
-          (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $pad)) (local.get $Wp)) (local.get $pad)) (i32.const 2))))
-        (local.set $i (i32.const 0))
-        (block $v_done (loop $v_loop
-          (br_if $v_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
-          (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
-            (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $i (i32.add (local.get $i) (i32.const 4)))
-          (br $v_loop)))
-        (block $s_done (loop $s_loop
-          (br_if $s_done (i32.ge_u (local.get $i) (local.get $W)))
-          (f32.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
-            (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $s_loop)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $y_loop)))
+      (call $copy_rows (i32.add (local.get $src) (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $H)) (local.get $W)) (i32.const 2)))
+        (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $pad) (local.get $Wp)) (local.get $pad)) (i32.const 2)))
+        (local.get $H) (local.get $W) (local.get $rowb))
       (local.set $q (i32.add (local.get $wgt) (i32.mul (local.get $c) (i32.const 36))))
       (local.set $w0 (v128.load32_splat offset=0 (local.get $q)))
       (local.set $w1 (v128.load32_splat offset=4 (local.get $q)))
@@ -1641,7 +1645,7 @@
   (func (export "job_maxpool") (param $p i32)
     (local $src i32) (local $H i32) (local $W i32) (local $Ho i32) (local $Wo i32) (local $kh i32) (local $kw i32)
     (local $sh i32) (local $sw i32) (local $ph i32) (local $pw i32) (local $c i32) (local $c1 i32) (local $scratch i32)
-    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32) (local $y i32) (local $from i32) (local $to i32)
+    (local $Wp i32) (local $rowb i32) (local $i i32) (local $n i32)
     (local $dst i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $row i32) (local $q i32)
     (local $acc v128) (local $ninf v128)
     (local.set $src (i32.load offset=0 (local.get $p)))
@@ -1674,28 +1678,9 @@
     (block $c_done (loop $c_loop
       (br_if $c_done (i32.ge_u (local.get $c) (local.get $c1)))
       ;; The channel's rows into the plane's interior, starting at (ph, pw).
-      (local.set $y (i32.const 0))
-      (block $y_done (loop $y_loop
-        (br_if $y_done (i32.ge_u (local.get $y) (local.get $H)))
-        (local.set $from (i32.add (local.get $src)
-          (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $H)) (local.get $y)) (local.get $W)) (i32.const 2))))
-        (local.set $to (i32.add (local.get $scratch)
-          (i32.shl (i32.add (i32.mul (i32.add (local.get $y) (local.get $ph)) (local.get $Wp)) (local.get $pw)) (i32.const 2))))
-        (local.set $i (i32.const 0))
-        (block $v_done (loop $v_loop
-          (br_if $v_done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $W)))
-          (v128.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
-            (v128.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $i (i32.add (local.get $i) (i32.const 4)))
-          (br $v_loop)))
-        (block $s_done (loop $s_loop
-          (br_if $s_done (i32.ge_u (local.get $i) (local.get $W)))
-          (f32.store (i32.add (local.get $to) (i32.shl (local.get $i) (i32.const 2)))
-            (f32.load (i32.add (local.get $from) (i32.shl (local.get $i) (i32.const 2)))))
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $s_loop)))
-        (local.set $y (i32.add (local.get $y) (i32.const 1)))
-        (br $y_loop)))
+      (call $copy_rows (i32.add (local.get $src) (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $H)) (local.get $W)) (i32.const 2)))
+        (i32.add (local.get $scratch) (i32.shl (i32.add (i32.mul (local.get $ph) (local.get $Wp)) (local.get $pw)) (i32.const 2)))
+        (local.get $H) (local.get $W) (local.get $rowb))
       (local.set $oy (i32.const 0))
       (block $oy_done (loop $oy_loop
         (br_if $oy_done (i32.ge_u (local.get $oy) (local.get $Ho)))
@@ -1727,11 +1712,11 @@
           (if (i32.le_u (i32.add (local.get $ox) (i32.const 4)) (local.get $Wo))
             (then (v128.store (local.get $q) (local.get $acc)))
             (else
-              (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $acc)))
-              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
-                (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $acc)))))
-              (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
-                (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $acc)))))))
+                  (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $acc)))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 1))
+                    (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $acc)))))
+                  (if (i32.gt_u (i32.sub (local.get $Wo) (local.get $ox)) (i32.const 2))
+                    (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $acc)))))))
           (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
           (br $ox_loop)))
         (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Wo) (i32.const 2))))
