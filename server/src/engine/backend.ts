@@ -1,6 +1,7 @@
 /**
  * The seam where a faster convolution and fully connected implementation (the WebAssembly SIMD one)
- * plugs into the runner. Everything else the runner does is cheap next to these two.
+ * plugs into the runner, with max pooling beside them (its maps are the largest a network reads
+ * outside a conv). Everything else the runner does is cheap next to these.
  */
 import type { ConvSpec } from '../language/types.js';
 
@@ -15,7 +16,7 @@ export interface PoolSpec {
 export type Activation = 'relu' | 'relu6';
 
 /**
- * A provider of the two heavy kernels. Both must overwrite every element of `out` (it may hold stale
+ * A provider of the heavy kernels. Each must overwrite every element of `out` (it may hold stale
  * data) and must not keep references to the buffers after returning.
  */
 export interface ConvBackend {
