@@ -3,14 +3,7 @@
  * plugs into the runner, with max pooling beside them (its maps are the largest a network reads
  * outside a conv). Everything else the runner does is cheap next to these.
  */
-import type { ConvSpec } from '../language/types.js';
-
-/** A pooling window: kernel, stride and padding per axis (H, W). */
-export interface PoolSpec {
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: readonly [number, number];
-}
+import type { ConvSpec, PoolSpec } from '../language/types.js';
 
 /** An activation a kernel applies to its output after the bias (fused conv/fc → relu or relu6). */
 export type Activation = 'relu' | 'relu6';
@@ -41,7 +34,8 @@ export interface ConvBackend {
    * ceil mode), NaN kept and +0 taken over −0 as Math.max does; returns false, leaving `out` alone, for
    * a geometry it does not run (the caller's kernel does then).
    */
-  maxPool2d?(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: PoolSpec, outShape: [number, number, number]): boolean;
+  maxPool2d?(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: Pick<PoolSpec, 'kernel' | 'stride' | 'padding'>,
+             outShape: [number, number, number]): boolean;
   /**
    * A recycler of output buffers for forward's alloc and free (as run.ts's bufferPool) whose buffers
    * the backend reads and writes without copying; absent when it has no such memory.

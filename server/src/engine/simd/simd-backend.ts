@@ -13,8 +13,8 @@
  * thread only (it is bound by copying the weights in). The default is 1 thread.
  */
 import { Worker } from 'node:worker_threads';
-import type { ConvSpec } from '../../language/types.js';
-import type { Activation, ConvBackend, PoolSpec } from '../backend.js';
+import type { ConvSpec, PoolSpec } from '../../language/types.js';
+import type { Activation, ConvBackend } from '../backend.js';
 import { loadKernelBytes, WASM_PATH_ENV } from './load-wasm.js';
 
 /** The kernels' exports; every pointer and stride is in bytes (kernels.wat documents each layout). */
@@ -422,11 +422,12 @@ class SimdBackend implements ConvBackend {
     }
   }
 
-  maxPool2d(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: PoolSpec, outShape: [number, number, number]): boolean {
+  maxPool2d(out: Float32Array, inp: Float32Array, inShape: [number, number, number], spec: Pick<PoolSpec, 'kernel' | 'stride' | 'padding'>,
+            outShape: [number, number, number]): boolean {
     const [c, h, w] = inShape;
     const [, ho, wo] = outShape;
     const [kh, kw] = spec.kernel, [sh, sw] = spec.stride, [ph, pw] = spec.padding;
-    if (!simdTuning.maxpool || sw > 2 || kh < 1 || kw < 1 || sh < 1 || sw < 1) return false;
+    if (!simdTuning.maxpool || (sw !== 1 && sw !== 2)) return false;
     check(inp.length === c * h * w && out.length === outShape[0] * ho * wo && outShape[0] === c,
           () => `maxpool: inp (${inShape.join(', ')}) has ${inp.length} floats, out (${outShape.join(', ')}) ${out.length}`);
     // The plane: the input with a -inf border wide enough for every window and every vector of 4
