@@ -134,8 +134,17 @@ it('resnet18.cnn after "Expand all": only the maps near the view are drawn at on
   const view = wb.webview();
   const layers = view.locator('#layers');
   await view.locator('#expand-all').click();
-  await view.locator('#layers[data-view-drawn="true"]').waitFor();
-  const states = await view.locator('details.layer[open] > .maps').evaluateAll((gs) => gs.map((g) => [Number(g.getAttribute('data-layer')), g.getAttribute('data-state')]));
+  // The mark and the layers' states read in one turn of the page: a layer that comes near the view
+  // later (drawn layers above it growing) takes the mark back until it is drawn.
+  let states;
+  while (!states) {
+    await view.locator('#layers[data-view-drawn="true"]').waitFor();
+    const seen = await layers.evaluate((l) => ({
+      viewDrawn: l.dataset.viewDrawn,
+      states: Array.from(l.querySelectorAll('details.layer[open] > .maps'), (g) => [Number(g.getAttribute('data-layer')), g.getAttribute('data-state')]),
+    }));
+    if (seen.viewDrawn === 'true') states = seen.states;
+  }
   assert.equal(states.length, 69, 'every layer is open');
   const waiting = states.filter(([, s]) => s === 'waiting').map(([i]) => i);
   const drawn = states.filter(([, s]) => s === 'drawn').map(([i]) => i);

@@ -350,7 +350,13 @@ function loadLayer(index: number): void {
   const grid = document.querySelector<HTMLElement>(`.maps[data-layer="${index}"]`);
   if (!grid || !run) return;
   if (pixels.has(index)) scheduleDraw(index);
-  else grid.dataset.state = 'loading';
+  else {
+    grid.dataset.state = 'loading';
+    // A layer that comes near the view after it was marked drawn (a scroll, or drawn layers above
+    // growing) makes the mark untrue until it is drawn too: markAllDrawn sets it again then.
+    const list = $('layers');
+    list.dataset.viewDrawn = list.dataset.allDrawn = 'false';
+  }
   requestLayer(index);
 }
 
